@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * Exception entry stubs, one per IDT vector. The CPU pushes an error code
+ * only for vectors 8, 10-14, 17, 21, 29 and 30 (Intel SDM vol 3A, 6.13 and
+ * Table 6-1); the other stubs push a zero so every frame has one layout:
+ * struct x86_64_trap_frame in trap.c.
+ */
+
+.macro STUB vec
+	.p2align 4
+x86_64_vector_\vec:
+	.if !(\vec == 8 || (\vec >= 10 && \vec <= 14) || \vec == 17 || \vec == 21 || \vec == 29 || \vec == 30)
+	push $0
+	.endif
+	push $\vec
+	jmp x86_64_trap_common
+.endm
+
+	.text
+x86_64_trap_common:
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	cld
+	mov %rsp, %rdi
+	call x86_64_trap
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+	add $16, %rsp			/* Vector and error code. */
+	iretq
+
+	.altmacro
+.set vec, 0
+.rept 256
+	STUB %vec
+.set vec, vec + 1
+.endr
+
+/* The stubs' addresses, for trap.c to build the IDT from. */
+.macro STUB_ADDR vec
+	.quad x86_64_vector_\vec
+.endm
+	.section .rodata
+	.p2align 3
+	.global x86_64_vectors
+x86_64_vectors:
+.set vec, 0
+.rept 256
+	STUB_ADDR %vec
+.set vec, vec + 1
+.endr

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+#include <stdint.h>
+
+#include "ostd/compiler.h"
+
+/*
+ * The CPU contract every port implements in arch/<isa>/.
+ */
+
+/**
+ * Stops this CPU for good with interrupts masked. Used after power-off
+ * failed, so it must not depend on anything else working.
+ */
+NORETURN void arch_halt(void);
+
+/**
+ * An address that no kernel mapping covers right now and that faults when
+ * accessed, for tests that prove a kernel fault is reported, not hung on.
+ */
+uintptr_t arch_unmapped_test_addr(void);

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+#include "ostd/compiler.h"
+#include "ostd/err.h"
+#include "ostd/types.h"
+
+/*
+ * What the boot path learned about the machine. The arch entry code fills it
+ * from its boot protocol (PVH start info, the device tree, ...) and hands it
+ * to ostd_boot(); afterwards it is read-only.
+ */
+
+#define OSTD_MAX_MEM_REGIONS 32
+
+enum ostd_mem_kind {
+	OSTD_MEM_USABLE,
+	OSTD_MEM_RESERVED,
+};
+
+struct ostd_mem_region {
+	paddr_t base;
+	uint64_t size;
+	enum ostd_mem_kind kind;
+};
+
+struct ostd_boot_info {
+	/* "x86_64", "riscv64", "aarch64" or "host"; equals CONFIG_ARCH. */
+	const char *arch;
+	/* The board name; equals CONFIG_BOARD. */
+	const char *board;
+	/* How we got here: "pvh", "opensbi", "direct", "host", ... */
+	const char *boot_protocol;
+	/* The privilege level we were entered at, e.g. "EL1", "S-mode". */
+	const char *entry_mode;
+	/* The physical range the kernel image occupies. */
+	paddr_t kernel_start;
+	paddr_t kernel_end;
+	/* The device tree blob, or 0 if the boot protocol gives none. */
+	paddr_t fdt;
+	/* The boot CPU's hardware id (APIC id, hart id, MPIDR affinity). */
+	uint64_t boot_cpu_id;
+	struct ostd_mem_region mem[OSTD_MAX_MEM_REGIONS];
+	unsigned int mem_count;
+};
+
+/**
+ * Appends a memory region to @p info.
+ *
+ * @retval OSTD_OK Added.
+ * @retval OSTD_EINVAL @p size is zero.
+ * @retval OSTD_EOVERFLOW The region runs past the end of the address space.
+ * @retval OSTD_ENOMEM The table is full; @p info is unchanged.
+ */
+WARN_UNUSED ostd_err_t ostd_boot_info_add_mem(struct ostd_boot_info *info,
+					      paddr_t base, uint64_t size,
+					      enum ostd_mem_kind kind);
+
+/** Total bytes of usable memory in @p info. */
+uint64_t ostd_boot_info_usable_bytes(const struct ostd_boot_info *info);
+
+/**
+ * The framework's entry point, called once by the arch's boot code on the
+ * boot CPU with a stack, a cleared BSS and a trap vector installed. It
+ * initialises the console, prints the banner, runs ostd_main() and powers
+ * off with its result.
+ */
+NORETURN void ostd_boot(const struct ostd_boot_info *info);
+
+/** The boot information given to ostd_boot(). */
+const struct ostd_boot_info *ostd_boot_info(void);
+
+/**
+ * The image's main function: the kernel author's (examples/hello) or the
+ * in-kernel test runner's. Its return value is the exit status.
+ */
+int ostd_main(void);

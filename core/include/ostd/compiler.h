@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+/*
+ * Compiler-specific attributes live here and nowhere else, so the rest of the
+ * tree stays plain C17 (seL4 keeps NORETURN/CONST/PURE the same way).
+ */
+
+#define NORETURN _Noreturn
+#define WARN_UNUSED __attribute__((warn_unused_result))
+#define PACKED __attribute__((packed))
+#define ALIGNED(n) __attribute__((aligned(n)))
+#define UNUSED __attribute__((unused))
+#define USED __attribute__((used))
+#define SECTION(s) __attribute__((section(s)))
+#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Turns a CONFIG_* symbol (always defined as 0 or 1) into a C expression. */
+#define IS_ENABLED(cfg) ((cfg) != 0)
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)

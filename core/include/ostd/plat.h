@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+#include "ostd/boot.h"
+#include "ostd/compiler.h"
+
+/*
+ * The platform contract: what every board implements (platform/<board>/),
+ * usually by selecting drivers from platform/drivers/.
+ */
+
+/**
+ * Prepares the console. Called once by ostd_boot() before anything prints.
+ * Output before this call may be lost.
+ */
+void plat_console_init(const struct ostd_boot_info *info);
+
+/**
+ * Writes one raw byte to the console (no newline translation).
+ *
+ * Context: any, including trap handlers; may spin while the UART is busy.
+ */
+void plat_console_putc(char c);
+
+/**
+ * Powers the machine off, reporting @p status to whoever started it (QEMU's
+ * exit status). If the exit device can only report success, the platform
+ * reports what it can; the runner then also reads the console.
+ */
+NORETURN void plat_power_off(int status);

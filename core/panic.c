@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "ostd/panic.h"
+
+#include <stdarg.h>
+
+#include "ostd/plat.h"
+#include "ostd/printf.h"
+
+void ostd_power_off(int status)
+{
+	plat_power_off(status);
+}
+
+void ostd_panic_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	ostd_printf("\nPANIC at %s:%d: ", file, line);
+	va_start(ap, fmt);
+	ostd_vprintf(fmt, ap);
+	va_end(ap);
+	ostd_puts("\n");
+	plat_power_off(OSTD_EXIT_PANIC);
+}

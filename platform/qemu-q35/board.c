@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * QEMU q35: COM1 at I/O port 0x3f8, the ICH9 ACPI PM block at 0x600 (as
+ * SeaBIOS programs it), and isa-debug-exit at port 0xf4 (board.ini).
+ */
+
+#include "ostd/arch/cpu.h"
+#include "ostd/drivers/exit.h"
+#include "ostd/drivers/uart16550.h"
+#include "ostd/plat.h"
+
+#define COM1_PORT 0x3f8
+#define ICH9_PM1A_CNT 0x604
+#define DEBUG_EXIT_PORT 0xf4
+/* isa-debug-exit carries 7 bits: QEMU's status is (v << 1) | 1. */
+#define DEBUG_EXIT_MAX 127
+
+void plat_console_init(const struct ostd_boot_info *info)
+{
+	(void)info;
+	uart16550_init(COM1_PORT);
+}
+
+void plat_console_putc(char c)
+{
+	uart16550_putc(c);
+}
+
+void plat_power_off(int status)
+{
+	if (status == 0) {
+		exit_acpi_poweroff(ICH9_PM1A_CNT);
+	} else {
+		if (status < 0 || status > DEBUG_EXIT_MAX) {
+			status = DEBUG_EXIT_MAX;
+		}
+		exit_isa_debug(DEBUG_EXIT_PORT, status);
+	}
+	arch_halt();
+}

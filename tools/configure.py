@@ -1,0 +1,361 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
+"""Turn configs/<name>_defconfig into out/<name>/: .config, autoconf.h, build.ninja.
+
+Usage: tools/configure.py NAME [--set SYM=VAL ...] [--regen]
+
+The Kconfig step is strict. An undefined symbol, an unmet dependency or a
+value that does not stick is a fatal error naming the symbol, the file and
+line, and the dependency. Files are rewritten only when their content
+changes, so ninja rebuilds only what a change really touches.
+"""
+
+import argparse
+import configparser
+import os
+import re
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+try:
+    import kconfiglib
+except ImportError:
+    sys.exit("error: python3-kconfiglib is missing; run `apt-get install "
+             "python3-kconfiglib` (./ostd does this for you), and run this "
+             "script with /usr/bin/python3")
+
+
+class ConfigError(Exception):
+    pass
+
+
+def write_if_changed(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return True
+
+
+def config_names():
+    names = []
+    for f in sorted(os.listdir(os.path.join(TOP, "configs"))):
+        if f.endswith("_defconfig"):
+            names.append(f[: -len("_defconfig")])
+    return names
+
+
+ASSIGN_RE = re.compile(r"^(?:CONFIG_)?([A-Za-z0-9_]+)=(.*)$")
+UNSET_RE = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set$")
+
+
+def parse_assignments(path, lines):
+    """Yield (symbol, value, 'file:line') for each assignment in `lines`."""
+    for i, raw in enumerate(lines, 1):
+        line = raw.strip()
+        where = "%s:%d" % (path, i)
+        m = UNSET_RE.match(line)
+        if m:
+            yield m.group(1), "n", where
+            continue
+        if not line or line.startswith("#"):
+            continue
+        m = ASSIGN_RE.match(line)
+        if not m:
+            raise ConfigError("%s: cannot parse %r (expected CONFIG_NAME=value)"
+                              % (where, line))
+        val = m.group(2)
+        if len(val) >= 2 and val[0] == '"' and val[-1] == '"':
+            val = val[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        yield m.group(1), val, where
+
+
+def unmet_deps(sym):
+    """A readable explanation of why `sym` cannot take a requested value."""
+    parts = []
+    if sym.direct_dep is not sym.kconfig.y and \
+            kconfiglib.expr_value(sym.direct_dep) == 0:
+        parts.append("it depends on `%s`, which is not met"
+                     % kconfiglib.expr_str(sym.direct_dep))
+    if sym.choice is not None:
+        parts.append("it is a member of the choice `%s`"
+                     % (sym.choice.name or sym.choice.nodes[0].prompt[0]))
+    if kconfiglib.expr_value(sym.rev_dep) != 0:
+        parts.append("it is selected by `%s`" % kconfiglib.expr_str(sym.rev_dep))
+    if not sym.nodes[0].prompt:
+        parts.append("it has no prompt, so only `select` or a default sets it")
+    return "; ".join(parts) or "its value is fixed by a default or a range"
+
+
+def load_kconfig(name, overrides):
+    defconfig = os.path.join("configs", name + "_defconfig")
+    if not os.path.exists(os.path.join(TOP, defconfig)):
+        raise ConfigError("unknown configuration %r; valid ones: %s"
+                          % (name, ", ".join(config_names())))
+    old = os.getcwd()
+    os.chdir(TOP)
+    try:
+        os.environ.setdefault("srctree", TOP)
+        kconf = kconfiglib.Kconfig("Kconfig", warn_to_stderr=False)
+        with open(defconfig) as f:
+            assigns = list(parse_assignments(defconfig, f.read().splitlines()))
+        assigns += list(parse_assignments("--set", overrides))
+        for sym_name, val, where in assigns:
+            sym = kconf.syms.get(sym_name)
+            if sym is None or not sym.nodes:
+                raise ConfigError("%s: undefined Kconfig symbol CONFIG_%s"
+                                  % (where, sym_name))
+            if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE) and \
+                    val not in ("y", "n", "m"):
+                raise ConfigError("%s: CONFIG_%s is a bool; use y or n, not %r"
+                                  % (where, sym_name, val))
+            if not sym.set_value(val):
+                raise ConfigError("%s: invalid value %r for CONFIG_%s"
+                                  % (where, val, sym_name))
+        # Check every assignment stuck, now that all of them are made.
+        for sym_name, val, where in assigns:
+            sym = kconf.syms[sym_name]
+            if sym.str_value != val:
+                raise ConfigError(
+                    "%s: CONFIG_%s=%s does not stick (it is %r): %s"
+                    % (where, sym_name, val, sym.str_value, unmet_deps(sym)))
+        if kconf.warnings:
+            raise ConfigError("Kconfig: " + "\nKconfig: ".join(kconf.warnings))
+        return kconf
+    finally:
+        os.chdir(old)
+
+
+def autoconf_text(kconf):
+    out = ["/* Generated by tools/configure.py; do not edit. */",
+           "#pragma once"]
+    for sym in kconf.unique_defined_syms:
+        if sym.type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
+            out.append("#define CONFIG_%s %d" % (sym.name,
+                                                 1 if sym.tri_value else 0))
+        elif sym.type == kconfiglib.STRING:
+            out.append('#define CONFIG_%s "%s"' % (
+                sym.name, kconfiglib.escape(sym.str_value)))
+        elif sym.type in (kconfiglib.INT, kconfiglib.HEX) and sym.str_value:
+            out.append("#define CONFIG_%s %s" % (sym.name, sym.str_value))
+    return "\n".join(out) + "\n"
+
+
+def dotconfig_text(kconf):
+    out = []
+    for sym in kconf.unique_defined_syms:
+        if sym.type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
+            out.append("CONFIG_%s=%s" % (sym.name, "y" if sym.tri_value else "n"))
+        elif sym.type == kconfiglib.STRING:
+            out.append('CONFIG_%s="%s"' % (sym.name,
+                                          kconfiglib.escape(sym.str_value)))
+        elif sym.str_value:
+            out.append("CONFIG_%s=%s" % (sym.name, sym.str_value))
+    return "\n".join(out) + "\n"
+
+
+def sources_in(d, exts=(".c", ".S")):
+    path = os.path.join(TOP, d)
+    if not os.path.isdir(path):
+        return []
+    return sorted(os.path.join(d, f) for f in os.listdir(path)
+                  if f.endswith(exts))
+
+
+DRIVER_RE = re.compile(r"ostd-driver:\s*CONFIG_([A-Z0-9_]+)")
+
+
+def selected_drivers(kconf):
+    """Drivers say which symbol builds them, in a comment near the top."""
+    out = []
+    for src in sources_in("platform/drivers"):
+        with open(os.path.join(TOP, src)) as f:
+            m = DRIVER_RE.search(f.read(2048))
+        if not m:
+            raise ConfigError("%s: missing an `ostd-driver: CONFIG_X` line"
+                              % src)
+        sym = kconf.syms.get(m.group(1))
+        if sym is None or not sym.nodes:
+            raise ConfigError("%s: names undefined symbol CONFIG_%s"
+                              % (src, m.group(1)))
+        if sym.tri_value:
+            out.append(src)
+    return out
+
+
+def read_ini(path):
+    ini = configparser.ConfigParser(interpolation=None)
+    if not ini.read(os.path.join(TOP, path)):
+        raise ConfigError("%s is missing" % path)
+    return ini
+
+
+COMMON_WARN = "-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes"
+KERNEL_CFLAGS = ("-std=c17 -O2 -g -ffreestanding -fno-builtin -fno-common "
+                 "-fno-stack-protector -fno-pic -fno-pie "
+                 "-fno-omit-frame-pointer -fno-strict-aliasing "
+                 "-fno-asynchronous-unwind-tables " + COMMON_WARN)
+HOST_CFLAGS = ("-std=c17 -O1 -g -fsanitize=address,undefined "
+               "-fno-sanitize-recover=all -fno-omit-frame-pointer "
+               "-DUNIT_TESTING -D_GNU_SOURCE " + COMMON_WARN)
+# core/ must also be free of silent integer conversions (STYLE.md).
+CORE_CFLAGS = "-Wconversion -Wsign-conversion"
+
+
+def kconfig_files():
+    out = []
+    for root, _dirs, files in os.walk(TOP):
+        rel = os.path.relpath(root, TOP)
+        if rel.startswith(("out", ".git")):
+            continue
+        out += [os.path.normpath(os.path.join(rel, f)) for f in files
+                if f == "Kconfig"]
+    return sorted(out)
+
+
+def ninja_text(name, kconf, arch_ini, board):
+    arch = kconf.syms["ARCH"].str_value
+    out = "out/" + name
+    host = arch == "host"
+    b = arch_ini["build"]
+    lines = [
+        "# Generated by tools/configure.py for %s; do not edit." % name,
+        "ninja_required_version = 1.10",
+        "builddir = %s" % out,
+        "out = %s" % out,
+        "cc = %s" % b.get("cc", "clang"),
+        "target = %s" % b.get("target", ""),
+        "includes = -Icore/include -Itest/include -Iplatform/drivers/include "
+        "-Iarch/%s/include "
+        "-I%s/include" % (arch, out),
+        "cflags = %s %s" % (HOST_CFLAGS if host else KERNEL_CFLAGS,
+                            b.get("cflags", "")),
+        "ldflags = %s" % b.get("ldflags", ""),
+        "",
+        "rule cc",
+        "  command = $cc $target $cflags $extra $includes -MD -MF $out.d "
+        "-c $in -o $out",
+        "  depfile = $out.d",
+        "  deps = gcc",
+        "  description = CC $out",
+        "rule link",
+        "  command = $link $ldflags -o $out $in $libs",
+        "  description = LINK $out",
+        "rule objcopy",
+        "  command = llvm-objcopy -O binary $in $out",
+        "  description = OBJCOPY $out",
+        "rule configure",
+        "  command = /usr/bin/python3 tools/configure.py %s --regen" % name,
+        "  description = CONFIGURE %s" % name,
+        "  generator = 1",
+        "  restat = 1",
+        "",
+    ]
+    scanned = ["core", "core/lib", "arch/" + arch, "platform/" + board,
+               "platform/drivers", "test/unit", "test/harness",
+               "examples/hello", "configs"]
+    deps = ["tools/configure.py", "configs/%s_defconfig" % name,
+            "arch/%s/build.ini" % arch, "platform/%s/board.ini" % board,
+            out + "/overrides"] + kconfig_files() + \
+        [d for d in scanned if os.path.isdir(os.path.join(TOP, d))]
+    lines += ["build %s/build.ninja | %s/include/generated/autoconf.h: "
+              "configure | %s" % (out, out, " ".join(deps)), ""]
+
+    def compile_all(srcs):
+        objs = []
+        for s in srcs:
+            o = "%s/obj/%s.o" % (out, s)
+            extra = CORE_CFLAGS if s.startswith("core/") else ""
+            lines.append("build %s: cc %s || %s/include/generated/autoconf.h"
+                         % (o, s, out))
+            if extra:
+                lines.append("  extra = " + extra)
+            objs.append(o)
+        return objs
+
+    base = sources_in("core") + sources_in("core/lib") + \
+        sources_in("arch/" + arch) + sources_in("platform/" + board) + \
+        selected_drivers(kconf)
+    if not host:
+        base += sources_in("core/freestanding")
+    base_objs = compile_all(base)
+    test_objs = compile_all(sources_in("test/unit"))
+    if host:
+        runner = compile_all(["test/harness/host_runner.c"])
+        lines += [
+            "build %s/ostd-test: link %s" % (out, " ".join(
+                base_objs + runner + test_objs)),
+            "  link = $cc $cflags",
+            "  libs = -lcmocka",
+            "default %s/ostd-test" % out,
+        ]
+    else:
+        ld = "ld.lld -nostdlib -static -z noexecstack -T %s" % \
+            b["linker_script"]
+        kernel_objs = compile_all(sources_in("examples/hello"))
+        runner = compile_all(["test/harness/kernel_runner.c"])
+        images = []
+        for image, objs in (("kernel", kernel_objs),
+                            ("ktest", runner + test_objs)):
+            lines += ["build %s/%s.elf: link %s | %s" % (
+                out, image, " ".join(base_objs + objs), b["linker_script"]),
+                "  link = " + ld]
+            images.append("%s/%s.elf" % (out, image))
+            if b.get("image") == "binary":
+                lines.append("build %s/%s.bin: objcopy %s/%s.elf"
+                             % (out, image, out, image))
+                images.append("%s/%s.bin" % (out, image))
+        lines.append("default " + " ".join(images))
+    return "\n".join(lines) + "\n"
+
+
+def configure(name, overrides, regen):
+    out = os.path.join(TOP, "out", name)
+    ov_path = os.path.join(out, "overrides")
+    if regen:
+        try:
+            with open(ov_path) as f:
+                overrides = [l for l in f.read().splitlines() if l]
+        except FileNotFoundError:
+            overrides = []
+    kconf = load_kconfig(name, overrides)
+    arch = kconf.syms["ARCH"].str_value
+    board = kconf.syms["BOARD"].str_value
+    arch_ini = read_ini("arch/%s/build.ini" % arch)
+    read_ini("platform/%s/board.ini" % board)
+    write_if_changed(ov_path, "".join(o + "\n" for o in overrides))
+    write_if_changed(os.path.join(out, ".config"), dotconfig_text(kconf))
+    write_if_changed(os.path.join(out, "include/generated/autoconf.h"),
+                     autoconf_text(kconf))
+    write_if_changed(os.path.join(out, "build.ninja"),
+                     ninja_text(name, kconf, arch_ini, board))
+    # ninja reloads a regenerated manifest only if it looks newer.
+    if regen:
+        os.utime(os.path.join(out, "build.ninja"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("name")
+    ap.add_argument("--set", action="append", default=[], metavar="SYM=VAL")
+    ap.add_argument("--regen", action="store_true",
+                    help="rerun with the overrides saved in out/NAME/")
+    args = ap.parse_args()
+    try:
+        configure(args.name, args.set, args.regen)
+    except ConfigError as e:
+        sys.exit("error: %s" % e)
+    except kconfiglib.KconfigError as e:
+        sys.exit("error: %s" % e)
+
+
+if __name__ == "__main__":
+    main()
