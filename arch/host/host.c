@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "ostd/arch/cpu.h"
 #include "ostd/boot.h"
@@ -40,6 +41,21 @@ void plat_power_off(int status)
 void arch_halt(void)
 {
 	abort();
+}
+
+uintptr_t arch_unmapped_test_addr(void)
+{
+	/* A page the process reserves but may not touch. */
+	static void *hole;
+
+	if (hole == NULL) {
+		hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+		if (hole == MAP_FAILED) {
+			abort();
+		}
+	}
+	return (uintptr_t)hole;
 }
 
 int main(void)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * A small freestanding vsnprintf. It formats into a bounded buffer and
- * reports the untruncated length, like C's; ostd_printf() formats through a
- * fixed stack buffer in chunks so it never allocates.
+ * A small freestanding printf. ostd_vsnprintf() formats into a bounded
+ * buffer and reports the untruncated length, like C's; ostd_printf() sends
+ * each character straight to the console, so it needs no buffer and works
+ * in trap context.
  */
 
 #include "ostd/printf.h"
@@ -12,15 +13,19 @@
 
 #include "ostd/console.h"
 
+/* Output goes to a bounded buffer, or straight to the console if none. */
 struct out {
 	char *buf;
 	size_t size;
 	size_t pos;
+	bool console;
 };
 
 static void out_char(struct out *o, char c)
 {
-	if (o->pos + 1 < o->size) {
+	if (o->console) {
+		ostd_console_putc(c);
+	} else if (o->pos + 1 < o->size) {
 		o->buf[o->pos] = c;
 	}
 	o->pos++;
@@ -302,15 +307,14 @@ static bool convert(struct out *o, char c, struct spec *sp, enum length len,
 	}
 }
 
-int ostd_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
+static size_t format(struct out *o, const char *fmt, va_list ap_in)
 {
-	struct out o = { .buf = buf, .size = size, .pos = 0 };
 	va_list ap;
 
 	va_copy(ap, ap_in);
 	while (*fmt != '\0') {
 		if (*fmt != '%') {
-			out_char(&o, *fmt++);
+			out_char(o, *fmt++);
 			continue;
 		}
 		const char *start = fmt++;
@@ -319,23 +323,36 @@ int ostd_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 
 		fmt = parse_spec(fmt, &sp, &ap);
 		fmt = parse_length(fmt, &len);
-		if (*fmt == '\0' || !convert(&o, *fmt, &sp, len, &ap)) {
+		if (*fmt == '\0' || !convert(o, *fmt, &sp, len, &ap)) {
 			/* Unknown conversion: show it verbatim. */
 			for (; start < fmt && *start != '\0'; start++) {
-				out_char(&o, *start);
+				out_char(o, *start);
 			}
 			if (*fmt == '\0') {
 				break;
 			}
-			out_char(&o, *fmt);
+			out_char(o, *fmt);
 		}
 		fmt++;
 	}
 	va_end(ap);
+	return o->pos;
+}
+
+static int clamp_int(size_t n)
+{
+	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+int ostd_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct out o = { .buf = buf, .size = size };
+	size_t n = format(&o, fmt, ap);
+
 	if (size > 0) {
-		buf[o.pos < size ? o.pos : size - 1] = '\0';
+		buf[n < size ? n : size - 1] = '\0';
 	}
-	return o.pos > INT32_MAX ? INT32_MAX : (int)o.pos;
+	return clamp_int(n);
 }
 
 int ostd_snprintf(char *buf, size_t size, const char *fmt, ...)
@@ -350,16 +367,10 @@ int ostd_snprintf(char *buf, size_t size, const char *fmt, ...)
 
 int ostd_vprintf(const char *fmt, va_list ap)
 {
-	/*
-	 * Format into a stack buffer; anything longer than it is truncated
-	 * rather than allocated for, since this also runs in trap context.
-	 */
-	char buf[256];
-	int n = ostd_vsnprintf(buf, sizeof(buf), fmt, ap);
-	size_t shown = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+	/* Straight to the console: no buffer to overflow, nothing allocated. */
+	struct out o = { .console = true };
 
-	ostd_console_write(buf, shown);
-	return n;
+	return clamp_int(format(&o, fmt, ap));
 }
 
 int ostd_printf(const char *fmt, ...)

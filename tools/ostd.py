@@ -1,0 +1,608 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
+"""ostd: build, boot, test and debug OSTD-C configurations.
+
+  ./ostd run [CONFIG] [--set SYM=VAL] [--timeout S] [-- QEMU ARGS]
+  ./ostd test [host|CONFIG|all] [--set SYM=VAL] [-v]
+  ./ostd build [CONFIG|all]
+  ./ostd list
+  ./ostd debug CONFIG
+  ./ostd check          (clang-format and clang-tidy over the tree)
+  ./ostd format         (rewrite the tree with clang-format)
+
+CONFIG is a name from configs/ without `_defconfig`; `./ostd list` shows them.
+"""
+
+import argparse
+import configparser
+import glob
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tools"))
+
+DEFAULT_CONFIG = "x86_64-q35"
+DEFAULT_TIMEOUT = 120
+SUMMARY_RE = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed\s*$")
+
+# Tools the build always needs, and the Debian package that has each.
+BUILD_TOOLS = {
+    "ninja": "ninja-build",
+    "clang": "clang",
+    "ld.lld": "lld",
+    "llvm-objcopy": "llvm",
+}
+HOST_PACKAGES = ["libcmocka-dev", "libfdt-dev"]
+# QEMU machines whose device trees the host suite checks against libfdt.
+DTB_MACHINES = {
+    "riscv64-virt": ("qemu-system-riscv64", "qemu-system-misc",
+                     ["-machine", "virt", "-m", "256M"]),
+    "aarch64-virt": ("qemu-system-aarch64", "qemu-system-arm",
+                     ["-machine", "virt", "-cpu", "cortex-a72", "-m",
+                      "256M"]),
+}
+
+
+def die(msg):
+    print("error: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def note(msg):
+    print("ostd: " + msg, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Debian packages
+
+
+def pkg_installed(pkg):
+    try:
+        out = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", pkg],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    except FileNotFoundError:
+        return None  # Not a Debian system: we can only check the tools.
+    return out.returncode == 0 and "install ok installed" in out.stdout
+
+
+_apt_updated = False
+
+
+def ensure_packages(pkgs):
+    """Install the missing Debian packages among `pkgs`, one line each."""
+    global _apt_updated
+    missing = [p for p in dict.fromkeys(pkgs) if pkg_installed(p) is False]
+    if not missing:
+        return
+    sudo = []
+    if os.geteuid() != 0:
+        if not shutil.which("sudo"):
+            die("missing Debian packages: %s; install them as root with "
+                "`apt-get install --no-install-recommends %s`"
+                % (", ".join(missing), " ".join(missing)))
+        sudo = ["sudo"]
+    note("installing missing Debian packages: " + " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if not _apt_updated:
+        # A fresh machine has stale or empty package lists.
+        r = subprocess.run(sudo + ["apt-get", "update", "-q"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True)
+        if r.returncode != 0:
+            die("`apt-get update` failed:\n" + r.stderr.strip())
+        _apt_updated = True
+    r = subprocess.run(sudo + ["apt-get", "install", "-y", "-q",
+                               "--no-install-recommends"] + missing, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    if r.returncode != 0:
+        die("`apt-get install %s` failed:\n%s"
+            % (" ".join(missing), r.stderr.strip()))
+    for p in missing:
+        note("installed " + p)
+
+
+def require_tool(tool, pkg):
+    if not shutil.which(tool):
+        die("%s not found; install %s" % (tool, pkg))
+
+
+# ---------------------------------------------------------------------------
+# Configurations and boards
+
+
+def config_names():
+    return sorted(os.path.basename(f)[:-len("_defconfig")]
+                  for f in glob.glob(os.path.join(TOP, "configs",
+                                                  "*_defconfig")))
+
+
+def check_config_name(name):
+    if name not in config_names():
+        die("unknown configuration %r; valid ones: %s"
+            % (name, ", ".join(config_names())))
+
+
+def read_dotconfig(name):
+    vals = {}
+    with open(os.path.join(TOP, "out", name, ".config")) as f:
+        for line in f:
+            m = re.match(r'^CONFIG_(\w+)=(.*)$', line.strip())
+            if m:
+                vals[m.group(1)] = m.group(2).strip('"')
+    return vals
+
+
+def defconfig_value(name, sym):
+    """A symbol's value straight from the defconfig (before Kconfig runs)."""
+    with open(os.path.join(TOP, "configs", name + "_defconfig")) as f:
+        for line in f:
+            m = re.match(r"^CONFIG_%s=(.*)$" % sym, line.strip())
+            if m:
+                return m.group(1).strip('"')
+    return None
+
+
+class Board:
+    def __init__(self, name):
+        self.name = name
+        path = os.path.join(TOP, "platform", name, "board.ini")
+        ini = configparser.ConfigParser(interpolation=None)
+        if not ini.read(path):
+            die("board %r has no %s" % (name, os.path.relpath(path, TOP)))
+        self.ini = ini
+        self.arch = ini.get("board", "arch")
+        self.description = ini.get("board", "description", fallback="")
+        self.boot = ini.get("board", "boot", fallback="")
+        q = ini["qemu"] if ini.has_section("qemu") else {}
+        self.qemu = q.get("binary")
+        self.qemu_pkg = q.get("package")
+        self.firmware_pkgs = q.get("firmware_packages", "").split()
+        self.args = shlex.split(q.get("args", ""))
+        self.kernel_args = q.get("kernel", "-kernel {image}.elf")
+        self.exit_kind = q.get("exit", "plain")
+        self.gdb_arch = q.get("gdb_arch", "")
+
+    def packages(self):
+        pkgs = [self.qemu_pkg] if self.qemu_pkg else []
+        return pkgs + self.firmware_pkgs
+
+
+def board_of(name):
+    """The board of configuration `name`, read from its defconfig's board
+    symbol through the generated .config (configure first)."""
+    return Board(read_dotconfig(name)["BOARD"])
+
+
+# ---------------------------------------------------------------------------
+# Building
+
+
+def configure_and_build(name, sets, targets=None):
+    ensure_packages(list(BUILD_TOOLS.values()) + ["python3-kconfiglib"])
+    for tool, pkg in BUILD_TOOLS.items():
+        require_tool(tool, pkg)
+    r = subprocess.run(["/usr/bin/python3",
+                        os.path.join(TOP, "tools", "configure.py"), name] +
+                       sum((["--set", s] for s in sets), []), cwd=TOP)
+    if r.returncode != 0:
+        sys.exit(2)
+    if read_dotconfig(name)["ARCH"] == "host":
+        ensure_packages(HOST_PACKAGES)
+    r = subprocess.run(["ninja", "--quiet", "-f", "out/%s/build.ninja" % name] +
+                       (targets or []), cwd=TOP)
+    if r.returncode != 0:
+        die("build of %s failed" % name)
+
+
+# ---------------------------------------------------------------------------
+# Running QEMU
+
+
+def decode_exit(board, rc):
+    """Turn QEMU's exit status into the kernel's."""
+    if board.exit_kind == "isa-debug-exit":
+        # 0 comes from ACPI power-off; isa-debug-exit gives (v << 1) | 1.
+        if rc == 0:
+            return 0
+        if rc & 1:
+            return rc >> 1
+    return rc
+
+
+def qemu_command(name, board, image, extra):
+    out = os.path.join("out", name)
+    kernel = shlex.split(board.kernel_args.format(
+        image=os.path.join(out, image)))
+    return ([board.qemu] + board.args + kernel +
+            ["-display", "none", "-serial", "stdio", "-monitor", "none"] +
+            extra)
+
+
+def run_qemu(name, board, image, extra, timeout, echo=True, log=None):
+    """Boot `image` and stream its console. Returns (status, output, how)."""
+    ensure_packages(board.packages())
+    require_tool(board.qemu, board.qemu_pkg)
+    cmd = qemu_command(name, board, image, extra)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=TOP, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    lines = []
+    how = "exited"
+    logf = open(log, "w") if log else None
+    try:
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        buf = b""
+        while True:
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
+                how = "timeout"
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            if not sel.select(timeout=min(left, 1.0)):
+                if proc.poll() is not None:
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                text = line.decode("utf-8", "replace").rstrip("\r")
+                lines.append(text)
+                if logf:
+                    logf.write(text + "\n")
+                if echo(text) if callable(echo) else echo:
+                    print(text, flush=True)
+        if buf:
+            text = buf.decode("utf-8", "replace").rstrip("\r")
+            lines.append(text)
+            if echo is True:
+                print(text, flush=True)
+    except KeyboardInterrupt:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    finally:
+        rc = proc.wait()
+        if logf:
+            logf.close()
+    if how == "timeout":
+        return None, lines, "timeout after %d s" % timeout
+    return decode_exit(board, rc), lines, "exit %d" % decode_exit(board, rc)
+
+
+# ---------------------------------------------------------------------------
+# Commands
+
+
+def cmd_list(_args):
+    rows = []
+    for name in config_names():
+        board = defconfig_board(name)
+        b = Board(board)
+        rows.append((name, b.arch, board, b.boot, b.description))
+    w = [max(len(r[i]) for r in rows + [("config", "arch", "board", "boot")])
+         for i in range(4)]
+    print("%-*s  %-*s  %-*s  %-*s  %s" % (w[0], "config", w[1], "arch", w[2],
+                                         "board", w[3], "boot", "description"))
+    for r in rows:
+        print("%-*s  %-*s  %-*s  %-*s  %s" % (w[0], r[0], w[1], r[1], w[2],
+                                             r[2], w[3], r[3], r[4]))
+
+
+def defconfig_board(name):
+    """The board folder a defconfig selects, without running Kconfig."""
+    import kconfiglib  # noqa: F401 (configure.py needs it anyway)
+    from configure import load_kconfig
+    try:
+        kconf = load_kconfig(name, [])
+    except Exception as e:  # A broken defconfig should still be listed.
+        return "? (%s)" % e
+    return kconf.syms["BOARD"].str_value
+
+
+def cmd_build(args):
+    names = config_names() if args.config == "all" else [args.config]
+    for name in names:
+        check_config_name(name)
+        configure_and_build(name, args.set)
+
+
+def cmd_run(args):
+    name = args.config or DEFAULT_CONFIG
+    check_config_name(name)
+    configure_and_build(name, args.set)
+    board = board_of(name)
+    if not board.qemu:
+        die("configuration %s (board %s) does not boot in QEMU; try "
+            "`./ostd test %s`" % (name, board.name, name))
+    status, _lines, how = run_qemu(name, board, "kernel", args.qemu_args,
+                                   args.timeout)
+    if status is None:
+        print("ostd: %s: %s, killed" % (name, how), file=sys.stderr)
+        sys.exit(124)
+    sys.exit(status)
+
+
+def cmd_debug(args):
+    name = args.config
+    check_config_name(name)
+    configure_and_build(name, args.set)
+    board = board_of(name)
+    ensure_packages(board.packages() + ["gdb-multiarch"])
+    image = args.image
+    elf = os.path.join("out", name, image + ".elf")
+    gdb = ["gdb-multiarch", "-q"]
+    if board.gdb_arch:
+        gdb += ["-ex", "set architecture " + board.gdb_arch]
+    gdb += ["-ex", "file " + elf, "-ex", "target remote :1234"]
+    cmd = qemu_command(name, board, image, ["-s", "-S"] + args.qemu_args)
+    print("QEMU is waiting for the debugger on port 1234. In another "
+          "terminal, from %s, run:\n\n  %s\n" % (TOP, shlex.join(gdb)))
+    print("Then `break ostd_boot`, `continue`. Quit QEMU with Ctrl-C here.\n",
+          flush=True)
+    os.chdir(TOP)
+    os.execvp(cmd[0], cmd)
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.rows = []
+
+    def add(self, runner, passed, failed, detail):
+        self.passed += passed
+        self.failed += failed
+        self.rows.append((runner, passed, failed, detail))
+        print("runner %s: %d passed, %d failed (%s)"
+              % (runner, passed, failed, detail), flush=True)
+
+
+def interesting(line):
+    """Lines worth showing from a test run when not verbose."""
+    return ("FAILED" in line or "assertion failed" in line or
+            "PANIC" in line or "EXCEPTION" in line or "ERROR" in line or
+            "error:" in line or SUMMARY_RE.match(line) is not None or
+            line.startswith("OSTD-C "))
+
+
+def judge(runner, status, lines, how, tally):
+    """Count a runner's result. The exit status and the summary line must
+    agree, or the run counts as failed."""
+    summary = None
+    for line in lines:
+        m = SUMMARY_RE.match(line)
+        if m:
+            summary = (int(m.group(1)), int(m.group(2)))
+    if summary is None:
+        tail = "\n".join("    " + l for l in lines[-15:])
+        print("  %s: no summary line (%s); last output:\n%s"
+              % (runner, how, tail), flush=True)
+        tally.add(runner, 0, 1, how + ", no summary line")
+        return
+    passed, failed = summary
+    if (status == 0) != (failed == 0):
+        print("  %s: exit status and summary disagree (%s, %d failed)"
+              % (runner, how, failed), flush=True)
+        tally.add(runner, passed, max(failed, 1), how + ", disagreement")
+        return
+    tally.add(runner, passed, failed, how)
+
+
+def dump_dtbs(outdir):
+    """Real device trees for the host's libfdt cross-check."""
+    os.makedirs(outdir, exist_ok=True)
+    for name, (qemu, pkg, args) in DTB_MACHINES.items():
+        path = os.path.join(outdir, name + ".dtb")
+        if os.path.exists(path):
+            continue
+        ensure_packages([pkg])
+        require_tool(qemu, pkg)
+        m = args.index("-machine") + 1
+        args = list(args)
+        args[m] += ",dumpdtb=" + path
+        r = subprocess.run([qemu] + args + ["-display", "none"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if r.returncode != 0 or not os.path.exists(path):
+            die("could not dump the %s device tree:\n%s" % (name, r.stdout))
+
+
+def test_host(args, tally):
+    configure_and_build("host", args.set)
+    dtb_dir = os.path.join(TOP, "out", "host", "dtb")
+    dump_dtbs(dtb_dir)
+    env = dict(os.environ, OSTD_DTB_DIR=dtb_dir,
+               ASAN_OPTIONS="abort_on_error=0:detect_leaks=1",
+               UBSAN_OPTIONS="print_stacktrace=1")
+    start = time.monotonic()
+    proc = subprocess.run([os.path.join(TOP, "out", "host", "ostd-test")],
+                          cwd=TOP, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=args.timeout)
+    lines = proc.stdout.decode("utf-8", "replace").splitlines()
+    with open(os.path.join(TOP, "out", "host", "test.log"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    for line in lines:
+        if args.verbose or interesting(line):
+            print(line)
+    judge("host", proc.returncode, lines,
+          "exit %d, %.1f s" % (proc.returncode, time.monotonic() - start),
+          tally)
+
+
+def test_qemu(name, args, tally):
+    configure_and_build(name, args.set)
+    board = board_of(name)
+    if not board.qemu:
+        die("configuration %s has no QEMU machine" % name)
+    start = time.monotonic()
+    echo = True if args.verbose else interesting
+    status, lines, how = run_qemu(
+        name, board, "ktest", [], args.timeout, echo=echo,
+        log=os.path.join(TOP, "out", name, "test.log"))
+    judge(name, status, lines,
+          "%s, %.1f s" % (how, time.monotonic() - start), tally)
+
+
+def test_style(tally):
+    """The format and lint checks count as one test each."""
+    for tool, fn in (("clang-format", check_format),
+                     ("clang-tidy", check_tidy)):
+        problems = fn()
+        for p in problems:
+            print("  " + p)
+        tally.add(tool, 0 if problems else 1, 1 if problems else 0,
+                  "%d problem(s)" % len(problems))
+
+
+def c_sources(exts=(".c", ".h")):
+    r = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"],
+                       cwd=TOP, stdout=subprocess.PIPE, text=True)
+    files = r.stdout.split() if r.returncode == 0 else []
+    if not files:
+        for root, _d, fs in os.walk(TOP):
+            if "/out" in root or "/.git" in root:
+                continue
+            files += [os.path.relpath(os.path.join(root, f), TOP) for f in fs]
+    return sorted(f for f in files if f.endswith(exts) and
+                  os.path.exists(os.path.join(TOP, f)))
+
+
+def check_format():
+    ensure_packages(["clang-format"])
+    require_tool("clang-format", "clang-format")
+    bad = []
+    for f in c_sources():
+        r = subprocess.run(["clang-format", "--dry-run", "--Werror", f],
+                           cwd=TOP, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            first = r.stderr.strip().splitlines()[:1]
+            bad.append("%s is not clang-formatted (%s); run `./ostd format`"
+                       % (f, first[0] if first else "?"))
+    return bad
+
+
+def check_tidy():
+    """clang-tidy over the core and the host backend, with the host
+    configuration's flags (the same code the kernels compile)."""
+    ensure_packages(["clang-tidy"])
+    require_tool("clang-tidy", "clang-tidy")
+    files = [f for f in c_sources((".c",))
+             if f.startswith(("core/", "test/unit/"))]
+    flags = ["-std=c17", "-DUNIT_TESTING", "-D_GNU_SOURCE",
+             "-Icore/include", "-Itest/include", "-Iplatform/drivers/include",
+             "-Iarch/host/include", "-Iout/host/include"]
+    r = subprocess.run(["clang-tidy", "--quiet"] + files + ["--"] + flags,
+                       cwd=TOP, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode == 0:
+        return []
+    return [l for l in r.stdout.splitlines()
+            if "warning:" in l or "error:" in l] or [r.stdout.strip()]
+
+
+def cmd_test(args):
+    what = args.what
+    if what not in ("all", "host") and what not in config_names():
+        die("unknown test target %r; use host, all, or one of: %s"
+            % (what, ", ".join(config_names())))
+    tally = Tally()
+    if what in ("all", "host"):
+        test_host(args, tally)
+    if what == "all":
+        names = [n for n in config_names() if n != "host"]
+    elif what == "host":
+        names = []
+    else:
+        names = [what]
+    for name in names:
+        if name == "host":
+            test_host(args, tally)
+        else:
+            test_qemu(name, args, tally)
+    if what == "all":
+        test_style(tally)
+    print("%d passed, %d failed" % (tally.passed, tally.failed), flush=True)
+    sys.exit(0 if tally.failed == 0 else 1)
+
+
+def cmd_check(_args):
+    tally = Tally()
+    test_style(tally)
+    sys.exit(0 if tally.failed == 0 else 1)
+
+
+def cmd_format(_args):
+    ensure_packages(["clang-format"])
+    subprocess.run(["clang-format", "-i"] + c_sources(), cwd=TOP, check=True)
+
+
+def main():
+    argv = sys.argv[1:]
+    qemu_args = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, qemu_args = argv[:i], argv[i + 1:]
+    ap = argparse.ArgumentParser(
+        prog="ostd", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1])
+    sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    def common(p):
+        p.add_argument("--set", action="append", default=[],
+                       metavar="SYM=VAL",
+                       help="override a Kconfig symbol for this build")
+        p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
+                       help="host-side limit per QEMU run, in seconds")
+
+    p = sub.add_parser("run", help="build and boot a configuration")
+    p.add_argument("config", nargs="?")
+    common(p)
+    p = sub.add_parser("test", help="run the host suite and in-QEMU suites")
+    p.add_argument("what", nargs="?", default="all")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show every test line, not only failures")
+    common(p)
+    p = sub.add_parser("build", help="build without running")
+    p.add_argument("config", nargs="?", default="all")
+    common(p)
+    sub.add_parser("list", help="list the configurations")
+    p = sub.add_parser("debug", help="boot under QEMU's gdb stub")
+    p.add_argument("config")
+    p.add_argument("--image", default="kernel", choices=["kernel", "ktest"])
+    common(p)
+    sub.add_parser("check", help="clang-format and clang-tidy checks")
+    sub.add_parser("format", help="clang-format the tree in place")
+    args = ap.parse_args(argv)
+    args.qemu_args = qemu_args
+    if qemu_args and args.cmd not in ("run", "debug"):
+        die("`-- QEMU ARGS` only goes with run and debug")
+    handlers = {"run": cmd_run, "test": cmd_test, "build": cmd_build,
+                "list": cmd_list, "debug": cmd_debug, "check": cmd_check,
+                "format": cmd_format}
+    if args.cmd is None:
+        ap.print_help()
+        sys.exit(2)
+    try:
+        handlers[args.cmd](args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
