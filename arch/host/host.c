@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "ostd/arch/cpu.h"
+
 #include "ostd/boot.h"
 #include "ostd/config.h"
 #include "ostd/plat.h"

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
+
 #include "ostd/boot.h"
 #include "ostd/config.h"
 #include "ostd/panic.h"

@@ -12,10 +12,10 @@
 
 #include "ostd/fdt.h"
 
-#include "ostd/assert.h"
-
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ostd/assert.h"
 
 #define FDT_MAGIC 0xd00dfeedU
 #define FDT_BEGIN_NODE 1U
@@ -55,24 +55,24 @@ static bool block_ok(uint32_t total, uint32_t off, uint32_t size)
 
 ostd_err_t ostd_fdt_check(const void *fdt)
 {
-	CHECKIF(fdt == NULL) {
+	CHECKIF (fdt == NULL) {
 		return OSTD_EINVAL;
 	}
 	uint32_t total = hdr(fdt, HDR_TOTALSIZE);
 
-	CHECKIF(hdr(fdt, HDR_MAGIC) != FDT_MAGIC || total < FDT_HEADER_SIZE) {
+	CHECKIF (hdr(fdt, HDR_MAGIC) != FDT_MAGIC || total < FDT_HEADER_SIZE) {
 		return OSTD_EINVAL;
 	}
 	/* Version 17 blobs, and newer ones that stay compatible with 16. */
-	CHECKIF(hdr(fdt, HDR_VERSION) < 17 || hdr(fdt, HDR_LAST_COMP) > 17) {
+	CHECKIF (hdr(fdt, HDR_VERSION) < 17 || hdr(fdt, HDR_LAST_COMP) > 17) {
 		return OSTD_EINVAL;
 	}
-	CHECKIF(!block_ok(total, hdr(fdt, HDR_OFF_STRUCT),
-			  hdr(fdt, HDR_SIZE_STRUCT)) ||
-		!block_ok(total, hdr(fdt, HDR_OFF_STRINGS),
-			  hdr(fdt, HDR_SIZE_STRINGS)) ||
-		!block_ok(total, hdr(fdt, HDR_OFF_RSVMAP), 16) ||
-		(hdr(fdt, HDR_OFF_STRUCT) & 3) != 0) {
+	CHECKIF (!block_ok(total, hdr(fdt, HDR_OFF_STRUCT),
+			   hdr(fdt, HDR_SIZE_STRUCT)) ||
+		 !block_ok(total, hdr(fdt, HDR_OFF_STRINGS),
+			   hdr(fdt, HDR_SIZE_STRINGS)) ||
+		 !block_ok(total, hdr(fdt, HDR_OFF_RSVMAP), 16) ||
+		 (hdr(fdt, HDR_OFF_STRUCT) & 3) != 0) {
 		return OSTD_EINVAL;
 	}
 	return OSTD_OK;
@@ -160,7 +160,7 @@ static uint64_t read_cells(const uint8_t *p, uint32_t cells)
 	uint64_t v = 0;
 
 	for (uint32_t i = 0; i < cells; i++) {
-		v = v << 32 | be32(p + 4 * i);
+		v = v << 32 | be32(p + (size_t)4 * i);
 	}
 	return v;
 }
@@ -237,8 +237,8 @@ static void handle_prop(struct walk *w, struct node *n, const char *name,
 		n->disabled = !list_contains(val, len, "okay") &&
 			      !list_contains(val, len, "ok");
 	}
-	if (n->on_path && w->prop != NULL && str_eq(name, w->prop) &&
-	    len > 0 && val[len - 1] == '\0') {
+	if (n->on_path && w->prop != NULL && str_eq(name, w->prop) && len > 0 &&
+	    val[len - 1] == '\0') {
 		n->path_value = (const char *)val;
 	}
 }
@@ -262,9 +262,11 @@ static void handle_node_end(struct walk *w, const struct node *n,
 		return;
 	}
 	if (w->info != NULL && n->is_memory) {
-		for (uint32_t off = 0; off + entry <= n->reg_len; off += entry) {
+		for (uint32_t off = 0; off + entry <= n->reg_len;
+		     off += entry) {
 			uint64_t base = read_cells(n->reg + off, ac);
-			uint64_t size = read_cells(n->reg + off + 4 * ac, sc);
+			uint64_t size =
+				read_cells(n->reg + off + (size_t)4 * ac, sc);
 			ostd_err_t err;
 
 			if (size == 0) {
@@ -282,7 +284,7 @@ static void handle_node_end(struct walk *w, const struct node *n,
 	if (w->compat != NULL && n->compat_match && !w->found &&
 	    n->reg_len >= entry) {
 		w->base = read_cells(n->reg, ac);
-		w->size = sc == 0 ? 0 : read_cells(n->reg + 4 * ac, sc);
+		w->size = sc == 0 ? 0 : read_cells(n->reg + (size_t)4 * ac, sc);
 		w->found = true;
 	}
 }
@@ -320,15 +322,16 @@ static ostd_err_t walk(struct walk *w)
 			depth++;
 			struct node *n = &stack[depth];
 			/* Spec 2.3.5: defaults are 2 address and 1 size cell. */
-			*n = (struct node){ .name = name, .addr_cells = 2,
+			*n = (struct node){ .name = name,
+					    .addr_cells = 2,
 					    .size_cells = 1 };
 			if (depth == 0) {
 				n->on_path = w->path != NULL;
 			} else if (stack[depth - 1].on_path) {
 				const char *c = path_component(w->path, depth);
 
-				n->on_path = c != NULL &&
-					     component_matches(c, name);
+				n->on_path =
+					c != NULL && component_matches(c, name);
 			}
 			break;
 		}
@@ -389,9 +392,8 @@ static ostd_err_t add_reserved(const uint8_t *fdt, struct ostd_boot_info *info)
 		if (base == 0 && size == 0) {
 			return OSTD_OK;
 		}
-		ostd_err_t err = ostd_boot_info_add_mem(info, pa_init(base),
-							size,
-							OSTD_MEM_RESERVED);
+		ostd_err_t err = ostd_boot_info_add_mem(
+			info, pa_init(base), size, OSTD_MEM_RESERVED);
 		if (err != OSTD_OK) {
 			return err;
 		}
@@ -401,7 +403,7 @@ static ostd_err_t add_reserved(const uint8_t *fdt, struct ostd_boot_info *info)
 
 ostd_err_t ostd_fdt_add_memory(const void *fdt, struct ostd_boot_info *info)
 {
-	CHECKIF(info == NULL || ostd_fdt_check(fdt) != OSTD_OK) {
+	CHECKIF (info == NULL || ostd_fdt_check(fdt) != OSTD_OK) {
 		return OSTD_EINVAL;
 	}
 	struct ostd_boot_info scratch = *info;
@@ -424,8 +426,8 @@ ostd_err_t ostd_fdt_add_memory(const void *fdt, struct ostd_boot_info *info)
 ostd_err_t ostd_fdt_find_reg(const void *fdt, const char *compat,
 			     uint64_t *base, uint64_t *size)
 {
-	CHECKIF(compat == NULL || base == NULL ||
-		ostd_fdt_check(fdt) != OSTD_OK) {
+	CHECKIF (compat == NULL || base == NULL ||
+		 ostd_fdt_check(fdt) != OSTD_OK) {
 		return OSTD_EINVAL;
 	}
 	struct walk w = { .fdt = fdt, .compat = compat };

@@ -95,11 +95,15 @@ static void out_num(struct out *o, const struct spec *sp, uint64_t v,
 
 	int zeros = sp->prec > n ? sp->prec - n : 0;
 	/* Octal's alternate form guarantees a leading zero. */
-	if (base == 8 && sp->alt && zeros == 0 && (n == 0 || tmp[n - 1] != '0')) {
+	if (base == 8 && sp->alt && zeros == 0 &&
+	    (n == 0 || tmp[n - 1] != '0')) {
 		zeros = 1;
 	}
-	char sign = negative ? '-' : sp->plus ? '+' : sp->space ? ' ' : '\0';
-	int prefix_len = (int)str_len_max(prefix, -1) + (sign != '\0');
+	const char *sign = negative    ? "-"
+			   : sp->plus  ? "+"
+			   : sp->space ? " "
+				       : "";
+	int prefix_len = (int)(str_len_max(prefix, -1) + str_len_max(sign, -1));
 	int body = n + zeros + prefix_len;
 	int pad = sp->width > body ? sp->width - body : 0;
 
@@ -111,8 +115,8 @@ static void out_num(struct out *o, const struct spec *sp, uint64_t v,
 	if (!sp->left) {
 		out_repeat(o, ' ', pad);
 	}
-	if (sign != '\0') {
-		out_char(o, sign);
+	for (const char *p = sign; *p != '\0'; p++) {
+		out_char(o, *p);
 	}
 	for (const char *p = prefix; *p != '\0'; p++) {
 		out_char(o, *p);
@@ -275,8 +279,8 @@ static bool convert(struct out *o, char c, struct spec *sp, enum length len,
 	case 'x':
 	case 'X': {
 		uint64_t v = get_unsigned(ap, len);
-		const char *prefix = (sp->alt && v != 0) ? (c == 'x' ? "0x" : "0X")
-							 : "";
+		const char *prefix =
+			(sp->alt && v != 0) ? (c == 'x' ? "0x" : "0X") : "";
 
 		out_num(o, sp, v, false, 16, c == 'X', prefix);
 		return true;

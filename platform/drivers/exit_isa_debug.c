@@ -7,6 +7,7 @@
  */
 
 #include "ostd/arch/x86_64.h"
+
 #include "ostd/drivers/exit.h"
 
 void exit_isa_debug(uint16_t port, int status)

@@ -5,6 +5,7 @@
  */
 
 #include "ostd/arch/cpu.h"
+
 #include "ostd/drivers/exit.h"
 #include "ostd/drivers/uart16550.h"
 #include "ostd/plat.h"

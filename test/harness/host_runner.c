@@ -29,8 +29,8 @@ static int setup_case(void **state)
 int ostd_main(void)
 {
 	size_t count = (size_t)(__stop_ostd_tests - __start_ostd_tests);
-	struct CMUnitTest *tests = calloc(count == 0 ? 1 : count,
-					  sizeof(*tests));
+	struct CMUnitTest *tests =
+		calloc(count == 0 ? 1 : count, sizeof(*tests));
 	unsigned int failed = 0;
 
 	if (tests == NULL) {
@@ -44,7 +44,8 @@ int ostd_main(void)
 		size_t n = 0;
 
 		while (first + n < count &&
-		       strcmp(__start_ostd_tests[first + n].suite, suite) == 0) {
+		       strcmp(__start_ostd_tests[first + n].suite, suite) ==
+			       0) {
 			const struct ostd_test_case *t =
 				&__start_ostd_tests[first + n];
 
@@ -56,8 +57,8 @@ int ostd_main(void)
 			};
 			n++;
 		}
-		int group_failed = _cmocka_run_group_tests(suite, tests, n,
-							   NULL, NULL);
+		int group_failed =
+			_cmocka_run_group_tests(suite, tests, n, NULL, NULL);
 		failed += group_failed > 0 ? (unsigned int)group_failed : 0;
 		first += n;
 	}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
+
 #include "ostd/config.h"
 #include "ostd/test.h"
 

@@ -6,12 +6,12 @@
 #include "ostd/printf.h"
 #include "ostd/test.h"
 
-#define FMT_EQ(expected, ...)                                           \
-	do {                                                            \
-		char buf_[128];                                         \
+#define FMT_EQ(expected, ...)                                            \
+	do {                                                             \
+		char buf_[128];                                          \
 		int n_ = ostd_snprintf(buf_, sizeof(buf_), __VA_ARGS__); \
-		ASSERT_STREQ(buf_, expected);                           \
-		ASSERT_EQ(n_, sizeof(expected) - 1);                    \
+		ASSERT_STREQ(buf_, expected);                            \
+		ASSERT_EQ(n_, sizeof(expected) - 1);                     \
 	} while (0)
 
 TEST(printf, integers)

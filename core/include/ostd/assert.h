@@ -23,20 +23,20 @@ void mock_assert(const int result, const char *const expression,
 		 const char *const file, const int line);
 #define CHECK(cond) mock_assert((int)!!(cond), #cond, __FILE__, __LINE__)
 #else
-#define CHECK(cond)                                                     \
-	do {                                                            \
-		if (unlikely(!(cond))) {                                \
-			ostd_panic_at(__FILE__, __LINE__,               \
-				      "CHECK failed: %s", #cond);        \
-		}                                                       \
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (unlikely(!(cond))) {                                      \
+			ostd_panic_at(__FILE__, __LINE__, "CHECK failed: %s", \
+				      #cond);                                 \
+		}                                                             \
 	} while (0)
 #endif
 
-#define ASSERT(cond)                               \
-	do {                                       \
-		if (IS_ENABLED(CONFIG_ASSERT)) {   \
-			CHECK(cond);               \
-		}                                  \
+#define ASSERT(cond)                             \
+	do {                                     \
+		if (IS_ENABLED(CONFIG_ASSERT)) { \
+			CHECK(cond);             \
+		}                                \
 	} while (0)
 
 #define CHECKIF(cond) if (unlikely(cond))

@@ -32,12 +32,11 @@ struct ostd_test_case {
  */
 #define OSTD_TEST_SECTION "ostd_tests"
 
-#define TEST(suite, name)                                                  \
-	static void test_##suite##_##name(void);                           \
-	static const struct ostd_test_case test_case_##suite##_##name      \
-		SECTION(OSTD_TEST_SECTION) USED ALIGNED(8) = {             \
-			#suite, #name, test_##suite##_##name               \
-		};                                                         \
+#define TEST(suite, name)                                                      \
+	static void test_##suite##_##name(void);                               \
+	static const struct ostd_test_case test_case_##suite##_##name SECTION( \
+		OSTD_TEST_SECTION)                                             \
+		USED ALIGNED(8) = { #suite, #name, test_##suite##_##name };    \
 	static void test_##suite##_##name(void)
 
 extern const struct ostd_test_case __start_ostd_tests[];
@@ -68,33 +67,33 @@ void ostd_test_fail(const char *file, int line, const char *fmt, ...)
 	PRINTF_LIKE(3, 4);
 int ostd_test_strcmp(const char *a, const char *b);
 
-#define OSTD_TEST_CHECK_(cond, ...)                                    \
-	do {                                                           \
-		if (!(cond)) {                                         \
+#define OSTD_TEST_CHECK_(cond, ...)                                      \
+	do {                                                             \
+		if (!(cond)) {                                           \
 			ostd_test_fail(__FILE__, __LINE__, __VA_ARGS__); \
-			return;                                        \
-		}                                                      \
+			return;                                          \
+		}                                                        \
 	} while (0)
 
 #define ASSERT_TRUE(x) OSTD_TEST_CHECK_((x), "%s is false", #x)
 #define ASSERT_FALSE(x) OSTD_TEST_CHECK_(!(x), "%s is true", #x)
-#define OSTD_TEST_CMP_(a, op, b)                                            \
-	do {                                                                \
-		uint64_t a_ = (uint64_t)(a);                                \
-		uint64_t b_ = (uint64_t)(b);                                \
-		OSTD_TEST_CHECK_(a_ op b_, "%s %s %s: 0x%llx vs 0x%llx",    \
-				 #a, #op, #b, (unsigned long long)a_,       \
-				 (unsigned long long)b_);                   \
+#define OSTD_TEST_CMP_(a, op, b)                                             \
+	do {                                                                 \
+		uint64_t a_ = (uint64_t)(a);                                 \
+		uint64_t b_ = (uint64_t)(b);                                 \
+		OSTD_TEST_CHECK_(a_ op b_, "%s %s %s: 0x%llx vs 0x%llx", #a, \
+				 #op, #b, (unsigned long long)a_,            \
+				 (unsigned long long)b_);                    \
 	} while (0)
 #define ASSERT_EQ(a, b) OSTD_TEST_CMP_(a, ==, b)
 #define ASSERT_NE(a, b) OSTD_TEST_CMP_(a, !=, b)
-#define ASSERT_STREQ(a, b)                                                \
-	do {                                                              \
-		const char *a_ = (a);                                     \
-		const char *b_ = (b);                                     \
-		OSTD_TEST_CHECK_(ostd_test_strcmp(a_, b_) == 0,           \
+#define ASSERT_STREQ(a, b)                                                 \
+	do {                                                               \
+		const char *a_ = (a);                                      \
+		const char *b_ = (b);                                      \
+		OSTD_TEST_CHECK_(ostd_test_strcmp(a_, b_) == 0,            \
 				 "%s == %s: \"%s\" vs \"%s\"", #a, #b, a_, \
-				 b_);                                     \
+				 b_);                                      \
 	} while (0)
 #define ASSERT_LE(a, b) OSTD_TEST_CHECK_((a) <= (b), "%s <= %s", #a, #b)
 #define ASSERT_LT(a, b) OSTD_TEST_CHECK_((a) < (b), "%s < %s", #a, #b)
