@@ -260,7 +260,7 @@ def ninja_text(name, kconf, arch_ini, board):
         "",
     ]
     scanned = ["core", "core/lib", "arch/" + arch, "platform/" + board,
-               "platform/drivers", "test/unit", "test/harness",
+               "platform/drivers", "test/unit", "test/harness", "test/host",
                "examples/hello", "configs"]
     deps = ["tools/configure.py", "configs/%s_defconfig" % name,
             "arch/%s/build.ini" % arch, "platform/%s/board.ini" % board,
@@ -289,12 +289,14 @@ def ninja_text(name, kconf, arch_ini, board):
     base_objs = compile_all(base)
     test_objs = compile_all(sources_in("test/unit"))
     if host:
-        runner = compile_all(["test/harness/host_runner.c"])
+        # test/host/: host-only tests (they need files or host libraries).
+        runner = compile_all(["test/harness/host_runner.c"] +
+                             sources_in("test/host"))
         lines += [
             "build %s/ostd-test: link %s" % (out, " ".join(
                 base_objs + runner + test_objs)),
             "  link = $cc $cflags",
-            "  libs = -lcmocka",
+            "  libs = -lcmocka -lfdt",
             "default %s/ostd-test" % out,
         ]
     else:

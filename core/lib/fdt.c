@@ -203,12 +203,13 @@ static const char *path_component(const char *path, int depth)
 	return NULL;
 }
 
+/* True if @p path names a node at exactly @p depth ("/" is depth 0). */
 static bool path_ends_at(const char *path, int depth)
 {
-	const char *c = path_component(path, depth);
+	const char *c = depth == 0 ? path : path_component(path, depth);
 
 	if (c == NULL) {
-		return depth == 0;
+		return false;
 	}
 	while (*c != '\0' && *c != '/') {
 		c++;
@@ -246,6 +247,11 @@ static void handle_prop(struct walk *w, struct node *n, const char *name,
 static void handle_node_end(struct walk *w, const struct node *n,
 			    const struct node *parent, int depth)
 {
+	if (n->on_path && path_ends_at(w->path, depth) &&
+	    n->path_value != NULL && !w->found) {
+		w->string = n->path_value;
+		w->found = true;
+	}
 	if (parent == NULL) {
 		return;
 	}
@@ -253,11 +259,6 @@ static void handle_node_end(struct walk *w, const struct node *n,
 	uint32_t sc = parent->size_cells;
 	uint32_t entry = 4 * (ac + sc);
 
-	if (n->on_path && path_ends_at(w->path != NULL ? w->path : "", depth) &&
-	    n->path_value != NULL && !w->found) {
-		w->string = n->path_value;
-		w->found = true;
-	}
 	if (ac < 1 || ac > 2 || sc > 2 || n->reg == NULL || n->disabled) {
 		return;
 	}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * The FDT reader on this machine's own boot blob, where the boot protocol
+ * gives one (riscv64, aarch64). x86_64 PVH and the host have none.
+ */
+
+#include "ostd/boot.h"
+#include "ostd/config.h"
+#include "ostd/fdt.h"
+#include "ostd/test.h"
+
+TEST(fdt, boot_blob_is_sound)
+{
+	const struct ostd_boot_info *info = ostd_boot_info();
+	const void *fdt = (const void *)(uintptr_t)pa_addr(info->fdt);
+
+	if (IS_ENABLED(CONFIG_ARCH_X86_64) || IS_ENABLED(CONFIG_ARCH_HOST)) {
+		ASSERT_EQ(pa_addr(info->fdt), 0);
+		return;
+	}
+	ASSERT_NE(pa_addr(info->fdt), 0);
+	ASSERT_EQ(ostd_fdt_check(fdt), OSTD_OK);
+	ASSERT_GT(ostd_fdt_size(fdt), 40);
+
+	/* Parsing again gives the memory the boot path found. */
+	struct ostd_boot_info again = { 0 };
+
+	ASSERT_EQ(ostd_fdt_add_memory(fdt, &again), OSTD_OK);
+	ASSERT_EQ(ostd_boot_info_usable_bytes(&again),
+		  ostd_boot_info_usable_bytes(info));
+
+	/* Every QEMU tree has a /chosen node and a root compatible. */
+	ASSERT_TRUE(ostd_fdt_prop_string(fdt, "/", "compatible") != NULL);
+	ASSERT_TRUE(ostd_fdt_prop_string(fdt, "/no-such-node", "x") == NULL);
+
+	uint64_t base = 1;
+
+	ASSERT_EQ(ostd_fdt_find_reg(fdt, "no,such-device", &base, NULL),
+		  OSTD_ENOENT);
+	ASSERT_EQ(base, 1);
+}
+
+TEST(fdt, rejects_non_blobs)
+{
+	static const uint32_t zeros[16];
+
+	ASSERT_EQ(ostd_fdt_check(zeros), OSTD_EINVAL);
+	ASSERT_EQ(ostd_fdt_check(NULL), OSTD_EINVAL);
+	ASSERT_TRUE(ostd_fdt_prop_string(zeros, "/", "compatible") == NULL);
+}
