@@ -291,6 +291,10 @@ def cmd_list(_args):
     rows = []
     for name in config_names():
         board = defconfig_board(name)
+        ini = os.path.join(TOP, "platform", board, "board.ini")
+        if not os.path.exists(ini):
+            rows.append((name, "?", board, "?", "(no board.ini)"))
+            continue
         b = Board(board)
         rows.append((name, b.arch, board, b.boot, b.description))
     w = [max(len(r[i]) for r in rows + [("config", "arch", "board", "boot")])
