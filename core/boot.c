@@ -3,6 +3,7 @@
 
 #include "ostd/assert.h"
 #include "ostd/config.h"
+#include "ostd/console.h"
 #include "ostd/math.h"
 #include "ostd/panic.h"
 #include "ostd/plat.h"
@@ -31,13 +32,81 @@ ostd_err_t ostd_boot_info_add_mem(struct ostd_boot_info *info, paddr_t base,
 	return OSTD_OK;
 }
 
+/* Inclusive last byte, so a region ending at 2^64 needs no special case. */
+static uint64_t region_last(const struct ostd_mem_region *r)
+{
+	return pa_addr(r->base) + (r->size - 1);
+}
+
+/*
+ * Bytes of [lo, hi] (inclusive) not covered by any reserved region. Sweeps
+ * left to right, each step jumping past the reserved region that covers
+ * the current byte; at most mem_count jumps.
+ */
+static uint64_t uncovered_bytes(const struct ostd_boot_info *info, uint64_t lo,
+				uint64_t hi)
+{
+	uint64_t total = 0;
+	uint64_t cur = lo;
+
+	for (;;) {
+		/* The first reserved byte at or after cur, and its region. */
+		const struct ostd_mem_region *next = NULL;
+
+		for (unsigned int i = 0; i < info->mem_count; i++) {
+			const struct ostd_mem_region *r = &info->mem[i];
+
+			if (r->kind != OSTD_MEM_RESERVED ||
+			    region_last(r) < cur || pa_addr(r->base) > hi) {
+				continue;
+			}
+			if (next == NULL ||
+			    MAX(pa_addr(r->base), cur) <
+				    MAX(pa_addr(next->base), cur)) {
+				next = r;
+			}
+		}
+		if (next == NULL) {
+			return total + (hi - cur) + 1;
+		}
+		uint64_t start = MAX(pa_addr(next->base), cur);
+
+		total += start - cur;
+		/* Extend through every reserved region touching this run. */
+		uint64_t last = region_last(next);
+
+		for (bool grew = true; grew;) {
+			grew = false;
+			for (unsigned int i = 0; i < info->mem_count; i++) {
+				const struct ostd_mem_region *r = &info->mem[i];
+
+				if (r->kind == OSTD_MEM_RESERVED &&
+				    pa_addr(r->base) <=
+					    add_saturating(last, 1) &&
+				    region_last(r) > last) {
+					last = region_last(r);
+					grew = true;
+				}
+			}
+		}
+		if (last >= hi) {
+			return total;
+		}
+		cur = last + 1;
+	}
+}
+
 uint64_t ostd_boot_info_usable_bytes(const struct ostd_boot_info *info)
 {
 	uint64_t total = 0;
 
 	for (unsigned int i = 0; i < info->mem_count; i++) {
-		if (info->mem[i].kind == OSTD_MEM_USABLE) {
-			total = add_saturating(total, info->mem[i].size);
+		const struct ostd_mem_region *r = &info->mem[i];
+
+		if (r->kind == OSTD_MEM_USABLE) {
+			total = add_saturating(
+				total, uncovered_bytes(info, pa_addr(r->base),
+						       region_last(r)));
 		}
 	}
 	return total;
@@ -51,7 +120,7 @@ const struct ostd_boot_info *ostd_boot_info(void)
 void ostd_boot(const struct ostd_boot_info *info)
 {
 	boot_info = info;
-	plat_console_init(info);
+	ostd_console_init(info);
 	ostd_printf(
 		"OSTD-C %s on %s/%s (boot: %s, entered in %s), %llu MiB "
 		"usable\n",

@@ -3,6 +3,19 @@
 
 #include "ostd/plat.h"
 
+static bool console_ready;
+
+void ostd_console_init(const struct ostd_boot_info *info)
+{
+	plat_console_init(info);
+	console_ready = true;
+}
+
+bool ostd_console_ready(void)
+{
+	return console_ready;
+}
+
 void ostd_console_putc(char c)
 {
 	if (c == '\n') {

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 
+#include "ostd/console.h"
 #include "ostd/plat.h"
 #include "ostd/printf.h"
 
@@ -15,6 +16,10 @@ void ostd_panic_at(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* A panic in the arch entry code comes before ostd_boot(). */
+	if (!ostd_console_ready()) {
+		ostd_console_init(NULL);
+	}
 	ostd_printf("\nPANIC at %s:%d: ", file, line);
 	va_start(ap, fmt);
 	ostd_vprintf(fmt, ap);

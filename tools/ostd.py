@@ -198,7 +198,11 @@ def configure_and_build(name, sets, targets=None):
     if read_dotconfig(name)["ARCH"] == "host":
         ensure_packages(HOST_PACKAGES)
     r = subprocess.run(["ninja", "--quiet", "-f", "out/%s/build.ninja" % name] +
-                       (targets or []), cwd=TOP)
+                       (targets or []), cwd=TOP, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    out = [l for l in r.stdout.splitlines() if l != "ninja: no work to do."]
+    if out:
+        print("\n".join(out), flush=True)
     if r.returncode != 0:
         die("build of %s failed" % name)
 

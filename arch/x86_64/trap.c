@@ -23,7 +23,7 @@ struct x86_64_trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-STATIC_ASSERT(sizeof(struct x86_64_trap_frame) == 22 * 8,
+STATIC_ASSERT(sizeof(struct x86_64_trap_frame) == 22 * sizeof(uint64_t),
 	      "The trap frame must match the push order in trap.S.");
 
 /* An IDT gate descriptor: SDM vol 3A, Figure 6-8 (64-bit interrupt gate). */

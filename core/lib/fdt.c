@@ -93,6 +93,7 @@ struct node {
 	bool is_memory;
 	bool compat_match;
 	bool disabled;
+	bool resv_container; /* This is /reserved-memory. */
 	bool on_path; /* Matches the first `depth` components of the path. */
 	const char *path_value;
 };
@@ -262,7 +263,13 @@ static void handle_node_end(struct walk *w, const struct node *n,
 	if (ac < 1 || ac > 2 || sc > 2 || n->reg == NULL || n->disabled) {
 		return;
 	}
-	if (w->info != NULL && n->is_memory) {
+	/*
+	 * Children of /reserved-memory (spec 3.5) are carved out of RAM,
+	 * e.g. OpenSBI's own firmware region, which S-mode cannot touch.
+	 */
+	bool reserved = parent->resv_container;
+
+	if (w->info != NULL && (n->is_memory || reserved)) {
 		for (uint32_t off = 0; off + entry <= n->reg_len;
 		     off += entry) {
 			uint64_t base = read_cells(n->reg + off, ac);
@@ -273,13 +280,14 @@ static void handle_node_end(struct walk *w, const struct node *n,
 			if (size == 0) {
 				continue;
 			}
-			err = ostd_boot_info_add_mem(w->info, pa_init(base),
-						     size, OSTD_MEM_USABLE);
+			err = ostd_boot_info_add_mem(
+				w->info, pa_init(base), size,
+				reserved ? OSTD_MEM_RESERVED : OSTD_MEM_USABLE);
 			if (err != OSTD_OK) {
 				w->err = err;
 				return;
 			}
-			w->mem_added++;
+			w->mem_added += reserved ? 0U : 1U;
 		}
 	}
 	if (w->compat != NULL && n->compat_match && !w->found &&
@@ -326,6 +334,8 @@ static ostd_err_t walk(struct walk *w)
 			*n = (struct node){ .name = name,
 					    .addr_cells = 2,
 					    .size_cells = 1 };
+			n->resv_container =
+				depth == 1 && str_eq(name, "reserved-memory");
 			if (depth == 0) {
 				n->on_path = w->path != NULL;
 			} else if (stack[depth - 1].on_path) {

@@ -139,6 +139,35 @@ static uint64_t libfdt_memory(const void *fdt, unsigned int *ranges)
 	return total;
 }
 
+/* The reg entries of the children of /reserved-memory. */
+static unsigned int reserved_regions(const void *fdt)
+{
+	int parent = fdt_path_offset(fdt, "/reserved-memory");
+	unsigned int n = 0;
+	int node;
+
+	if (parent < 0) {
+		return 0;
+	}
+	int ac = fdt_address_cells(fdt, parent);
+	int sc = fdt_size_cells(fdt, parent);
+
+	fdt_for_each_subnode(node, fdt, parent)
+	{
+		int len;
+		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+
+		if (reg == NULL || !node_enabled(fdt, node)) {
+			continue;
+		}
+		for (int off = 0; off + 4 * (ac + sc) <= len;
+		     off += 4 * (ac + sc)) {
+			n += cells(reg + off / 4 + ac, sc) != 0;
+		}
+	}
+	return n;
+}
+
 static const char *const compats[] = {
 	"ns16550a",           "arm,pl011",       "sifive,test0",
 	"arm,cortex-a15-gic", "riscv,plic0",     "syscon",
@@ -166,7 +195,8 @@ TEST(fdt_host, matches_libfdt_on_qemu_dtbs)
 		ASSERT_EQ(ostd_fdt_add_memory(fdt, &info), OSTD_OK);
 		ASSERT_EQ(ostd_boot_info_usable_bytes(&info), want);
 		ASSERT_EQ(info.mem_count,
-			  ranges + (unsigned int)fdt_num_mem_rsv(fdt));
+			  ranges + reserved_regions(fdt) +
+				  (unsigned int)fdt_num_mem_rsv(fdt));
 
 		for (size_t c = 0; c < sizeof(compats) / sizeof(compats[0]);
 		     c++) {
@@ -268,4 +298,97 @@ TEST(fdt_host, corrupt_blobs_are_rejected_not_overread)
 		free(copy);
 	}
 	free_dtbs(b, n);
+}
+
+/* Builds a small tree with libfdt's sequential-write API. */
+static void build_tree(void *buf, int size)
+{
+	ASSERT_EQ(fdt_create(buf, size), 0);
+	ASSERT_EQ(fdt_add_reservemap_entry(buf, 0x80000000, 0x1000), 0);
+	ASSERT_EQ(fdt_finish_reservemap(buf), 0);
+	ASSERT_EQ(fdt_begin_node(buf, ""), 0);
+	ASSERT_EQ(fdt_property_u32(buf, "#address-cells", 2), 0);
+	ASSERT_EQ(fdt_property_u32(buf, "#size-cells", 2), 0);
+	ASSERT_EQ(fdt_property_string(buf, "compatible", "ostd,test"), 0);
+
+	ASSERT_EQ(fdt_begin_node(buf, "memory@80000000"), 0);
+	ASSERT_EQ(fdt_property_string(buf, "device_type", "memory"), 0);
+	fdt64_t mem[4] = { cpu_to_fdt64(0x80000000), cpu_to_fdt64(0x10000000),
+			   cpu_to_fdt64(0x100000000), cpu_to_fdt64(0x1000000) };
+	ASSERT_EQ(fdt_property(buf, "reg", mem, sizeof(mem)), 0);
+	ASSERT_EQ(fdt_end_node(buf), 0);
+
+	ASSERT_EQ(fdt_begin_node(buf, "reserved-memory"), 0);
+	ASSERT_EQ(fdt_property_u32(buf, "#address-cells", 2), 0);
+	ASSERT_EQ(fdt_property_u32(buf, "#size-cells", 2), 0);
+	ASSERT_EQ(fdt_begin_node(buf, "fw@80000000"), 0);
+	fdt64_t fw[2] = { cpu_to_fdt64(0x80000000), cpu_to_fdt64(0x80000) };
+	ASSERT_EQ(fdt_property(buf, "reg", fw, sizeof(fw)), 0);
+	ASSERT_EQ(fdt_end_node(buf), 0);
+	ASSERT_EQ(fdt_end_node(buf), 0);
+
+	/* 32-bit cells below a bus node, and a disabled twin first. */
+	ASSERT_EQ(fdt_begin_node(buf, "soc"), 0);
+	ASSERT_EQ(fdt_property_u32(buf, "#address-cells", 1), 0);
+	ASSERT_EQ(fdt_property_u32(buf, "#size-cells", 1), 0);
+	ASSERT_EQ(fdt_begin_node(buf, "uart@9000000"), 0);
+	ASSERT_EQ(fdt_property_string(buf, "compatible", "arm,pl011"), 0);
+	ASSERT_EQ(fdt_property_string(buf, "status", "disabled"), 0);
+	fdt32_t u0[2] = { cpu_to_fdt32(0x9000000), cpu_to_fdt32(0x1000) };
+	ASSERT_EQ(fdt_property(buf, "reg", u0, sizeof(u0)), 0);
+	ASSERT_EQ(fdt_end_node(buf), 0);
+	ASSERT_EQ(fdt_begin_node(buf, "uart@9001000"), 0);
+	static const char compat[] = "vendor,uart\0arm,pl011";
+	ASSERT_EQ(fdt_property(buf, "compatible", compat, sizeof(compat)), 0);
+	fdt32_t u1[2] = { cpu_to_fdt32(0x9001000), cpu_to_fdt32(0x200) };
+	ASSERT_EQ(fdt_property(buf, "reg", u1, sizeof(u1)), 0);
+	ASSERT_EQ(fdt_end_node(buf), 0);
+	ASSERT_EQ(fdt_end_node(buf), 0);
+
+	ASSERT_EQ(fdt_end_node(buf), 0);
+	ASSERT_EQ(fdt_finish(buf), 0);
+}
+
+TEST(fdt_host, reserved_memory_cells_and_status)
+{
+	static uint64_t buf[512];
+	struct ostd_boot_info info = { 0 };
+	uint64_t base = 0;
+	uint64_t size = 0;
+
+	build_tree(buf, (int)sizeof(buf));
+	ASSERT_EQ(ostd_fdt_check(buf), OSTD_OK);
+	ASSERT_EQ(ostd_fdt_add_memory(buf, &info), OSTD_OK);
+	/* Two RAM ranges, one /reserved-memory child, one /memreserve/. */
+	ASSERT_EQ(info.mem_count, 4);
+	ASSERT_EQ(info.mem[0].kind, OSTD_MEM_USABLE);
+	ASSERT_EQ(pa_addr(info.mem[1].base), 0x100000000);
+	ASSERT_EQ(info.mem[2].kind, OSTD_MEM_RESERVED);
+	ASSERT_EQ(info.mem[2].size, 0x80000);
+	ASSERT_EQ(info.mem[3].kind, OSTD_MEM_RESERVED);
+	ASSERT_EQ(info.mem[3].size, 0x1000);
+	/* The memreserve entry lies inside the firmware region. */
+	ASSERT_EQ(ostd_boot_info_usable_bytes(&info),
+		  0x10000000 + 0x1000000 - 0x80000);
+	/* The disabled UART is skipped; the list-compatible one is found. */
+	ASSERT_EQ(ostd_fdt_find_reg(buf, "arm,pl011", &base, &size), OSTD_OK);
+	ASSERT_EQ(base, 0x9001000);
+	ASSERT_EQ(size, 0x200);
+	ASSERT_STREQ(
+		ostd_fdt_prop_string(buf, "/soc/uart@9001000", "compatible"),
+		"vendor,uart");
+	ASSERT_STREQ(ostd_fdt_prop_string(buf, "/soc/uart", "status"),
+		     "disabled");
+}
+
+TEST(fdt_host, add_memory_is_all_or_nothing)
+{
+	static uint64_t buf[512];
+	struct ostd_boot_info info = { 0 };
+
+	build_tree(buf, (int)sizeof(buf));
+	/* Room for only some of the four regions: nothing is added. */
+	info.mem_count = OSTD_MAX_MEM_REGIONS - 2;
+	ASSERT_EQ(ostd_fdt_add_memory(buf, &info), OSTD_ENOMEM);
+	ASSERT_EQ(info.mem_count, OSTD_MAX_MEM_REGIONS - 2);
 }

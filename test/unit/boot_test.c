@@ -88,3 +88,38 @@ TEST(boot, add_mem_rejects_bad_regions)
 	ASSERT_EQ(ostd_boot_info_usable_bytes(&info),
 		  (OSTD_MAX_MEM_REGIONS - 1) * 0x1000ULL);
 }
+
+TEST(boot, reserved_regions_are_subtracted_once)
+{
+	struct ostd_boot_info info = { 0 };
+
+	/* 1 MiB of RAM at 1 MiB, with overlapping reservations inside. */
+	ASSERT_EQ(ostd_boot_info_add_mem(&info, pa_init(0x100000), 0x100000,
+					 OSTD_MEM_USABLE),
+		  OSTD_OK);
+	ASSERT_EQ(ostd_boot_info_usable_bytes(&info), 0x100000);
+	ASSERT_EQ(ostd_boot_info_add_mem(&info, pa_init(0x100000), 0x2000,
+					 OSTD_MEM_RESERVED),
+		  OSTD_OK);
+	ASSERT_EQ(ostd_boot_info_add_mem(&info, pa_init(0x101000), 0x2000,
+					 OSTD_MEM_RESERVED),
+		  OSTD_OK);
+	/* Sticks out past the end of RAM: only the inside part counts. */
+	ASSERT_EQ(ostd_boot_info_add_mem(&info, pa_init(0x1ff000), 0x10000,
+					 OSTD_MEM_RESERVED),
+		  OSTD_OK);
+	/* Entirely outside RAM: no effect. */
+	ASSERT_EQ(ostd_boot_info_add_mem(&info, pa_init(0x0), 0x1000,
+					 OSTD_MEM_RESERVED),
+		  OSTD_OK);
+	ASSERT_EQ(ostd_boot_info_usable_bytes(&info), 0x100000 - 0x4000);
+	/* A region ending at the top of the address space. */
+	ASSERT_EQ(ostd_boot_info_add_mem(&info, pa_init(UINT64_MAX - 0x1fff),
+					 0x2000, OSTD_MEM_USABLE),
+		  OSTD_OK);
+	ASSERT_EQ(ostd_boot_info_add_mem(&info, pa_init(UINT64_MAX - 0xfff),
+					 0x1000, OSTD_MEM_RESERVED),
+		  OSTD_OK);
+	ASSERT_EQ(ostd_boot_info_usable_bytes(&info),
+		  0x100000 - 0x4000 + 0x1000);
+}

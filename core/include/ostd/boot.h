@@ -18,6 +18,11 @@ enum ostd_mem_kind {
 	OSTD_MEM_RESERVED,
 };
 
+/*
+ * Regions may overlap: a reserved region always wins over the usable ones
+ * it overlaps (a device tree reports firmware and the blob itself inside
+ * RAM). Consumers such as the frame allocator subtract reserved ranges.
+ */
 struct ostd_mem_region {
 	paddr_t base;
 	uint64_t size;
@@ -56,7 +61,11 @@ WARN_UNUSED ostd_err_t ostd_boot_info_add_mem(struct ostd_boot_info *info,
 					      paddr_t base, uint64_t size,
 					      enum ostd_mem_kind kind);
 
-/** Total bytes of usable memory in @p info. */
+/**
+ * Total bytes of usable memory in @p info: usable regions less whatever
+ * reserved regions overlap them. Overlapping usable regions count twice
+ * (a boot protocol that reports those is broken anyway).
+ */
 uint64_t ostd_boot_info_usable_bytes(const struct ostd_boot_info *info);
 
 /**

@@ -28,7 +28,8 @@ uint32_t ostd_fdt_size(const void *fdt);
 
 /**
  * Adds every `reg` range of every `device_type = "memory"` node to @p info
- * as usable memory, and every `/memreserve/` entry as reserved.
+ * as usable memory, and every `/memreserve/` entry and every child of
+ * `/reserved-memory` as reserved. On error @p info is unchanged.
  *
  * @retval OSTD_OK At least one memory range was added.
  * @retval OSTD_ENOENT The tree describes no memory.

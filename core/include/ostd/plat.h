@@ -10,8 +10,10 @@
  */
 
 /**
- * Prepares the console. Called once by ostd_boot() before anything prints.
- * Output before this call may be lost.
+ * Prepares the console. Called by ostd_boot() before anything prints, or
+ * earlier by a panic in the arch entry code; then @p info is NULL and the
+ * board must fall back to its default addresses. Output before this call
+ * may be lost.
  */
 void plat_console_init(const struct ostd_boot_info *info);
 

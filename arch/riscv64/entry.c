@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * From boot.S to ostd_boot(): boot.S has installed the trap vector, cleared
+ * the BSS and set up the stack; here we translate OpenSBI's handoff (hart
+ * id, device tree) into an ostd_boot_info.
+ */
+
+#include <stdint.h>
+
+#include "ostd/arch/cpu.h"
+#include "ostd/arch/riscv64.h"
+
+#include "ostd/boot.h"
+#include "ostd/config.h"
+#include "ostd/err.h"
+#include "ostd/fdt.h"
+#include "ostd/panic.h"
+
+/*
+ * A physical address QEMU virt leaves unassigned: RAM ends at 0x90000000
+ * with -m 256M and the high PCIe window is [16 GiB, 32 GiB) (hw/riscv/
+ * virt.c). With the MMU off the access reaches the bus, which rejects it
+ * with an access fault (OpenSBI redirects it to S-mode).
+ */
+#define UNMAPPED_TEST_ADDR 0x4000000000UL
+
+extern char __kernel_start[];
+extern char __kernel_end[];
+
+NORETURN void riscv_entry(unsigned long hartid, uintptr_t dtb);
+
+static struct ostd_boot_info info = {
+	.arch = CONFIG_ARCH,
+	.board = CONFIG_BOARD,
+	.boot_protocol = "opensbi",
+	.entry_mode = "S-mode",
+};
+
+void arch_halt(void)
+{
+	for (;;) {
+		/*
+		 * wfi may return early (Privileged Spec v1.12, 3.3.3 "Wait
+		 * for Interrupt"), so loop; with sstatus.SIE clear (4.1.1) no
+		 * handler runs in between.
+		 */
+		riscv_csr_clear(sstatus, RISCV_SSTATUS_SIE);
+		__asm__ volatile("wfi");
+	}
+}
+
+uintptr_t arch_unmapped_test_addr(void)
+{
+	return UNMAPPED_TEST_ADDR;
+}
+
+/*
+ * The console is not up yet; a panic here brings it up at the board's
+ * default address, prints, and exits through the finisher.
+ */
+static void parse_fdt(const void *fdt)
+{
+	if (ostd_fdt_check(fdt) != OSTD_OK) {
+		panic("the device tree at %p is malformed", fdt);
+	}
+	ostd_err_t err = ostd_fdt_add_memory(fdt, &info);
+
+	if (err != OSTD_OK) {
+		panic("no memory map in the device tree: %s",
+		      ostd_err_name(err));
+	}
+	/*
+	 * The blob lives in RAM that the memory nodes call usable; keep it
+	 * for later readers (the board looks up its devices in it).
+	 */
+	if (ostd_boot_info_add_mem(&info, info.fdt, ostd_fdt_size(fdt),
+				   OSTD_MEM_RESERVED) != OSTD_OK) {
+		panic("no room to reserve the device tree");
+	}
+}
+
+void riscv_entry(unsigned long hartid, uintptr_t dtb)
+{
+	info.kernel_start = pa_init((uintptr_t)__kernel_start);
+	info.kernel_end = pa_init((uintptr_t)__kernel_end);
+	info.fdt = pa_init(dtb);
+	info.boot_cpu_id = hartid;
+	parse_fdt((const void *)dtb);
+	ostd_boot(&info);
+}

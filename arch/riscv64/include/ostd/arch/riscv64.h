@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+/*
+ * riscv64 private helpers: CSR access, the CSR bits we use and SBI calls.
+ * Only arch/riscv64 and RISC-V boards and drivers include this. Assembly
+ * includes it too, so everything outside the __ASSEMBLER__ block is plain
+ * #defines, with RISCV_UL() because assemblers need not take C suffixes.
+ */
+
+#ifdef __ASSEMBLER__
+#define RISCV_UL(x) x
+#else
+#define RISCV_UL(x) x##UL
+#endif
+
+/* RISC-V Privileged Spec v1.12, 4.1.1 sstatus. */
+#define RISCV_SSTATUS_SIE (RISCV_UL(1) << 1)  /* S-mode interrupts enabled. */
+#define RISCV_SSTATUS_SPIE (RISCV_UL(1) << 5) /* SIE before the trap. */
+#define RISCV_SSTATUS_SPP (RISCV_UL(1) << 8)  /* Trap came from S (1), U (0). */
+/* FP unit state, bits [14:13]; 0 = Off makes every FP instruction trap. */
+#define RISCV_SSTATUS_FS (RISCV_UL(3) << 13)
+
+/* Privileged Spec v1.12, 4.1.2 stvec: MODE is bits [1:0]. */
+#define RISCV_STVEC_MODE_DIRECT RISCV_UL(0)
+
+/* Privileged Spec v1.12, 4.1.8 scause: the top bit marks an interrupt. */
+#define RISCV_SCAUSE_INTERRUPT (RISCV_UL(1) << 63)
+
+/* Privileged Spec v1.12, Table 4.2: exception codes with interrupt = 0. */
+#define RISCV_EXC_INST_MISALIGNED 0
+#define RISCV_EXC_INST_ACCESS 1
+#define RISCV_EXC_ILLEGAL_INST 2
+#define RISCV_EXC_BREAKPOINT 3
+#define RISCV_EXC_LOAD_MISALIGNED 4
+#define RISCV_EXC_LOAD_ACCESS 5
+#define RISCV_EXC_STORE_MISALIGNED 6
+#define RISCV_EXC_STORE_ACCESS 7
+#define RISCV_EXC_ECALL_U 8
+#define RISCV_EXC_ECALL_S 9
+#define RISCV_EXC_INST_PAGE_FAULT 12
+#define RISCV_EXC_LOAD_PAGE_FAULT 13
+#define RISCV_EXC_STORE_PAGE_FAULT 15
+
+/*
+ * SBI calls (RISC-V SBI Spec v1.0.0, chapter 3 "Binary Encoding"): a7 holds
+ * the extension id, a6 the function id; a0/a1 return error and value.
+ */
+#define RISCV_SBI_EXT_LEGACY_SHUTDOWN 0x08 /* SBI v1.0.0, 5.9. */
+#define RISCV_SBI_EXT_SRST 0x53525354      /* "SRST", SBI v1.0.0, ch. 10. */
+#define RISCV_SBI_SRST_RESET 0
+#define RISCV_SBI_SRST_SHUTDOWN 0
+#define RISCV_SBI_SRST_REASON_NONE 0
+#define RISCV_SBI_SRST_REASON_FAILURE 1
+
+#ifndef __ASSEMBLER__
+
+#include <stdint.h>
+
+#define riscv_csr_read(csr)                                    \
+	({                                                     \
+		unsigned long v_;                              \
+		__asm__ volatile("csrr %0, " #csr : "=r"(v_)); \
+		v_;                                            \
+	})
+
+#define riscv_csr_write(csr, val)                                              \
+	do {                                                                   \
+		unsigned long v_ = (val);                                      \
+		__asm__ volatile("csrw " #csr ", %0" : : "rK"(v_) : "memory"); \
+	} while (0)
+
+#define riscv_csr_clear(csr, bits)                                             \
+	do {                                                                   \
+		unsigned long v_ = (bits);                                     \
+		__asm__ volatile("csrc " #csr ", %0" : : "rK"(v_) : "memory"); \
+	} while (0)
+
+struct riscv_sbiret {
+	long error;
+	long value;
+};
+
+/** Makes an SBI call with two arguments. */
+static inline struct riscv_sbiret riscv_sbi_call(unsigned long ext,
+						 unsigned long fid,
+						 unsigned long arg0,
+						 unsigned long arg1)
+{
+	register unsigned long a0 __asm__("a0") = arg0;
+	register unsigned long a1 __asm__("a1") = arg1;
+	register unsigned long a6 __asm__("a6") = fid;
+	register unsigned long a7 __asm__("a7") = ext;
+
+	__asm__ volatile("ecall"
+			 : "+r"(a0), "+r"(a1)
+			 : "r"(a6), "r"(a7)
+			 : "memory");
+	return (struct riscv_sbiret){ .error = (long)a0, .value = (long)a1 };
+}
+
+#endif /* __ASSEMBLER__ */

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * The S-mode trap handler. For now every trap is fatal: it names the cause,
+ * prints sepc, stval, sstatus, all GPRs and a backtrace, then panics.
+ * User-mode routing and the exception table come with the riscv64 kernel
+ * issue.
+ */
+
+#include <stdint.h>
+
+#include "ostd/arch/cpu.h"
+#include "ostd/arch/riscv64.h"
+
+#include "ostd/assert.h"
+#include "ostd/panic.h"
+#include "ostd/plat.h"
+#include "ostd/printf.h"
+
+/* The layout trap.S saves: x[n] at 8 * n, then the trap CSRs. */
+struct riscv_trap_frame {
+	uint64_t x[32];
+	uint64_t sepc;
+	uint64_t sstatus;
+	uint64_t scause;
+	uint64_t stval;
+};
+
+STATIC_ASSERT(sizeof(struct riscv_trap_frame) == 36 * sizeof(uint64_t),
+	      "The trap frame must match FRAME_SIZE and the trap.S offsets.");
+
+#define REG_FP 8 /* s0 is the frame pointer (RISC-V psABI, "Register"). */
+
+extern char __kernel_start[];
+extern char __kernel_end[];
+
+/* Privileged Spec v1.12, Table 4.2 (scause values after trap). */
+static const char *const exception_names[16] = {
+	[RISCV_EXC_INST_MISALIGNED] = "instruction address misaligned",
+	[RISCV_EXC_INST_ACCESS] = "instruction access fault",
+	[RISCV_EXC_ILLEGAL_INST] = "illegal instruction",
+	[RISCV_EXC_BREAKPOINT] = "breakpoint",
+	[RISCV_EXC_LOAD_MISALIGNED] = "load address misaligned",
+	[RISCV_EXC_LOAD_ACCESS] = "load access fault",
+	[RISCV_EXC_STORE_MISALIGNED] = "store/AMO address misaligned",
+	[RISCV_EXC_STORE_ACCESS] = "store/AMO access fault",
+	[RISCV_EXC_ECALL_U] = "environment call from U-mode",
+	[RISCV_EXC_ECALL_S] = "environment call from S-mode",
+	[RISCV_EXC_INST_PAGE_FAULT] = "instruction page fault",
+	[RISCV_EXC_LOAD_PAGE_FAULT] = "load page fault",
+	[RISCV_EXC_STORE_PAGE_FAULT] = "store/AMO page fault",
+};
+
+static const char *const interrupt_names[16] = {
+	[1] = "supervisor software interrupt",
+	[5] = "supervisor timer interrupt",
+	[9] = "supervisor external interrupt",
+};
+
+/* The psABI names of x0..x31, for the register dump. */
+static const char *const reg_names[32] = {
+	"zero", "ra", "sp", "gp", "tp",  "t0",  "t1", "t2", "s0", "s1", "a0",
+	"a1",   "a2", "a3", "a4", "a5",  "a6",  "a7", "s2", "s3", "s4", "s5",
+	"s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+};
+
+/* How many traps are being handled; a nested trap means the dump faulted. */
+static unsigned int trap_depth;
+
+void riscv_trap(struct riscv_trap_frame *f);
+
+static const char *cause_name(uint64_t scause)
+{
+	uint64_t code = scause & ~RISCV_SCAUSE_INTERRUPT;
+	const char *const *names = (scause & RISCV_SCAUSE_INTERRUPT) != 0
+					   ? interrupt_names
+					   : exception_names;
+
+	if (code < 16 && names[code] != NULL) {
+		return names[code];
+	}
+	return (scause & RISCV_SCAUSE_INTERRUPT) != 0 ? "unknown interrupt"
+						      : "unknown exception";
+}
+
+static bool fp_is_plausible(uint64_t fp)
+{
+	/* The only stack is the boot stack, inside the image's BSS. */
+	return (fp & 7) == 0 && fp >= (uintptr_t)__kernel_start + 16 &&
+	       fp <= (uintptr_t)__kernel_end;
+}
+
+static void dump_backtrace(const struct riscv_trap_frame *f)
+{
+	/*
+	 * With frame pointers (-fno-omit-frame-pointer), s0 is the caller's
+	 * sp: the return address is at s0 - 8 and the caller's s0 at s0 - 16.
+	 * boot.S starts with s0 = 0.
+	 */
+	uint64_t fp = f->x[REG_FP];
+
+	ostd_printf("  #0 %016lx\n", (unsigned long)f->sepc);
+	for (int depth = 1; fp != 0 && depth < 16; depth++) {
+		if (!fp_is_plausible(fp)) {
+			break;
+		}
+		const uint64_t *frame = (const uint64_t *)(uintptr_t)fp;
+
+		ostd_printf("  #%d %016lx\n", depth, (unsigned long)frame[-1]);
+		fp = frame[-2];
+	}
+}
+
+static void dump_registers(const struct riscv_trap_frame *f)
+{
+	for (unsigned int i = 1; i < 32; i++) {
+		ostd_printf("%4s=%016lx%s", reg_names[i],
+			    (unsigned long)f->x[i], i % 4 == 3 ? "\n" : " ");
+	}
+}
+
+void riscv_trap(struct riscv_trap_frame *f)
+{
+	trap_depth++;
+	if (trap_depth > 2) {
+		/*
+		 * Even the short report below faulted, so the console or the
+		 * exit device is broken: go straight to firmware. SRST reports
+		 * 0 to QEMU, but the console already says what went wrong.
+		 */
+		riscv_sbi_call(RISCV_SBI_EXT_SRST, RISCV_SBI_SRST_RESET,
+			       RISCV_SBI_SRST_SHUTDOWN,
+			       RISCV_SBI_SRST_REASON_FAILURE);
+		arch_halt();
+	}
+	if (trap_depth > 1) {
+		ostd_printf("\nNESTED TRAP: scause=%#lx (%s) sepc=%016lx "
+			    "stval=%016lx\n",
+			    (unsigned long)f->scause, cause_name(f->scause),
+			    (unsigned long)f->sepc, (unsigned long)f->stval);
+		plat_power_off(OSTD_EXIT_PANIC);
+	}
+
+	ostd_printf("\nEXCEPTION: scause=%#lx (%s) sepc=%016lx stval=%016lx "
+		    "sstatus=%016lx (from %s-mode)\n",
+		    (unsigned long)f->scause, cause_name(f->scause),
+		    (unsigned long)f->sepc, (unsigned long)f->stval,
+		    (unsigned long)f->sstatus,
+		    (f->sstatus & RISCV_SSTATUS_SPP) != 0 ? "S" : "U");
+	dump_registers(f);
+	ostd_puts("backtrace:\n");
+	dump_backtrace(f);
+	panic("unhandled kernel trap (scause %#lx: %s)",
+	      (unsigned long)f->scause, cause_name(f->scause));
+}
