@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * QEMU virt (aarch64): a PL011 console and two exit devices, both found
+ * through the device tree with QEMU's fixed addresses as the fallback
+ * (hw/arm/virt.c, base_memmap).
+ *
+ * Exit: semihosting SYS_EXIT first, because it is the only device that
+ * carries the status; board.ini starts QEMU with -semihosting. Without it
+ * the `hlt` is undefined, the probe returns (exit_semihosting.c) and we
+ * fall back to PSCI SYSTEM_OFF, which always reports 0; the runner then
+ * reads the summary line. The conduit is the DT's /psci "method": "hvc"
+ * normally, "smc" with virtualization=on. Without a DT we try both, each
+ * safely (exit_psci.c). If nothing stops the machine, we halt.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ostd/arch/cpu.h"
+
+#include "ostd/drivers/exit.h"
+#include "ostd/drivers/pl011.h"
+#include "ostd/fdt.h"
+#include "ostd/plat.h"
+
+#define VIRT_UART_BASE 0x09000000
+
+static bool str_eq(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static const void *boot_fdt(const struct ostd_boot_info *info)
+{
+	if (info == NULL || pa_addr(info->fdt) == 0) {
+		return NULL;
+	}
+	return (const void *)(uintptr_t)pa_addr(info->fdt);
+}
+
+/* NULL info: a panic before ostd_boot(); use the fallback. */
+void plat_console_init(const struct ostd_boot_info *info)
+{
+	const void *fdt = boot_fdt(info);
+	uint64_t base;
+
+	if (fdt == NULL ||
+	    ostd_fdt_find_reg(fdt, "arm,pl011", &base, NULL) != OSTD_OK) {
+		base = VIRT_UART_BASE;
+	}
+	pl011_init((uintptr_t)base);
+}
+
+void plat_console_putc(char c)
+{
+	pl011_putc(c);
+}
+
+void plat_power_off(int status)
+{
+	exit_semihosting(status);
+
+	const char *method = NULL;
+	const void *fdt = boot_fdt(ostd_boot_info());
+
+	if (fdt != NULL) {
+		method = ostd_fdt_prop_string(fdt, "/psci", "method");
+	}
+	if (method == NULL || str_eq(method, "hvc")) {
+		exit_psci_system_off(1);
+	}
+	if (method == NULL || str_eq(method, "smc")) {
+		exit_psci_system_off(0);
+	}
+	arch_halt();
+}
