@@ -12,6 +12,7 @@
 #include "ostd/arch/riscv64.h"
 
 #include "ostd/assert.h"
+#include "ostd/console.h"
 #include "ostd/panic.h"
 #include "ostd/plat.h"
 #include "ostd/printf.h"
@@ -120,6 +121,10 @@ static void dump_registers(const struct riscv_trap_frame *f)
 
 void riscv_trap(struct riscv_trap_frame *f)
 {
+	/* A trap in the entry code comes before ostd_boot() starts it. */
+	if (!ostd_console_ready()) {
+		ostd_console_init(NULL);
+	}
 	trap_depth++;
 	if (trap_depth > 2) {
 		/*

@@ -11,6 +11,7 @@
 #include "ostd/arch/x86_64.h"
 
 #include "ostd/assert.h"
+#include "ostd/console.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"
 
@@ -118,6 +119,10 @@ void x86_64_trap(struct x86_64_trap_frame *f)
 				   : "interrupt";
 	uint64_t cr2 = x86_64_read_cr2();
 
+	/* A trap in the entry code comes before ostd_boot() starts it. */
+	if (!ostd_console_ready()) {
+		ostd_console_init(NULL);
+	}
 	ostd_printf("\nEXCEPTION: vector %llu (%s) error=%#llx rip=%016llx "
 		    "addr=%016llx\n",
 		    (unsigned long long)f->vector, name,
