@@ -507,8 +507,11 @@ def check_format():
 def check_tidy():
     """clang-tidy over the core and the host backend, with the host
     configuration's flags (the same code the kernels compile)."""
-    ensure_packages(["clang-tidy"])
+    ensure_packages(["clang-tidy", "python3-kconfiglib"])
     require_tool("clang-tidy", "clang-tidy")
+    # The host configuration's generated headers must exist.
+    subprocess.run(["/usr/bin/python3", "tools/configure.py", "host"],
+                   cwd=TOP, check=True)
     files = [f for f in c_sources((".c",))
              if f.startswith(("core/", "test/unit/"))]
     flags = ["-std=c17", "-DUNIT_TESTING", "-D_GNU_SOURCE",
