@@ -4,6 +4,7 @@
 #include "ostd/assert.h"
 #include "ostd/config.h"
 #include "ostd/console.h"
+#include "ostd/frame.h"
 #include "ostd/math.h"
 #include "ostd/panic.h"
 #include "ostd/plat.h"
@@ -127,5 +128,15 @@ void ostd_boot(const struct ostd_boot_info *info)
 		CONFIG_VERSION, info->arch, info->board, info->boot_protocol,
 		info->entry_mode,
 		(unsigned long long)(ostd_boot_info_usable_bytes(info) >> 20));
+	ostd_err_t err = frame_init(info);
+
+	if (err != OSTD_OK) {
+		panic("cannot set up the frame allocator: %s",
+		      ostd_err_name(err));
+	}
+	ostd_printf(
+		"frames: %llu managed (%llu KiB)\n",
+		(unsigned long long)frame_stats_total(),
+		(unsigned long long)(frame_stats_total() * (PAGE_SIZE >> 10)));
 	ostd_power_off(ostd_main());
 }

@@ -210,6 +210,18 @@ HOST_CFLAGS = ("-std=c17 -O1 -g -fsanitize=address,undefined "
 CORE_CFLAGS = "-Wconversion -Wsign-conversion"
 
 
+# Architectures whose PTE codecs the host build compiles and tests.
+FORMAT_ARCHES = ("x86_64", "riscv64", "aarch64")
+
+
+def arch_includes(arch):
+    """A kernel sees its own arch's headers. The host also sees every real
+    arch's, for their codecs and software MMUs; their names never collide
+    (ostd/arch/<arch>_pte.h, ostd/arch/<arch>.h)."""
+    arches = [arch] + (list(FORMAT_ARCHES) if arch == "host" else [])
+    return " ".join("-Iarch/%s/include" % a for a in arches)
+
+
 def kconfig_files():
     out = []
     for root, _dirs, files in os.walk(TOP):
@@ -234,8 +246,7 @@ def ninja_text(name, kconf, arch_ini, board):
         "cc = %s" % b.get("cc", "clang"),
         "target = %s" % b.get("target", ""),
         "includes = -Icore/include -Itest/include -Iplatform/drivers/include "
-        "-Iarch/%s/include "
-        "-I%s/include" % (arch, out),
+        "%s -I%s/include" % (arch_includes(arch), out),
         "cflags = %s %s" % (HOST_CFLAGS if host else KERNEL_CFLAGS,
                             b.get("cflags", "")),
         "ldflags = %s" % b.get("ldflags", ""),
@@ -259,8 +270,9 @@ def ninja_text(name, kconf, arch_ini, board):
         "  restat = 1",
         "",
     ]
-    scanned = ["core", "core/lib", "arch/" + arch, "platform/" + board,
-               "platform/drivers", "test/unit", "test/harness", "test/host",
+    scanned = ["core", "core/lib", "core/mm", "arch/" + arch,
+               "platform/" + board] + ["arch/" + a for a in FORMAT_ARCHES] + [
+               "platform/drivers", "test/unit", "test/harness", "test/host", "test/lib",
                "examples/hello", "configs"]
     deps = ["tools/configure.py", "configs/%s_defconfig" % name,
             "arch/%s/build.ini" % arch, "platform/%s/board.ini" % board,
@@ -282,12 +294,17 @@ def ninja_text(name, kconf, arch_ini, board):
         return objs
 
     base = sources_in("core") + sources_in("core/lib") + \
-        sources_in("arch/" + arch) + sources_in("platform/" + board) + \
-        selected_drivers(kconf)
+        sources_in("core/mm") + sources_in("arch/" + arch) + \
+        sources_in("platform/" + board) + selected_drivers(kconf)
+    if host:
+        # The codecs are pure: the host tests every real format.
+        base += [f for a in FORMAT_ARCHES
+                 for f in sources_in("arch/" + a)
+                 if os.path.basename(f) == "pt_format.c"]
     if not host:
         base += sources_in("core/freestanding")
     base_objs = compile_all(base)
-    test_objs = compile_all(sources_in("test/unit"))
+    test_objs = compile_all(sources_in("test/lib") + sources_in("test/unit"))
     if host:
         # test/host/: host-only tests (they need files or host libraries).
         runner = compile_all(["test/harness/host_runner.c"] +

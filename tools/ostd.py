@@ -505,18 +505,23 @@ def check_format():
 
 
 def check_tidy():
-    """clang-tidy over the core and the host backend, with the host
-    configuration's flags (the same code the kernels compile)."""
+    """clang-tidy over everything the host build compiles (the core, the
+    codecs of every arch, the host backend and the tests), with the host
+    configuration's flags."""
     ensure_packages(["clang-tidy", "python3-kconfiglib"])
     require_tool("clang-tidy", "clang-tidy")
     # The host configuration's generated headers must exist.
     subprocess.run(["/usr/bin/python3", "tools/configure.py", "host"],
                    cwd=TOP, check=True)
     files = [f for f in c_sources((".c",))
-             if f.startswith(("core/", "test/unit/"))]
+             if f.startswith(("core/", "test/unit/", "test/lib/",
+                              "test/host/", "arch/host/"))
+             or f.endswith("/pt_format.c")]
     flags = ["-std=c17", "-DUNIT_TESTING", "-D_GNU_SOURCE",
              "-Icore/include", "-Itest/include", "-Iplatform/drivers/include",
-             "-Iarch/host/include", "-Iout/host/include"]
+             "-Iarch/host/include", "-Iarch/x86_64/include",
+             "-Iarch/riscv64/include", "-Iarch/aarch64/include",
+             "-Iout/host/include"]
     r = subprocess.run(["clang-tidy", "--quiet"] + files + ["--"] + flags,
                        cwd=TOP, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
  * The host test runner: every TEST() linked into the binary becomes a CMocka
- * test, one CMocka group per suite, and the run closes with the same
- * "N passed, N failed" line the in-kernel runner prints.
+ * test (a TEST_EACH one per parameter, named "name[param]"), one CMocka
+ * group per suite, and the run closes with the same "N passed, N failed"
+ * line the in-kernel runner prints. A test that leaves more or fewer frames
+ * in use than it found fails in its teardown.
  */
 
 #include <stdio.h>
@@ -10,59 +12,110 @@
 #include <string.h>
 
 #include "ostd/boot.h"
+#include "ostd/frame.h"
 #include "ostd/panic.h"
 #include "ostd/test.h"
 
+/* The runner's own bookkeeping is not the tests': no CMocka tracking. */
+#undef malloc
+#undef calloc
+#undef free
+
+struct run {
+	const struct ostd_test_case *t;
+	unsigned int index;
+	uint64_t frames_before;
+	char name[128];
+};
+
 static void run_case(void **state)
 {
-	const struct ostd_test_case *t = *state;
+	struct run *r = *state;
 
-	t->fn();
+	ostd_test_run_case(r->t, r->index);
 }
 
 static int setup_case(void **state)
 {
-	(void)state;
+	struct run *r = *state;
+
+	r->frames_before = frame_stats_in_use();
+	return 0;
+}
+
+static int teardown_case(void **state)
+{
+	struct run *r = *state;
+	uint64_t after = frame_stats_in_use();
+
+	if (after != r->frames_before) {
+		print_error("%s: frames in use went from %llu to %llu\n",
+			    r->name, (unsigned long long)r->frames_before,
+			    (unsigned long long)after);
+		return -1;
+	}
 	return 0;
 }
 
 int ostd_main(void)
 {
-	size_t count = (size_t)(__stop_ostd_tests - __start_ostd_tests);
-	struct CMUnitTest *tests =
-		calloc(count == 0 ? 1 : count, sizeof(*tests));
+	size_t cases = (size_t)(__stop_ostd_tests - __start_ostd_tests);
+	size_t count = 0;
+
+	for (size_t i = 0; i < cases; i++) {
+		count += ostd_test_runs(&__start_ostd_tests[i]);
+	}
+	struct CMUnitTest *tests = calloc(count + 1, sizeof(*tests));
+	struct run *runs = calloc(count + 1, sizeof(*runs));
 	unsigned int failed = 0;
 
-	if (tests == NULL) {
+	if (tests == NULL || runs == NULL) {
 		fprintf(stderr, "host runner: out of memory\n");
 		return OSTD_EXIT_TEST_FAILED;
 	}
 	cmocka_set_message_output(CM_OUTPUT_STDOUT);
 	/* Tests of one suite sit next to each other: they share a file. */
-	for (size_t first = 0; first < count;) {
+	size_t next_run = 0;
+
+	for (size_t first = 0; first < cases;) {
 		const char *suite = __start_ostd_tests[first].suite;
 		size_t n = 0;
+		size_t c = first;
 
-		while (first + n < count &&
-		       strcmp(__start_ostd_tests[first + n].suite, suite) ==
-			       0) {
-			const struct ostd_test_case *t =
-				&__start_ostd_tests[first + n];
+		for (; c < cases &&
+		       strcmp(__start_ostd_tests[c].suite, suite) == 0;
+		     c++) {
+			const struct ostd_test_case *t = &__start_ostd_tests[c];
 
-			tests[n] = (struct CMUnitTest){
-				.name = t->name,
-				.test_func = run_case,
-				.setup_func = setup_case,
-				.initial_state = (void *)t,
-			};
-			n++;
+			for (unsigned int i = 0; i < ostd_test_runs(t); i++) {
+				struct run *r = &runs[next_run++];
+
+				r->t = t;
+				r->index = i;
+				if (t->params == NULL) {
+					snprintf(r->name, sizeof(r->name), "%s",
+						 t->name);
+				} else {
+					snprintf(r->name, sizeof(r->name),
+						 "%s[%s]", t->name,
+						 t->params->name(i));
+				}
+				tests[n++] = (struct CMUnitTest){
+					.name = r->name,
+					.test_func = run_case,
+					.setup_func = setup_case,
+					.teardown_func = teardown_case,
+					.initial_state = r,
+				};
+			}
 		}
 		int group_failed =
 			_cmocka_run_group_tests(suite, tests, n, NULL, NULL);
 		failed += group_failed > 0 ? (unsigned int)group_failed : 0;
-		first += n;
+		first = c;
 	}
 	free(tests);
+	free(runs);
 	fflush(stdout);
 	printf("%zu passed, %u failed\n", count - failed, failed);
 	return failed == 0 ? OSTD_EXIT_SUCCESS : OSTD_EXIT_TEST_FAILED;

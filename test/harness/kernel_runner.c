@@ -3,12 +3,14 @@
  * The in-kernel test runner: runs every TEST() linked into the image, prints
  * one CMocka-style line per test and a closing "N passed, N failed", and
  * returns a failing status if anything failed, so the image's exit status
- * and its summary line always agree.
+ * and its summary line always agree. A test that leaves more or fewer
+ * frames in use than it found fails too.
  */
 
 #include <stdarg.h>
 
 #include "ostd/boot.h"
+#include "ostd/frame.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"
 #include "ostd/test.h"
@@ -39,24 +41,51 @@ void ostd_test_fail(const char *file, int line, const char *fmt, ...)
 	ostd_puts("\n");
 }
 
+static void print_name(const char *tag, const struct ostd_test_case *t,
+		       unsigned int index)
+{
+	if (t->params == NULL) {
+		ostd_printf("[ %s ] %s.%s\n", tag, t->suite, t->name);
+	} else {
+		ostd_printf("[ %s ] %s.%s[%s]\n", tag, t->suite, t->name,
+			    t->params->name(index));
+	}
+}
+
 int ostd_main(void)
 {
 	unsigned int passed = 0;
 	unsigned int failed = 0;
+	unsigned int total = 0;
 
-	ostd_printf("[==========] Running %u test(s).\n",
-		    (unsigned int)(__stop_ostd_tests - __start_ostd_tests));
 	for (const struct ostd_test_case *t = __start_ostd_tests;
 	     t < __stop_ostd_tests; t++) {
-		ostd_printf("[ RUN      ] %s.%s\n", t->suite, t->name);
-		current_failed = false;
-		t->fn();
-		if (current_failed) {
-			failed++;
-			ostd_printf("[  FAILED  ] %s.%s\n", t->suite, t->name);
-		} else {
-			passed++;
-			ostd_printf("[       OK ] %s.%s\n", t->suite, t->name);
+		total += ostd_test_runs(t);
+	}
+	ostd_printf("[==========] Running %u test(s).\n", total);
+	for (const struct ostd_test_case *t = __start_ostd_tests;
+	     t < __stop_ostd_tests; t++) {
+		for (unsigned int i = 0; i < ostd_test_runs(t); i++) {
+			uint64_t before = frame_stats_in_use();
+
+			print_name("RUN     ", t, i);
+			current_failed = false;
+			ostd_test_run_case(t, i);
+			if (frame_stats_in_use() != before) {
+				ostd_test_fail(__FILE__, __LINE__,
+					       "frames in use went from %llu "
+					       "to %llu",
+					       (unsigned long long)before,
+					       (unsigned long long)
+						       frame_stats_in_use());
+			}
+			if (current_failed) {
+				failed++;
+				print_name(" FAILED ", t, i);
+			} else {
+				passed++;
+				print_name("      OK", t, i);
+			}
 		}
 	}
 	ostd_printf("%u passed, %u failed\n", passed, failed);

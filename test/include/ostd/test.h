@@ -14,16 +14,33 @@
  * test body itself, since on the kernel side they `return` from it.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ostd/compiler.h"
 #include "ostd/config.h"
 
+/*
+ * A parameter set: a test declared with TEST_EACH runs once per parameter
+ * and is listed once per parameter, as "suite.name[param]".
+ */
+struct ostd_test_params {
+	unsigned int (*count)(void);
+	const void *(*get)(unsigned int index);
+	const char *(*name)(unsigned int index);
+};
+
 struct ostd_test_case {
 	const char *suite;
 	const char *name;
 	void (*fn)(void);
+	/* For TEST_EACH: the body, and the parameters to run it with. */
+	void (*fn_param)(const void *param);
+	const struct ostd_test_params *params;
 };
+
+/* The parameter set of every page-table format this build has. */
+extern const struct ostd_test_params ostd_test_pt_formats;
 
 /*
  * Test cases are collected in the `ostd_tests` section. Its name is a C
@@ -36,8 +53,47 @@ struct ostd_test_case {
 	static void test_##suite##_##name(void);                               \
 	static const struct ostd_test_case test_case_##suite##_##name SECTION( \
 		OSTD_TEST_SECTION)                                             \
-		USED ALIGNED(8) = { #suite, #name, test_##suite##_##name };    \
+		USED ALIGNED(8) = { #suite, #name, test_##suite##_##name,      \
+				    NULL, NULL };                              \
 	static void test_##suite##_##name(void)
+
+/*
+ * `TEST_EACH(suite, name, params, type, var) { ... }` runs the body once per
+ * parameter in @p params, with `type var` bound to it.
+ */
+#define TEST_EACH(suite, name, params, type, var)                              \
+	static void test_##suite##_##name(type var);                           \
+	static void test_##suite##_##name##_thunk(const void *p)               \
+	{                                                                      \
+		test_##suite##_##name((type)p);                                \
+	}                                                                      \
+	static const struct ostd_test_case test_case_##suite##_##name SECTION( \
+		OSTD_TEST_SECTION) USED ALIGNED(8) = {                         \
+		#suite, #name, NULL, test_##suite##_##name##_thunk, &(params)  \
+	};                                                                     \
+	static void test_##suite##_##name(type var)
+
+/* A test run once per page-table format, with `cfg` bound to it. */
+#define TEST_FORMAT(suite, name)                                               \
+	TEST_EACH(suite, name, ostd_test_pt_formats, const struct pt_config *, \
+		  cfg)
+
+/* Runs case @p t with parameter @p index (ignored for plain tests). */
+static inline void ostd_test_run_case(const struct ostd_test_case *t,
+				      unsigned int index)
+{
+	if (t->params == NULL) {
+		t->fn();
+	} else {
+		t->fn_param(t->params->get(index));
+	}
+}
+
+/* How many runs case @p t makes. */
+static inline unsigned int ostd_test_runs(const struct ostd_test_case *t)
+{
+	return t->params == NULL ? 1 : t->params->count();
+}
 
 extern const struct ostd_test_case __start_ostd_tests[];
 extern const struct ostd_test_case __stop_ostd_tests[];

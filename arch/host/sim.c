@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * The host machine: one arena of simulated physical memory, simulated CPUs
+ * with a software TLB each, and the glue that lets core/ reach physical
+ * memory (arch_paddr_to_ptr). The per-format MMU walkers are in
+ * sim_mmu_*.c; this file only caches and flushes what they return.
+ *
+ * The TLB is deliberately unforgiving: it keeps a translation until a flush
+ * removes it, whatever happens to the page table meanwhile, and it picks
+ * victims pseudo-randomly, so that tests cannot rely on an entry being
+ * evicted in time.
+ */
+
+#include "ostd/host/sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "ostd/arch/mm.h"
+
+#include "ostd/assert.h"
+
+static uint8_t *arena;
+static uint64_t arena_size;
+static struct sim_cpu cpus[SIM_MAX_CPUS];
+static _Thread_local unsigned int current_cpu;
+
+void sim_init(uint64_t phys_bytes)
+{
+	void *p = mmap(NULL, phys_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	CHECK(p != MAP_FAILED);
+	arena = p;
+	arena_size = phys_bytes;
+	for (unsigned int i = 0; i < SIM_MAX_CPUS; i++) {
+		cpus[i] = (struct sim_cpu){
+			.id = i, .rng = 0x9e3779b97f4a7c15ULL * (i + 1)
+		};
+	}
+}
+
+static bool range_within_phys(uint64_t pa, uint64_t len)
+{
+	return pa <= arena_size && len <= arena_size - pa;
+}
+
+uint64_t sim_phys_size(void)
+{
+	return arena_size;
+}
+
+void *sim_phys_ptr(paddr_t pa, uint64_t len)
+{
+	if (!range_within_phys(pa_addr(pa), len)) {
+		return NULL;
+	}
+	return arena + pa_addr(pa);
+}
+
+void *arch_paddr_to_ptr(paddr_t pa)
+{
+	CHECK(pa_addr(pa) < arena_size);
+	return arena + pa_addr(pa);
+}
+
+paddr_t arch_ptr_to_paddr(const void *ptr)
+{
+	const uint8_t *p = ptr;
+
+	CHECK(p >= arena && (uint64_t)(p - arena) < arena_size);
+	return pa_init((uint64_t)(p - arena));
+}
+
+const char *sim_fault_name(enum sim_fault f)
+{
+	switch (f) {
+	case SIM_OK:
+		return "ok";
+	case SIM_FAULT_NON_CANONICAL:
+		return "non-canonical";
+	case SIM_FAULT_NOT_PRESENT:
+		return "not present";
+	case SIM_FAULT_PERMISSION:
+		return "permission";
+	case SIM_FAULT_RESERVED:
+		return "reserved bit";
+	case SIM_FAULT_ACCESS_FLAG:
+		return "access flag";
+	case SIM_FAULT_BUS:
+		return "bus error";
+	}
+	return "?";
+}
+
+/* ---------------------------------------------------------------------
+ * CPUs.
+ * --------------------------------------------------------------------- */
+
+struct sim_cpu *sim_cpu(unsigned int id)
+{
+	CHECK(id < SIM_MAX_CPUS);
+	return &cpus[id];
+}
+
+struct sim_cpu *sim_cpu_current(void)
+{
+	return &cpus[current_cpu];
+}
+
+void sim_cpu_set_current(unsigned int id)
+{
+	CHECK(id < SIM_MAX_CPUS);
+	current_cpu = id;
+}
+
+void sim_cpu_set_root(struct sim_cpu *cpu, const struct sim_mmu_hw *hw,
+		      paddr_t root, uint16_t asid)
+{
+	cpu->hw = hw;
+	cpu->root = root;
+	cpu->asid = asid;
+}
+
+/* ---------------------------------------------------------------------
+ * The TLB.
+ * --------------------------------------------------------------------- */
+
+static bool entry_covers(const struct sim_tlb_entry *e, uint64_t va)
+{
+	return e->valid && va - e->t.page_va < e->t.page_size;
+}
+
+static struct sim_tlb_entry *tlb_lookup(struct sim_cpu *cpu, uint64_t va)
+{
+	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
+		struct sim_tlb_entry *e = &cpu->tlb[i];
+
+		if (entry_covers(e, va) &&
+		    (e->t.global || e->asid == cpu->asid) &&
+		    e->user_mode == cpu->mode.user) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static uint64_t next_rng(struct sim_cpu *cpu)
+{
+	/* xorshift64: deterministic per CPU, so failures replay. */
+	cpu->rng ^= cpu->rng << 13;
+	cpu->rng ^= cpu->rng >> 7;
+	cpu->rng ^= cpu->rng << 17;
+	return cpu->rng;
+}
+
+static void tlb_insert(struct sim_cpu *cpu, const struct sim_translation *t)
+{
+	struct sim_tlb_entry *slot = NULL;
+
+	for (unsigned int i = 0; i < SIM_TLB_ENTRIES && slot == NULL; i++) {
+		if (!cpu->tlb[i].valid) {
+			slot = &cpu->tlb[i];
+		}
+	}
+	if (slot == NULL) {
+		slot = &cpu->tlb[next_rng(cpu) % SIM_TLB_ENTRIES];
+	}
+	*slot = (struct sim_tlb_entry){ .valid = true,
+					.asid = cpu->asid,
+					.user_mode = cpu->mode.user,
+					.t = *t };
+}
+
+static void finish(const struct sim_translation *t, uint64_t va,
+		   struct sim_translation *out)
+{
+	if (out != NULL) {
+		*out = *t;
+		out->pa = pa_init(pa_addr(t->page_pa) + (va - t->page_va));
+	}
+}
+
+enum sim_fault sim_cpu_translate(struct sim_cpu *cpu, uint64_t va,
+				 enum sim_access kind,
+				 struct sim_translation *out)
+{
+	CHECK(cpu->hw != NULL);
+	struct sim_tlb_entry *e = tlb_lookup(cpu, va);
+
+	/*
+	 * A hit is checked against the cached rights, never the table. A
+	 * write through a clean cached entry walks again, as x86 does to set
+	 * the dirty bit (Intel SDM vol 3A, 4.8).
+	 */
+	if (e != NULL && !(kind == SIM_WRITE && !e->t.dirty)) {
+		cpu->tlb_hits++;
+		enum sim_fault f = cpu->hw->check(&e->t, kind, &cpu->mode);
+
+		if (f == SIM_OK) {
+			finish(&e->t, va, out);
+		}
+		return f;
+	}
+	cpu->tlb_misses++;
+	struct sim_translation t;
+	enum sim_fault f =
+		cpu->hw->walk(cpu->hw, cpu->root, va, kind, &cpu->mode, &t);
+
+	if (f != SIM_OK) {
+		return f;
+	}
+	if (e != NULL) {
+		e->valid = false;
+	}
+	tlb_insert(cpu, &t);
+	finish(&t, va, out);
+	return SIM_OK;
+}
+
+static enum sim_fault access_bytes(struct sim_cpu *cpu, uint64_t va, void *buf,
+				   uint64_t len, bool write)
+{
+	struct sim_translation t;
+
+	if (len == 0) {
+		return SIM_OK;
+	}
+	enum sim_fault f =
+		sim_cpu_translate(cpu, va, write ? SIM_WRITE : SIM_READ, &t);
+
+	if (f != SIM_OK) {
+		return f;
+	}
+	/* One page at most: the caller splits at page boundaries. */
+	CHECK(len - 1 <= t.page_size - 1 - (va - t.page_va));
+	uint8_t *p = sim_phys_ptr(t.pa, len);
+
+	if (p == NULL) {
+		return SIM_FAULT_BUS;
+	}
+	if (write) {
+		memcpy(p, buf, len);
+	} else {
+		memcpy(buf, p, len);
+	}
+	return SIM_OK;
+}
+
+enum sim_fault sim_cpu_read(struct sim_cpu *cpu, uint64_t va, void *buf,
+			    uint64_t len)
+{
+	return access_bytes(cpu, va, buf, len, false);
+}
+
+enum sim_fault sim_cpu_write(struct sim_cpu *cpu, uint64_t va, const void *buf,
+			     uint64_t len)
+{
+	return access_bytes(cpu, va, (void *)(uintptr_t)buf, len, true);
+}
+
+void sim_tlb_flush_page(struct sim_cpu *cpu, uint64_t va)
+{
+	cpu->flushes++;
+	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
+		/* invlpg drops global entries too (SDM vol 3A, 4.10.4.1). */
+		if (entry_covers(&cpu->tlb[i], va)) {
+			cpu->tlb[i].valid = false;
+		}
+	}
+}
+
+void sim_tlb_flush_all(struct sim_cpu *cpu, bool include_global)
+{
+	cpu->flushes++;
+	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
+		if (include_global || !cpu->tlb[i].t.global) {
+			cpu->tlb[i].valid = false;
+		}
+	}
+}
+
+void sim_tlb_flush_asid(struct sim_cpu *cpu, uint16_t asid)
+{
+	cpu->flushes++;
+	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
+		if (!cpu->tlb[i].t.global && cpu->tlb[i].asid == asid) {
+			cpu->tlb[i].valid = false;
+		}
+	}
+}
+
+bool sim_tlb_caches_pa(const struct sim_cpu *cpu, paddr_t pa, uint64_t len)
+{
+	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
+		const struct sim_tlb_entry *e = &cpu->tlb[i];
+		uint64_t lo = pa_addr(e->t.page_pa);
+
+		if (e->valid && lo < pa_addr(pa) + len &&
+		    pa_addr(pa) < lo + e->t.page_size) {
+			return true;
+		}
+	}
+	return false;
+}
+
+const struct sim_mmu_hw *sim_mmu_for(const struct pt_config *cfg)
+{
+	static const struct {
+		const char *prefix;
+		const struct sim_mmu_hw *hw;
+	} table[] = {
+		{ "x86_64", &sim_mmu_x86_64 },
+		{ "sv48", &sim_mmu_sv48 },
+		{ "sv39", &sim_mmu_sv39 },
+		{ "aarch64", &sim_mmu_aarch64 },
+		{ "hostile", &sim_mmu_hostile },
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		size_t n = strlen(table[i].prefix);
+
+		if (strncmp(cfg->name, table[i].prefix, n) == 0) {
+			return table[i].hw;
+		}
+	}
+	return NULL;
+}

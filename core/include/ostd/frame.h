@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+/*
+ * Physical frames (DESIGN.md §5).
+ *
+ * Every frame of managed memory has a 64-byte metadata slot in one array
+ * indexed by frame number. The slot holds a reference count with two
+ * sentinels, the frame's type and a small in-place storage area for that
+ * type (a page-table node keeps its level and child count there).
+ *
+ * - A `struct frame` handle owns one reference; so does every PTE that maps
+ *   a tracked frame. Dropping the last reference runs the type's drop hook
+ *   and gives the frame back to the allocator.
+ * - Untyped frames hold user data: only they may be mapped into user space
+ *   or reached through VmReader/VmWriter. Typed frames (page-table nodes,
+ *   kernel objects) never are.
+ * - Allocation is zeroed unless FRAME_ALLOC_NOZERO is given: memory that
+ *   reaches a user must never carry old contents.
+ */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ostd/boot.h"
+#include "ostd/compiler.h"
+#include "ostd/err.h"
+#include "ostd/pt_config.h"
+#include "ostd/types.h"
+
+/* Refcount sentinels (vostd MetaSlot): free, or owned by one UniqueFrame. */
+#define FRAME_REF_UNUSED UINT64_MAX
+#define FRAME_REF_UNIQUE (UINT64_MAX - 1)
+/* The largest real count; reaching it is a leak or a bug. */
+#define FRAME_REF_MAX (UINT64_MAX - 2)
+
+#define FRAME_META_STORAGE 40
+
+struct frame_meta;
+
+struct frame_type {
+	const char *name;
+	/* User data: mappable into user space, reachable by VmReader. */
+	bool untyped;
+	/** Runs when the last reference goes, before the frame is freed. */
+	void (*drop)(paddr_t pa, struct frame_meta *meta);
+};
+
+struct frame_meta {
+	_Atomic uint64_t refcount;
+	const struct frame_type *type;
+	uint32_t flags; /* Allocator-private. */
+	uint32_t order; /* Allocator-private: order of a free block. */
+	union {
+		/* While free: the allocator's list links (frame numbers). */
+		struct {
+			uint64_t prev;
+			uint64_t next;
+		} free;
+		/* While allocated: the type's storage. */
+		_Alignas(8) uint8_t storage[FRAME_META_STORAGE];
+	};
+};
+
+_Static_assert(sizeof(struct frame_meta) == 64,
+	       "A frame's metadata slot is 64 bytes, so the array costs "
+	       "1/64 of memory and a slot never straddles a cache line.");
+
+/* User data frames. */
+extern const struct frame_type frame_type_untyped;
+/* Kernel objects: typed, never mapped to user space. */
+extern const struct frame_type frame_type_kernel;
+
+/* A reference to one frame. pa is 0 in a dropped handle. */
+struct frame {
+	paddr_t pa;
+};
+
+/* The sole owner of a frame (refcount FRAME_REF_UNIQUE). */
+struct unique_frame {
+	paddr_t pa;
+};
+
+/* References to a contiguous run of frames, one per frame. */
+struct segment {
+	paddr_t pa;
+	uint64_t nr_frames;
+};
+
+/* ---------------------------------------------------------------------
+ * Allocator interface: injectable. The default is a buddy allocator fed
+ * from the boot memory map.
+ * --------------------------------------------------------------------- */
+
+struct frame_allocator {
+	const char *name;
+	/** Allocates @p nr_frames contiguous frames; *pfn gets the first. */
+	ostd_err_t (*alloc)(struct frame_allocator *self, uint64_t nr_frames,
+			    uint64_t *pfn);
+	/** Frees a run that alloc() returned (or part of one). */
+	void (*dealloc)(struct frame_allocator *self, uint64_t pfn,
+			uint64_t nr_frames);
+	/** Frames currently free. */
+	uint64_t (*nr_free)(struct frame_allocator *self);
+};
+
+/** Installs @p a as the allocator; returns the previous one. */
+struct frame_allocator *frame_allocator_set(struct frame_allocator *a);
+
+/**
+ * Fault injection: makes the @p n-th allocation from now fail with
+ * OSTD_ENOMEM (1 = the next one); 0 turns it off.
+ */
+void frame_fi_fail_nth(uint64_t n);
+
+/** Allocation attempts since boot (for counting fail-nth sites). */
+uint64_t frame_fi_alloc_count(void);
+
+/* ---------------------------------------------------------------------
+ * Initialisation and statistics.
+ * --------------------------------------------------------------------- */
+
+/**
+ * Builds the metadata array and the allocator from @p info: usable
+ * regions less reserved ones, the kernel image and frame 0. Called once by
+ * ostd_boot().
+ *
+ * @retval OSTD_ENOMEM There is not enough memory for the metadata.
+ */
+WARN_UNUSED ostd_err_t frame_init(const struct ostd_boot_info *info);
+
+/** Frames handed out and not yet freed. */
+uint64_t frame_stats_in_use(void);
+
+/** Frames the allocator manages (free or not). */
+uint64_t frame_stats_total(void);
+
+/* ---------------------------------------------------------------------
+ * Frames and segments.
+ * --------------------------------------------------------------------- */
+
+#define FRAME_ALLOC_NOZERO (1U << 0)
+
+/**
+ * Allocates one zeroed frame of @p type.
+ *
+ * @retval OSTD_EINVAL @p type is NULL.
+ * @retval OSTD_ENOMEM No memory (or fault injection).
+ */
+WARN_UNUSED ostd_err_t frame_alloc(const struct frame_type *type,
+				   struct frame *out);
+
+/** Allocates a frame owned by one unique handle. */
+WARN_UNUSED ostd_err_t frame_alloc_unique(const struct frame_type *type,
+					  struct unique_frame *out);
+
+/** Turns a unique frame into a shared one with refcount 1. */
+struct frame unique_frame_into_shared(struct unique_frame *u);
+
+/** Frees a unique frame (runs the drop hook). */
+void unique_frame_drop(struct unique_frame *u);
+
+/**
+ * Allocates @p nr_frames contiguous frames of @p type, zeroed unless
+ * @p flags has FRAME_ALLOC_NOZERO.
+ *
+ * @retval OSTD_EINVAL @p nr_frames is 0 or @p type is NULL.
+ * @retval OSTD_ENOMEM No run that long is free; nothing is allocated.
+ */
+WARN_UNUSED ostd_err_t segment_alloc(uint64_t nr_frames,
+				     const struct frame_type *type,
+				     unsigned int flags, struct segment *out);
+
+/** Takes another reference to @p f. */
+struct frame frame_clone(struct frame f);
+
+/** Drops @p f's reference and empties the handle. */
+void frame_drop(struct frame *f);
+
+/**
+ * Splits @p seg at @p offset bytes into [0, offset) and [offset, end).
+ * @p seg is consumed on success and untouched on error.
+ *
+ * @retval OSTD_EUNALIGNED @p offset is not page aligned.
+ * @retval OSTD_EINVAL @p offset is 0 or not inside the segment.
+ */
+WARN_UNUSED ostd_err_t segment_split(struct segment *seg, uint64_t offset,
+				     struct segment *first,
+				     struct segment *second);
+
+/**
+ * A new segment over [@p offset, @p offset + @p len) of @p seg, taking one
+ * more reference to each frame in it.
+ *
+ * @retval OSTD_EUNALIGNED @p offset or @p len is not page aligned.
+ * @retval OSTD_EINVAL @p len is 0 or the range is not inside @p seg
+ *         (checked without overflow).
+ */
+WARN_UNUSED ostd_err_t segment_slice(const struct segment *seg, uint64_t offset,
+				     uint64_t len, struct segment *out);
+
+/** The frame at @p index of @p seg, as a new reference. */
+WARN_UNUSED ostd_err_t segment_frame(const struct segment *seg, uint64_t index,
+				     struct frame *out);
+
+/** Drops every reference @p seg holds and empties it. */
+void segment_drop(struct segment *seg);
+
+/* ---------------------------------------------------------------------
+ * Metadata access, for the page table and the checks.
+ * --------------------------------------------------------------------- */
+
+/** The metadata of the frame at @p pa, or NULL if it is not managed. */
+struct frame_meta *frame_meta_of(paddr_t pa);
+
+/** The refcount of the frame at @p pa (FRAME_REF_UNUSED if free). */
+uint64_t frame_refcount(paddr_t pa);
+
+/** The type of the frame at @p pa, or NULL if free or not managed. */
+const struct frame_type *frame_type_of(paddr_t pa);
+
+/** True if @p pa is an allocated untyped frame. */
+bool frame_is_untyped(paddr_t pa);
+
+/**
+ * Takes a reference on behalf of a PTE (a tracked mapping).
+ *
+ * @retval OSTD_EINVAL @p pa is not an allocated, shared frame.
+ */
+WARN_UNUSED ostd_err_t frame_ref_get(paddr_t pa);
+
+/** Drops a reference taken by frame_ref_get(). */
+void frame_ref_put(paddr_t pa);

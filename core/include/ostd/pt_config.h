@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+/*
+ * PageTableConfig: the one runtime vtable of OSTD-C (DESIGN.md §3).
+ *
+ * LEVELS COUNT FROM THE LEAF. Level 1 is the leaf table, whose entries map
+ * 4 KiB pages; level `nr_levels` is the root. This is OSTD's numbering and
+ * the only one used in code: never a manual's (the Arm ARM counts from the
+ * root, RISC-V from the leaf starting at 0, Intel names its tables).
+ *
+ * A config is a `static const` object with a data half (geometry, managed
+ * range) and a hook half (a pure PTE codec: no global state, no hardware
+ * access). The same format is usually exported twice, once for user tables
+ * (the lower half) and once for the kernel table (the upper half). Effects
+ * (TLB invalidation, barriers, activating a root) are link-time arch_*
+ * functions, never hooks.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ostd/compiler.h"
+#include "ostd/err.h"
+#include "ostd/types.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+#define PT_ENTRY_BITS 9
+#define PT_ENTRIES (1U << PT_ENTRY_BITS)
+#define PT_MAX_LEVELS 5
+
+typedef uint64_t pte_t;
+typedef unsigned int pt_level_t;
+
+enum pt_entry_type {
+	PT_ENTRY_ABSENT,
+	PT_ENTRY_TABLE,
+	PT_ENTRY_LEAF,
+};
+
+/*
+ * Arch-neutral page properties. PROT_USER and PT_GLOBAL are privileged:
+ * only the framework sets them, never a user-mapping request. PT_AVAIL1/2
+ * are the software bits the core keeps its own bookkeeping in.
+ */
+#define PROT_R (1U << 0)
+#define PROT_W (1U << 1)
+#define PROT_X (1U << 2)
+#define PROT_USER (1U << 3)
+#define PT_GLOBAL (1U << 4)
+#define PT_ACCESSED (1U << 5)
+#define PT_DIRTY (1U << 6)
+#define PT_AVAIL1 (1U << 7)
+#define PT_AVAIL2 (1U << 8)
+#define PT_FLAGS_ALL ((1U << 9) - 1)
+
+enum pt_cache {
+	/* Normal memory, write-back cacheable. */
+	PT_CACHE_WRITEBACK,
+	/* Normal memory, write-through. */
+	PT_CACHE_WRITETHROUGH,
+	/* Normal memory, uncached, writes may combine (frame buffers). */
+	PT_CACHE_WRITECOMBINE,
+	/* Strongly ordered, uncached: MMIO (x86 UC, Arm Device-nGnRnE). */
+	PT_CACHE_UNCACHED,
+	PT_CACHE_COUNT,
+};
+
+struct pt_prop {
+	uint32_t flags;
+	enum pt_cache cache;
+};
+
+static inline bool pt_prop_eq(struct pt_prop a, struct pt_prop b)
+{
+	return a.flags == b.flags && a.cache == b.cache;
+}
+
+struct pt_level_info {
+	/* The lowest VA bit this level's index decodes. */
+	uint8_t shift;
+	/* A leaf (huge page at levels > 1) is architecturally allowed here. */
+	bool leaf_ok;
+	/* The manual's name for this table, for messages only. */
+	const char *name;
+};
+
+struct pt_config {
+	const char *name;
+
+	/* --- Data half. --- */
+	pt_level_t nr_levels;
+	/* The largest level a leaf may be created at (<= nr_levels). */
+	pt_level_t highest_translation_level;
+	/* Virtual address bits the tables decode (39 or 48). */
+	uint8_t va_bits;
+	/* Addresses are canonical: bits above va_bits copy bit va_bits-1. */
+	bool va_sign_extend;
+	/* Physical address bits an entry can hold. */
+	uint8_t pa_bits;
+	/* The root indices this table manages, inclusive. */
+	uint16_t top_index_first;
+	uint16_t top_index_last;
+	/* Whether root entries may be cleared (false for the kernel). */
+	bool top_level_can_unmap;
+	/* The PROT_ and PT_ flags the format can store. */
+	uint32_t legal_flags;
+	/* Indexed by level, 1..nr_levels; [0] unused. */
+	struct pt_level_info level[PT_MAX_LEVELS + 1];
+
+	/* --- Hook half: a pure codec. Inputs are valid (see below). --- */
+
+	/** The absent entry. It must be all zeros. */
+	pte_t (*new_absent)(const struct pt_config *cfg, pt_level_t level);
+	/**
+	 * A leaf mapping @p pa at @p level with @p prop. The caller has
+	 * checked pt_config_leaf_ok(): the level may hold a leaf, @p pa is
+	 * aligned to the page size and fits, @p prop is legal.
+	 */
+	pte_t (*new_page)(const struct pt_config *cfg, paddr_t pa,
+			  pt_level_t level, struct pt_prop prop);
+	/** An entry at @p level pointing to the table at @p pa (level-1). */
+	pte_t (*new_pt)(const struct pt_config *cfg, paddr_t pa,
+			pt_level_t level);
+	/** What @p pte at @p level is. Never reads memory. */
+	enum pt_entry_type (*classify)(const struct pt_config *cfg, pte_t pte,
+				       pt_level_t level);
+	/** The address a table or leaf entry points to. */
+	paddr_t (*paddr)(const struct pt_config *cfg, pte_t pte,
+			 pt_level_t level);
+	/** The properties of a leaf entry. */
+	struct pt_prop (*prop)(const struct pt_config *cfg, pte_t pte,
+			       pt_level_t level);
+	/** True if the format can represent @p prop exactly. */
+	bool (*prop_ok)(const struct pt_config *cfg, struct pt_prop prop);
+};
+
+/* ---------------------------------------------------------------------
+ * Geometry, shared by every format. All of it is overflow-safe at the top
+ * of the address space: ranges are inclusive at the end.
+ * --------------------------------------------------------------------- */
+
+/** The size a leaf at @p level maps: 4096 << 9 * (level - 1). */
+static inline uint64_t pt_page_size(pt_level_t level)
+{
+	return PAGE_SIZE << (PT_ENTRY_BITS * (level - 1));
+}
+
+/** The index of @p va in a table at @p level. */
+static inline unsigned int pt_index(const struct pt_config *cfg, uint64_t va,
+				    pt_level_t level)
+{
+	return (unsigned int)(va >> cfg->level[level].shift) & (PT_ENTRIES - 1);
+}
+
+/**
+ * Checks a config's internal consistency: levels decode contiguous VA bits
+ * up to va_bits, the leaf level allows leaves, huge levels do not exceed
+ * the highest translation level, the managed root range is sane and every
+ * hook is present.
+ *
+ * @retval OSTD_OK Consistent.
+ * @retval OSTD_EINVAL Not; the reason is printed.
+ */
+WARN_UNUSED ostd_err_t pt_config_check(const struct pt_config *cfg);
+
+/**
+ * The managed virtual range [*start, *last] (inclusive), derived from the
+ * root index range with sign extension.
+ */
+void pt_config_vaddr_range(const struct pt_config *cfg, uint64_t *start,
+			   uint64_t *last);
+
+/** True if @p va is canonical for @p cfg (sign-extended if it must be). */
+bool pt_config_va_canonical(const struct pt_config *cfg, uint64_t va);
+
+/**
+ * The largest level at which a leaf could map @p va to @p pa without
+ * exceeding @p len bytes: both aligned to the page size, the level allowed
+ * to hold leaves, not above highest_translation_level.
+ *
+ * @return The level (>= 1), or 0 if not even a 4 KiB page fits (@p len
+ *         below PAGE_SIZE, or @p va / @p pa unaligned).
+ */
+pt_level_t pt_config_largest_pages(const struct pt_config *cfg, uint64_t va,
+				   paddr_t pa, uint64_t len);
+
+/**
+ * Checks a leaf request against the format.
+ *
+ * @retval OSTD_OK The codec can encode it.
+ * @retval OSTD_EINVAL @p level is 0, above the highest translation level
+ *         or not a leaf level, or @p pa does not fit in pa_bits.
+ * @retval OSTD_EUNALIGNED @p pa is not aligned to pt_page_size(@p level).
+ * @retval OSTD_EPERM @p prop has flags or a cache policy the format cannot
+ *         store.
+ */
+WARN_UNUSED ostd_err_t pt_config_leaf_ok(const struct pt_config *cfg,
+					 paddr_t pa, pt_level_t level,
+					 struct pt_prop prop);
+
+/**
+ * Encodes a leaf after pt_config_leaf_ok(); on error @p out is untouched.
+ */
+WARN_UNUSED ostd_err_t pt_config_new_page(const struct pt_config *cfg,
+					  paddr_t pa, pt_level_t level,
+					  struct pt_prop prop, pte_t *out);
+
+/* ---------------------------------------------------------------------
+ * The formats a port exports.
+ * --------------------------------------------------------------------- */
+
+/** The user-half config of this kernel's own format. */
+const struct pt_config *arch_pt_config_user(void);
+
+/** The kernel-half config of this kernel's own format. */
+const struct pt_config *arch_pt_config_kernel(void);
+
+/**
+ * Every config this build can exercise, for the conformance suite: the
+ * port's own on a kernel image; all five formats on the host.
+ */
+const struct pt_config *const *arch_pt_configs_for_tests(unsigned int *count);

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * Geometry and validation shared by every PageTableConfig. Nothing here
+ * knows a PTE bit; that is the codec's business (arch/<isa>/pt_format.c).
+ */
+
+#include "ostd/pt_config.h"
+
+#include "ostd/assert.h"
+#include "ostd/printf.h"
+
+static ostd_err_t reject(const struct pt_config *cfg, const char *why)
+{
+	ostd_printf("pt_config %s: %s\n", cfg->name != NULL ? cfg->name : "?",
+		    why);
+	return OSTD_EINVAL;
+}
+
+ostd_err_t pt_config_check(const struct pt_config *cfg)
+{
+	CHECKIF (cfg == NULL) {
+		return OSTD_EINVAL;
+	}
+	if (cfg->nr_levels < 1 || cfg->nr_levels > PT_MAX_LEVELS) {
+		return reject(cfg, "nr_levels out of range");
+	}
+	if (cfg->highest_translation_level < 1 ||
+	    cfg->highest_translation_level > cfg->nr_levels) {
+		return reject(cfg, "highest_translation_level out of range");
+	}
+	/* Levels decode contiguous VA bits: 12, 21, 30, ... up to va_bits. */
+	for (pt_level_t l = 1; l <= cfg->nr_levels; l++) {
+		if (cfg->level[l].shift !=
+		    PAGE_SHIFT + PT_ENTRY_BITS * (l - 1)) {
+			return reject(cfg, "level shifts are not contiguous");
+		}
+		if (cfg->level[l].leaf_ok !=
+		    (l <= cfg->highest_translation_level)) {
+			return reject(cfg, "leaf_ok disagrees with "
+					   "highest_translation_level");
+		}
+	}
+	if (cfg->va_bits != cfg->level[cfg->nr_levels].shift + PT_ENTRY_BITS) {
+		return reject(cfg, "va_bits is not what the levels decode");
+	}
+	if (cfg->pa_bits < 32 || cfg->pa_bits > 64) {
+		return reject(cfg, "pa_bits out of range");
+	}
+	if (cfg->top_index_first > cfg->top_index_last ||
+	    cfg->top_index_last >= PT_ENTRIES) {
+		return reject(cfg, "bad top-level index range");
+	}
+	/* With sign extension a range must stay inside one half. */
+	if (cfg->va_sign_extend &&
+	    (cfg->top_index_first < PT_ENTRIES / 2) !=
+		    (cfg->top_index_last < PT_ENTRIES / 2)) {
+		return reject(cfg,
+			      "top-level range crosses the canonical hole");
+	}
+	if ((cfg->legal_flags & ~PT_FLAGS_ALL) != 0 ||
+	    (cfg->legal_flags & PROT_R) == 0) {
+		return reject(cfg, "legal_flags must include PROT_R and only "
+				   "known flags");
+	}
+	if (cfg->new_absent == NULL || cfg->new_page == NULL ||
+	    cfg->new_pt == NULL || cfg->classify == NULL ||
+	    cfg->paddr == NULL || cfg->prop == NULL || cfg->prop_ok == NULL) {
+		return reject(cfg, "a codec hook is missing");
+	}
+	/* DESIGN.md §2: an all-zero PTE means absent, at every level. */
+	for (pt_level_t l = 1; l <= cfg->nr_levels; l++) {
+		if (cfg->new_absent(cfg, l) != 0 ||
+		    cfg->classify(cfg, 0, l) != PT_ENTRY_ABSENT) {
+			return reject(cfg, "the absent PTE is not all zeros");
+		}
+	}
+	return OSTD_OK;
+}
+
+/* Sign-extends @p va from bit va_bits - 1 if the format wants that. */
+static uint64_t canonicalize(const struct pt_config *cfg, uint64_t va)
+{
+	unsigned int unused = 64U - cfg->va_bits;
+
+	if (!cfg->va_sign_extend || unused == 0) {
+		return va;
+	}
+	/* Arithmetic shift on the two's-complement value, done by hand. */
+	uint64_t top = 1ULL << (cfg->va_bits - 1);
+
+	return (va & top) != 0 ? va | ~((top << 1) - 1) : va & ((top << 1) - 1);
+}
+
+void pt_config_vaddr_range(const struct pt_config *cfg, uint64_t *start,
+			   uint64_t *last)
+{
+	unsigned int shift = cfg->level[cfg->nr_levels].shift;
+	uint64_t first = (uint64_t)cfg->top_index_first << shift;
+	/* The last byte under top_index_last, computed without overflow. */
+	uint64_t end = ((uint64_t)cfg->top_index_last << shift) +
+		       ((1ULL << shift) - 1);
+
+	*start = canonicalize(cfg, first);
+	*last = canonicalize(cfg, end);
+}
+
+bool pt_config_va_canonical(const struct pt_config *cfg, uint64_t va)
+{
+	if (cfg->va_sign_extend) {
+		return canonicalize(cfg, va) == va;
+	}
+	return cfg->va_bits == 64 || (va >> cfg->va_bits) == 0;
+}
+
+pt_level_t pt_config_largest_pages(const struct pt_config *cfg, uint64_t va,
+				   paddr_t pa, uint64_t len)
+{
+	for (pt_level_t l = cfg->highest_translation_level; l >= 1; l--) {
+		uint64_t size = pt_page_size(l);
+
+		if (cfg->level[l].leaf_ok && len >= size &&
+		    (va & (size - 1)) == 0 && (pa_addr(pa) & (size - 1)) == 0) {
+			return l;
+		}
+	}
+	return 0;
+}
+
+ostd_err_t pt_config_leaf_ok(const struct pt_config *cfg, paddr_t pa,
+			     pt_level_t level, struct pt_prop prop)
+{
+	CHECKIF (level < 1 || level > cfg->highest_translation_level ||
+		 !cfg->level[level].leaf_ok) {
+		return OSTD_EINVAL;
+	}
+	/* The last byte of the page must be below 2^pa_bits. */
+	uint64_t size = pt_page_size(level);
+
+	CHECKIF (cfg->pa_bits < 64 && (pa_addr(pa) >> cfg->pa_bits) != 0) {
+		return OSTD_EINVAL;
+	}
+	CHECKIF ((pa_addr(pa) & (size - 1)) != 0) {
+		return OSTD_EUNALIGNED;
+	}
+	CHECKIF ((prop.flags & ~cfg->legal_flags) != 0 ||
+		 (unsigned int)prop.cache >= PT_CACHE_COUNT ||
+		 !cfg->prop_ok(cfg, prop)) {
+		return OSTD_EPERM;
+	}
+	return OSTD_OK;
+}
+
+ostd_err_t pt_config_new_page(const struct pt_config *cfg, paddr_t pa,
+			      pt_level_t level, struct pt_prop prop, pte_t *out)
+{
+	ostd_err_t err = pt_config_leaf_ok(cfg, pa, level, prop);
+
+	if (err != OSTD_OK) {
+		return err;
+	}
+	pte_t pte = cfg->new_page(cfg, pa, level, prop);
+
+	/* An encoder that produces something else is a broken port. */
+	CHECK(cfg->classify(cfg, pte, level) == PT_ENTRY_LEAF);
+	*out = pte;
+	return OSTD_OK;
+}
