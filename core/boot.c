@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "ostd/boot.h"
 
+#include "ostd/arch/mm.h"
+
 #include "ostd/assert.h"
 #include "ostd/config.h"
 #include "ostd/console.h"
+#include "ostd/fdt.h"
 #include "ostd/frame.h"
 #include "ostd/math.h"
 #include "ostd/panic.h"
 #include "ostd/plat.h"
 #include "ostd/printf.h"
+#include "ostd/pt_config.h"
 
 static const struct ostd_boot_info *boot_info;
 
@@ -31,6 +35,27 @@ ostd_err_t ostd_boot_info_add_mem(struct ostd_boot_info *info, paddr_t base,
 		.kind = kind,
 	};
 	return OSTD_OK;
+}
+
+ostd_err_t ostd_boot_info_add_fdt(struct ostd_boot_info *info, paddr_t fdt)
+{
+	const void *blob = arch_paddr_to_ptr(fdt);
+
+	CHECKIF (ostd_fdt_check(blob) != OSTD_OK) {
+		return OSTD_EINVAL;
+	}
+	struct ostd_boot_info next = *info;
+	ostd_err_t err = ostd_fdt_add_memory(blob, &next);
+
+	if (err == OSTD_OK) {
+		err = ostd_boot_info_add_mem(&next, fdt, ostd_fdt_size(blob),
+					     OSTD_MEM_RESERVED);
+	}
+	if (err == OSTD_OK) {
+		next.fdt = fdt;
+		*info = next;
+	}
+	return err;
 }
 
 /* Inclusive last byte, so a region ending at 2^64 needs no special case. */
@@ -128,6 +153,11 @@ void ostd_boot(const struct ostd_boot_info *info)
 		CONFIG_VERSION, info->arch, info->board, info->boot_protocol,
 		info->entry_mode,
 		(unsigned long long)(ostd_boot_info_usable_bytes(info) >> 20));
+	/* A port whose page-table format contradicts itself stops here. */
+	if (pt_config_check(arch_pt_config_user()) != OSTD_OK ||
+	    pt_config_check(arch_pt_config_kernel()) != OSTD_OK) {
+		panic("the page-table configs of this port are inconsistent");
+	}
 	ostd_err_t err = frame_init(info);
 
 	if (err != OSTD_OK) {

@@ -57,28 +57,15 @@ uintptr_t arch_unmapped_test_addr(void)
  */
 static void parse_fdt(uint64_t dtb_pa)
 {
-	const void *fdt = (const void *)(uintptr_t)dtb_pa;
-
 	if (dtb_pa == 0) {
 		panic("no device tree in x0: boot kernel.bin (the arm64 "
 		      "Image), not the ELF");
 	}
-	if (ostd_fdt_check(fdt) != OSTD_OK) {
-		panic("the device tree at %p is malformed", fdt);
-	}
-	ostd_err_t err = ostd_fdt_add_memory(fdt, &info);
+	ostd_err_t err = ostd_boot_info_add_fdt(&info, pa_init(dtb_pa));
 
 	if (err != OSTD_OK) {
-		panic("no memory map in the device tree: %s",
-		      ostd_err_name(err));
-	}
-	/*
-	 * QEMU puts the blob in RAM that the memory node calls usable; keep
-	 * it for later readers (the board looks up its devices in it).
-	 */
-	if (ostd_boot_info_add_mem(&info, info.fdt, ostd_fdt_size(fdt),
-				   OSTD_MEM_RESERVED) != OSTD_OK) {
-		panic("no room to reserve the device tree");
+		panic("the device tree at %#llx is unusable: %s",
+		      (unsigned long long)dtb_pa, ostd_err_name(err));
 	}
 }
 
@@ -87,7 +74,6 @@ void aarch64_entry(uint64_t dtb_pa, uint64_t entry_el)
 	info.entry_mode = entry_el == 2 ? "EL2" : "EL1";
 	info.kernel_start = pa_init((uintptr_t)__kernel_start);
 	info.kernel_end = pa_init((uintptr_t)__kernel_end);
-	info.fdt = pa_init(dtb_pa);
 	/* Arm ARM D13.2 MPIDR_EL1: the affinity fields name the CPU. */
 	info.boot_cpu_id =
 		aarch64_read_sysreg(mpidr_el1) & AARCH64_MPIDR_AFF_MASK;

@@ -58,24 +58,13 @@ uintptr_t arch_unmapped_test_addr(void)
  * The console is not up yet; a panic here brings it up at the board's
  * default address, prints, and exits through the finisher.
  */
-static void parse_fdt(const void *fdt)
+static void parse_fdt(uintptr_t dtb)
 {
-	if (ostd_fdt_check(fdt) != OSTD_OK) {
-		panic("the device tree at %p is malformed", fdt);
-	}
-	ostd_err_t err = ostd_fdt_add_memory(fdt, &info);
+	ostd_err_t err = ostd_boot_info_add_fdt(&info, pa_init(dtb));
 
 	if (err != OSTD_OK) {
-		panic("no memory map in the device tree: %s",
-		      ostd_err_name(err));
-	}
-	/*
-	 * The blob lives in RAM that the memory nodes call usable; keep it
-	 * for later readers (the board looks up its devices in it).
-	 */
-	if (ostd_boot_info_add_mem(&info, info.fdt, ostd_fdt_size(fdt),
-				   OSTD_MEM_RESERVED) != OSTD_OK) {
-		panic("no room to reserve the device tree");
+		panic("the device tree at %#lx is unusable: %s",
+		      (unsigned long)dtb, ostd_err_name(err));
 	}
 }
 
@@ -83,8 +72,7 @@ void riscv_entry(unsigned long hartid, uintptr_t dtb)
 {
 	info.kernel_start = pa_init((uintptr_t)__kernel_start);
 	info.kernel_end = pa_init((uintptr_t)__kernel_end);
-	info.fdt = pa_init(dtb);
 	info.boot_cpu_id = hartid;
-	parse_fdt((const void *)dtb);
+	parse_fdt(dtb);
 	ostd_boot(&info);
 }

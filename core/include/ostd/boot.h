@@ -62,6 +62,19 @@ WARN_UNUSED ostd_err_t ostd_boot_info_add_mem(struct ostd_boot_info *info,
 					      enum ostd_mem_kind kind);
 
 /**
+ * Describes the machine from the device tree at @p fdt: sets info->fdt,
+ * adds the memory nodes and reservations (ostd_fdt_add_memory()) and
+ * reserves the blob itself, which sits in RAM the tree calls usable and is
+ * read again later (boards look their devices up in it). All or nothing.
+ *
+ * @retval OSTD_EINVAL The blob is malformed.
+ * @retval OSTD_ENOENT It describes no memory.
+ * @retval OSTD_ENOMEM @p info has no room left.
+ */
+WARN_UNUSED ostd_err_t ostd_boot_info_add_fdt(struct ostd_boot_info *info,
+					      paddr_t fdt);
+
+/**
  * Total bytes of usable memory in @p info: usable regions less whatever
  * reserved regions overlap them. Overlapping usable regions count twice
  * (a boot protocol that reports those is broken anyway).
