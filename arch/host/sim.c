@@ -20,6 +20,7 @@
 #include "ostd/arch/mm.h"
 
 #include "ostd/assert.h"
+#include "ostd/page_table.h"
 
 static uint8_t *arena;
 static uint64_t arena_size;
@@ -326,4 +327,46 @@ const struct sim_mmu_hw *sim_mmu_for(const struct pt_config *cfg)
 		}
 	}
 	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * The core's CPU and TLB hooks, on simulated CPUs.
+ * --------------------------------------------------------------------- */
+
+unsigned int arch_cpu_id(void)
+{
+	return current_cpu;
+}
+
+static void flush_one(struct sim_cpu *cpu, struct tlb_op op)
+{
+	switch (op.kind) {
+	case TLB_OP_PAGE:
+		sim_tlb_flush_page(cpu, op.va);
+		break;
+	case TLB_OP_RANGE:
+		for (uint64_t off = 0; off < op.len; off += PAGE_SIZE) {
+			sim_tlb_flush_page(cpu, op.va + off);
+		}
+		break;
+	case TLB_OP_ALL:
+		sim_tlb_flush_all(cpu, false);
+		break;
+	}
+}
+
+void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
+{
+	(void)pt;
+	flush_one(sim_cpu_current(), op);
+}
+
+void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
+			   const struct tlb_op *ops, unsigned int count)
+{
+	(void)pt;
+	/* A simulated IPI: delivered and acknowledged before returning. */
+	for (unsigned int i = 0; i < count; i++) {
+		flush_one(sim_cpu(cpu), ops[i]);
+	}
 }

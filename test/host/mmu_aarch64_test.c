@@ -9,7 +9,6 @@
  */
 
 #include <stdio.h>
-#include <string.h>
 
 #include "ostd/arch/aarch64_pte.h"
 
@@ -17,82 +16,27 @@
 #include "ostd/pt_config.h"
 #include "ostd/test.h"
 
+#include "pt_builder.h"
+
 /*
- * Table pages come from a bump area of the scratch window, [24 MiB,
- * 25 MiB), since there is no frame allocator yet. Every test resets it.
+ * Tables are built in this file's window of scratch memory, [24 MiB,
+ * 25 MiB). Every test starts a fresh table there.
  */
-#define POOL_BASE (UINT64_C(24) << 20)
-#define POOL_END (UINT64_C(25) << 20)
-_Static_assert(POOL_BASE >= SIM_SCRATCH_BASE &&
-		       POOL_END <= SIM_SCRATCH_BASE + SIM_SCRATCH_SIZE,
-	       "the pool must stay in the scratch window");
+#define AARCH64_WINDOW PT_BUILDER_WINDOW(8)
 
-static uint64_t pool_next;
+static struct pt_builder b;
 
-static ostd_err_t table_alloc(paddr_t *out)
+/* The hardware every table here is walked by. */
+static const struct sim_mmu_hw *const hw = &sim_mmu_aarch64;
+
+/* Starts an empty table for @p cfg; returns its root. */
+static paddr_t new_table(const struct pt_config *cfg)
 {
-	void *p = sim_phys_ptr(pa_init(pool_next), PAGE_SIZE);
-
-	if (pool_next >= POOL_END || p == NULL) {
-		return OSTD_ENOMEM;
-	}
-	memset(p, 0, PAGE_SIZE);
-	*out = pa_init(pool_next);
-	pool_next += PAGE_SIZE;
-	return OSTD_OK;
+	pt_builder_init(&b, cfg, AARCH64_WINDOW);
+	return b.root;
 }
 
-/* Resets the pool and allocates the root. */
-static ostd_err_t pool_reset(paddr_t *root)
-{
-	pool_next = POOL_BASE;
-	return table_alloc(root);
-}
-
-static pte_t *pte_slot(paddr_t table, unsigned int index)
-{
-	return sim_phys_ptr(pa_init(pa_addr(table) + index * sizeof(pte_t)),
-			    sizeof(pte_t));
-}
-
-/* The slot for @p va at @p level, creating tables above it with new_pt. */
-static ostd_err_t slot_for(const struct pt_config *cfg, paddr_t root,
-			   uint64_t va, pt_level_t level, pte_t **out)
-{
-	paddr_t table = root;
-
-	for (pt_level_t l = cfg->nr_levels; l > level; l--) {
-		pte_t *slot = pte_slot(table, pt_index(cfg, va, l));
-
-		if (cfg->classify(cfg, *slot, l) != PT_ENTRY_TABLE) {
-			paddr_t next;
-			ostd_err_t err = table_alloc(&next);
-
-			if (err != OSTD_OK) {
-				return err;
-			}
-			*slot = cfg->new_pt(cfg, next, l);
-		}
-		table = cfg->paddr(cfg, *slot, l);
-	}
-	*out = pte_slot(table, pt_index(cfg, va, level));
-	return OSTD_OK;
-}
-
-/* Maps @p va to @p pa with a leaf the codec makes; @p leaf gets its slot. */
-static ostd_err_t map(const struct pt_config *cfg, paddr_t root, uint64_t va,
-		      uint64_t pa, pt_level_t level, uint32_t flags,
-		      pte_t **leaf)
-{
-	struct pt_prop prop = { .flags = flags, .cache = PT_CACHE_WRITEBACK };
-	ostd_err_t err = slot_for(cfg, root, va, level, leaf);
-
-	if (err != OSTD_OK) {
-		return err;
-	}
-	return pt_config_new_page(cfg, pa_init(pa), level, prop, *leaf);
-}
-
+#define P(f) ((struct pt_prop){ .flags = (f), .cache = PT_CACHE_WRITEBACK })
 #define R PROT_R
 #define W PROT_W
 #define X PROT_X
@@ -172,37 +116,28 @@ static const struct perm_case perm_cases[] = {
 
 static const char *const kind_names[] = { "read", "write", "exec" };
 
-/* Builds a fresh table with @p c's page; @p va and @p leaf get the page. */
-static ostd_err_t build_case(const struct perm_case *c, paddr_t *root,
-			     uint64_t *va, pte_t **leaf)
+/* Builds a fresh table with @p c's page; @p va gets it. Returns the leaf. */
+static pte_t *build_case(const struct perm_case *c, uint64_t *va)
 {
 	bool user = (c->flags & U) != 0;
-	ostd_err_t err = pool_reset(root);
 
 	*va = user ? USER_VA : KERNEL_VA;
-	if (err != OSTD_OK) {
-		return err;
-	}
-	return map(user ? &aarch64_user_config : &aarch64_kernel_config, *root,
-		   *va, PAGE_PA, 1, c->flags, leaf);
+	new_table(user ? &aarch64_user_config : &aarch64_kernel_config);
+	pt_builder_map(&b, *va, PAGE_PA, 1, P(c->flags));
+	return pt_builder_slot(&b, *va, 1);
 }
 
 TEST(mmu_aarch64, permission_table)
 {
-	const struct sim_mmu_hw *hw = &sim_mmu_aarch64;
-
 	for (unsigned int ci = 0; ci < ARRAY_SIZE(perm_cases); ci++) {
 		const struct perm_case *c = &perm_cases[ci];
 		struct sim_mode m = mode_of(c->who);
 		struct sim_translation t;
-		paddr_t root;
 		uint64_t va;
-		pte_t *leaf;
-
-		ASSERT_EQ(build_case(c, &root, &va, &leaf), OSTD_OK);
+		pte_t *leaf = build_case(c, &va);
 		pte_t before = *leaf;
 		enum sim_fault f =
-			hw->walk(hw, root, va + 0x123, c->kind, &m, &t);
+			hw->walk(hw, b.root, va + 0x123, c->kind, &m, &t);
 
 		if (f != c->want) {
 			fprintf(stderr, "row %u (%s): %s, want %s (%s)\n", ci,
@@ -228,21 +163,17 @@ TEST(mmu_aarch64, permission_table)
  */
 TEST(mmu_aarch64, tlb_check_agrees_with_walk)
 {
-	const struct sim_mmu_hw *hw = &sim_mmu_aarch64;
-
 	for (unsigned int ci = 0; ci < ARRAY_SIZE(perm_cases); ci++) {
 		const struct perm_case *c = &perm_cases[ci];
 		struct sim_mode m = mode_of(c->who);
 		struct sim_translation t;
-		paddr_t root;
 		uint64_t va;
-		pte_t *leaf;
 
 		if (c->want != SIM_OK) {
 			continue;
 		}
-		ASSERT_EQ(build_case(c, &root, &va, &leaf), OSTD_OK);
-		ASSERT_EQ(hw->walk(hw, root, va, c->kind, &m, &t), SIM_OK);
+		build_case(c, &va);
+		ASSERT_EQ(hw->walk(hw, b.root, va, c->kind, &m, &t), SIM_OK);
 		for (int w = EL1; w <= EL0; w++) {
 			struct sim_mode m2 = mode_of((enum who)w);
 
@@ -253,7 +184,7 @@ TEST(mmu_aarch64, tlb_check_agrees_with_walk)
 				enum sim_access kind = (enum sim_access)k;
 
 				ASSERT_EQ(hw->check(&t, kind, &m2),
-					  hw->walk(hw, root, va, kind, &m2,
+					  hw->walk(hw, b.root, va, kind, &m2,
 						   NULL));
 			}
 		}
@@ -280,7 +211,6 @@ TEST(mmu_aarch64, blocks_translate_offsets)
 		{ false, 3, UINT64_C(0xffff800040000000),
 		  UINT64_C(0xffffc0000000), UINT64_C(0x3fffffff) },
 	};
-	const struct sim_mmu_hw *hw = &sim_mmu_aarch64;
 	struct sim_mode el1 = mode_of(EL1);
 
 	for (unsigned int ci = 0; ci < ARRAY_SIZE(cases); ci++) {
@@ -289,13 +219,10 @@ TEST(mmu_aarch64, blocks_translate_offsets)
 						      : &aarch64_kernel_config;
 		const pt_level_t level = cases[ci].level;
 		struct sim_translation t;
-		paddr_t root;
-		pte_t *leaf;
+		paddr_t root = new_table(cfg);
 
-		ASSERT_EQ(pool_reset(&root), OSTD_OK);
-		ASSERT_EQ(map(cfg, root, cases[ci].va, cases[ci].pa, level,
-			      R | W | A | PT_GLOBAL, &leaf),
-			  OSTD_OK);
+		pt_builder_map(&b, cases[ci].va, cases[ci].pa, level,
+			       P(R | W | A | PT_GLOBAL));
 		ASSERT_EQ(hw->walk(hw, root, cases[ci].va + cases[ci].off,
 				   SIM_WRITE, &el1, &t),
 			  SIM_OK);
@@ -319,20 +246,18 @@ TEST(mmu_aarch64, blocks_translate_offsets)
 TEST(mmu_aarch64, reserved_encodings)
 {
 	const struct pt_config *cfg = &aarch64_user_config;
-	const struct sim_mmu_hw *hw = &sim_mmu_aarch64;
 	const uint64_t va = UINT64_C(0x40200000);
 	const pte_t attrs = AARCH64_PTE_AF | AARCH64_PTE_SH_INNER;
 	struct sim_mode el1 = mode_of(EL1);
 	struct pt_prop rw = { R | W | A, PT_CACHE_WRITEBACK };
-	paddr_t root;
-	pte_t *slot;
+	paddr_t root = new_table(cfg);
 
 	/* A 2 MiB block at a 4 KiB-aligned address: refused, then faults. */
 	ASSERT_EQ(pt_config_leaf_ok(cfg, pa_init(0x601000), 2, rw),
 		  OSTD_EUNALIGNED);
-	ASSERT_EQ(pool_reset(&root), OSTD_OK);
-	ASSERT_EQ(slot_for(cfg, root, va, 2, &slot), OSTD_OK);
-	*slot = AARCH64_PTE_TYPE_BLOCK | attrs | 0x601000;
+	pte_t *slot = pt_builder_put(&b, va, 2,
+				     AARCH64_PTE_TYPE_BLOCK | attrs | 0x601000);
+
 	ASSERT_EQ(hw->walk(hw, root, va, SIM_READ, &el1, NULL),
 		  SIM_FAULT_RESERVED);
 	*slot = AARCH64_PTE_TYPE_BLOCK | attrs | 0x600000;
@@ -342,16 +267,17 @@ TEST(mmu_aarch64, reserved_encodings)
 	ASSERT_EQ(hw->walk(hw, root, va, SIM_READ, &el1, NULL),
 		  SIM_FAULT_RESERVED);
 	*slot &= ~(1ULL << 48);
-	pte_t *top = pte_slot(root, pt_index(cfg, va, 4));
+	pte_t *top = pt_builder_slot(&b, va, 4);
 
 	*top |= 1ULL << 51;
 	ASSERT_EQ(hw->walk(hw, root, va, SIM_READ, &el1, NULL),
 		  SIM_FAULT_RESERVED);
 	*top &= ~(1ULL << 51);
 
-	/* 0b01 at OSTD level 1 (Arm level 3). */
-	ASSERT_EQ(slot_for(cfg, root, va, 1, &slot), OSTD_OK);
-	*slot = AARCH64_PTE_TYPE_BLOCK | attrs | 0x5000;
+	/* 0b01 at OSTD level 1 (Arm level 3), in a table where the block was. */
+	*slot = 0;
+	slot = pt_builder_put(&b, va, 1,
+			      AARCH64_PTE_TYPE_BLOCK | attrs | 0x5000);
 	ASSERT_EQ(cfg->classify(cfg, *slot, 1), PT_ENTRY_ABSENT);
 	ASSERT_EQ(hw->walk(hw, root, va, SIM_READ, &el1, NULL),
 		  SIM_FAULT_RESERVED);
@@ -377,18 +303,15 @@ TEST(mmu_aarch64, reserved_encodings)
 TEST(mmu_aarch64, raw_execute_rules)
 {
 	const struct pt_config *cfg = &aarch64_user_config;
-	const struct sim_mmu_hw *hw = &sim_mmu_aarch64;
 	const pte_t page = AARCH64_PTE_TYPE_PAGE | AARCH64_PTE_AF |
 			   AARCH64_PTE_SH_INNER | PAGE_PA;
 	struct sim_mode el0 = mode_of(EL0);
 	struct sim_mode el1 = mode_of(EL1);
-	paddr_t root;
-	pte_t *slot;
+	paddr_t root = new_table(cfg);
 
-	ASSERT_EQ(pool_reset(&root), OSTD_OK);
-	ASSERT_EQ(slot_for(cfg, root, USER_VA, 1, &slot), OSTD_OK);
 	/* AP[2:1] = 0b01, PXN = 0: implicitly PXN. */
-	*slot = page | AARCH64_PTE_AP_EL0;
+	pte_t *slot = pt_builder_put(&b, USER_VA, 1, page | AARCH64_PTE_AP_EL0);
+
 	ASSERT_EQ(hw->walk(hw, root, USER_VA, SIM_EXEC, &el1, NULL),
 		  SIM_FAULT_PERMISSION);
 	ASSERT_EQ(hw->walk(hw, root, USER_VA, SIM_EXEC, &el0, NULL), SIM_OK);
@@ -430,28 +353,21 @@ TEST(mmu_aarch64, table_limits)
 		{ AARCH64_PTE_PXN_TABLE, R | X | A, EL1, SIM_EXEC, SIM_OK,
 		  SIM_FAULT_PERMISSION },
 	};
-	const struct sim_mmu_hw *hw = &sim_mmu_aarch64;
 
 	for (unsigned int ci = 0; ci < ARRAY_SIZE(cases); ci++) {
 		struct perm_case c = { .flags = cases[ci].flags };
 		struct sim_mode m = mode_of(cases[ci].who);
-		const struct pt_config *cfg = (c.flags & U) != 0
-						      ? &aarch64_user_config
-						      : &aarch64_kernel_config;
-		paddr_t root;
 		uint64_t va;
-		pte_t *leaf;
 
-		ASSERT_EQ(build_case(&c, &root, &va, &leaf), OSTD_OK);
-		ASSERT_EQ(hw->walk(hw, root, va, cases[ci].kind, &m, NULL),
+		build_case(&c, &va);
+		ASSERT_EQ(hw->walk(hw, b.root, va, cases[ci].kind, &m, NULL),
 			  cases[ci].without);
 		/* On the Arm level 1 table entry, two levels above. */
-		pte_t *slot;
+		pte_t *slot = pt_builder_slot(&b, va, 3);
 
-		ASSERT_EQ(slot_for(cfg, root, va, 3, &slot), OSTD_OK);
-		ASSERT_EQ(cfg->classify(cfg, *slot, 3), PT_ENTRY_TABLE);
+		ASSERT_EQ(b.cfg->classify(b.cfg, *slot, 3), PT_ENTRY_TABLE);
 		*slot |= cases[ci].limit;
-		ASSERT_EQ(hw->walk(hw, root, va, cases[ci].kind, &m, NULL),
+		ASSERT_EQ(hw->walk(hw, b.root, va, cases[ci].kind, &m, NULL),
 			  cases[ci].with);
 	}
 }
@@ -467,18 +383,14 @@ TEST(mmu_aarch64, va_range)
 		UINT64_C(0x8000000000000000), UINT64_C(0xfffeffffffffffff),
 		UINT64_C(0x7fff800000000000),
 	};
-	const struct sim_mmu_hw *hw = &sim_mmu_aarch64;
 	struct sim_mode el1 = mode_of(EL1);
 	struct sim_translation t;
-	paddr_t root;
-	pte_t *leaf;
+	paddr_t root = new_table(&aarch64_kernel_config);
 
-	ASSERT_EQ(pool_reset(&root), OSTD_OK);
-	ASSERT_EQ(map(&aarch64_kernel_config, root,
-		      UINT64_C(0xffff800000000000), 0x5000, 1, R | A, &leaf),
-		  OSTD_OK);
-	ASSERT_EQ(map(&aarch64_user_config, root, 0, 0x6000, 1, R | A, &leaf),
-		  OSTD_OK);
+	pt_builder_map(&b, UINT64_C(0xffff800000000000), 0x5000, 1, P(R | A));
+	/* The user half, in the same table. */
+	pt_builder_use(&b, &aarch64_user_config);
+	pt_builder_map(&b, 0, 0x6000, 1, P(R | A));
 	ASSERT_EQ(hw->walk(hw, root, UINT64_C(0xffff800000000008), SIM_READ,
 			   &el1, &t),
 		  SIM_OK);
@@ -511,15 +423,13 @@ TEST(mmu_aarch64, va_range)
 TEST(mmu_aarch64, no_hardware_updates_and_bus_errors)
 {
 	const struct pt_config *cfg = &aarch64_user_config;
-	const struct sim_mmu_hw *hw = &sim_mmu_aarch64;
 	struct sim_mode el0 = mode_of(EL0);
 	struct sim_translation t;
-	paddr_t root;
-	pte_t *leaf;
+	paddr_t root = new_table(cfg);
 
-	ASSERT_EQ(pool_reset(&root), OSTD_OK);
-	ASSERT_EQ(map(cfg, root, USER_VA, PAGE_PA, 1, R | W | U, &leaf),
-		  OSTD_OK);
+	pt_builder_map(&b, USER_VA, PAGE_PA, 1, P(R | W | U));
+	pte_t *leaf = pt_builder_slot(&b, USER_VA, 1);
+
 	ASSERT_EQ(hw->walk(hw, root, USER_VA, SIM_WRITE, &el0, &t),
 		  SIM_FAULT_ACCESS_FLAG);
 	ASSERT_EQ(*leaf & AARCH64_PTE_AF, 0);
@@ -539,9 +449,8 @@ TEST(mmu_aarch64, no_hardware_updates_and_bus_errors)
 	ASSERT_TRUE(t.dirty);
 
 	/* The level 2 table entry now points past the end of memory. */
-	pte_t *slot;
+	pte_t *slot = pt_builder_slot(&b, USER_VA, 2);
 
-	ASSERT_EQ(slot_for(cfg, root, USER_VA, 2, &slot), OSTD_OK);
 	*slot = cfg->new_pt(cfg, pa_init(sim_phys_size()), 2);
 	ASSERT_EQ(hw->walk(hw, root, USER_VA, SIM_READ, &el0, &t),
 		  SIM_FAULT_BUS);

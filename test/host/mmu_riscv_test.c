@@ -10,7 +10,6 @@
  */
 
 #include <stdio.h>
-#include <string.h>
 
 #include "ostd/arch/riscv64_pte.h"
 
@@ -18,95 +17,22 @@
 #include "ostd/pt_config.h"
 #include "ostd/test.h"
 
-/*
- * Table pages come from the first MiB of the arena's scratch window, which
- * the frame allocator never hands out (sim.h). Every test starts by
- * resetting the pool: tests run one at a time and keep nothing there.
- */
-#define POOL_BASE SIM_SCRATCH_BASE
-#define POOL_END (SIM_SCRATCH_BASE + (UINT64_C(1) << 20))
-
-static uint64_t pool_next;
-
-/* Resets the pool. Fails if the arena cannot hold it. */
-static ostd_err_t pool_reset(void)
-{
-	pool_next = POOL_BASE;
-	if (sim_phys_ptr(pa_init(POOL_BASE), POOL_END - POOL_BASE) == NULL) {
-		return OSTD_ENOMEM;
-	}
-	return OSTD_OK;
-}
-
-static ostd_err_t table_alloc(paddr_t *out)
-{
-	if (pool_next >= POOL_END) {
-		return OSTD_ENOMEM;
-	}
-	memset(sim_phys_ptr(pa_init(pool_next), PAGE_SIZE), 0, PAGE_SIZE);
-	*out = pa_init(pool_next);
-	pool_next += PAGE_SIZE;
-	return OSTD_OK;
-}
-
-static pte_t *pte_slot(paddr_t table, unsigned int index)
-{
-	return sim_phys_ptr(pa_init(pa_addr(table) + index * sizeof(pte_t)),
-			    sizeof(pte_t));
-}
+#include "pt_builder.h"
 
 /*
- * The entry for @p va at @p level, creating the tables above it with the
- * codec's new_pt.
+ * Tables are built in this file's window of scratch memory, [16 MiB,
+ * 17 MiB), which the frame allocator never hands out (sim.h). Every test
+ * starts a fresh table there: tests run one at a time and keep nothing.
  */
-static ostd_err_t slot_for(const struct pt_config *cfg, paddr_t root,
-			   uint64_t va, pt_level_t level, pte_t **out)
+#define RISCV_WINDOW PT_BUILDER_WINDOW(0)
+
+static struct pt_builder b;
+
+/* Starts an empty table for @p cfg; returns its root. */
+static paddr_t new_table(const struct pt_config *cfg)
 {
-	paddr_t table = root;
-
-	for (pt_level_t l = cfg->nr_levels; l > level; l--) {
-		pte_t *slot = pte_slot(table, pt_index(cfg, va, l));
-
-		if (cfg->classify(cfg, *slot, l) != PT_ENTRY_TABLE) {
-			paddr_t next;
-			ostd_err_t err = table_alloc(&next);
-
-			if (err != OSTD_OK) {
-				return err;
-			}
-			*slot = cfg->new_pt(cfg, next, l);
-		}
-		table = cfg->paddr(cfg, *slot, l);
-	}
-	*out = pte_slot(table, pt_index(cfg, va, level));
-	return OSTD_OK;
-}
-
-/* Maps @p va to @p pa with a leaf the codec makes; @p leaf gets its slot. */
-static ostd_err_t map(const struct pt_config *cfg, paddr_t root, uint64_t va,
-		      uint64_t pa, pt_level_t level, uint32_t flags,
-		      pte_t **leaf)
-{
-	struct pt_prop prop = { .flags = flags, .cache = PT_CACHE_WRITEBACK };
-	ostd_err_t err = slot_for(cfg, root, va, level, leaf);
-
-	if (err != OSTD_OK) {
-		return err;
-	}
-	return pt_config_new_page(cfg, pa_init(pa), level, prop, *leaf);
-}
-
-/* Stores a raw entry at @p level, for encodings the codec refuses. */
-static ostd_err_t put_raw(const struct pt_config *cfg, paddr_t root,
-			  uint64_t va, pt_level_t level, pte_t pte,
-			  pte_t **leaf)
-{
-	ostd_err_t err = slot_for(cfg, root, va, level, leaf);
-
-	if (err == OSTD_OK) {
-		**leaf = pte;
-	}
-	return err;
+	pt_builder_init(&b, cfg, RISCV_WINDOW);
+	return b.root;
 }
 
 static pte_t raw_ppn(uint64_t pa)
@@ -125,6 +51,7 @@ static const struct format formats[] = {
 	{ &riscv_sv39_user_config, &riscv_sv39_kernel_config, &sim_mmu_sv39 },
 };
 
+#define P(f) ((struct pt_prop){ .flags = (f), .cache = PT_CACHE_WRITEBACK })
 #define R PROT_R
 #define W PROT_W
 #define X PROT_X
@@ -204,14 +131,10 @@ TEST(mmu_riscv, permission_table)
 			const struct perm_case *c = &perm_cases[ci];
 			struct sim_mode m = mode_of(c->who);
 			struct sim_translation t;
-			paddr_t root;
-			pte_t *leaf;
+			paddr_t root = new_table(fmt->user);
 
-			ASSERT_EQ(pool_reset(), OSTD_OK);
-			ASSERT_EQ(table_alloc(&root), OSTD_OK);
-			ASSERT_EQ(map(fmt->user, root, va, pa, 1, c->flags,
-				      &leaf),
-				  OSTD_OK);
+			pt_builder_map(&b, va, pa, 1, P(c->flags));
+			pte_t *leaf = pt_builder_slot(&b, va, 1);
 			enum sim_fault f = fmt->hw->walk(
 				fmt->hw, root, va + 0x123, c->kind, &m, &t);
 
@@ -264,11 +187,8 @@ TEST(mmu_riscv, superpages)
 			const pt_level_t level = cases[ci].level;
 			const uint64_t size = pt_page_size(level);
 			struct sim_translation t;
-			paddr_t root;
-			pte_t *leaf;
+			paddr_t root = new_table(fmt->user);
 
-			ASSERT_EQ(pool_reset(), OSTD_OK);
-			ASSERT_EQ(table_alloc(&root), OSTD_OK);
 			if (level > fmt->user->highest_translation_level) {
 				/*
 				 * The Sv39 gigapage is a root leaf, which the
@@ -282,17 +202,12 @@ TEST(mmu_riscv, superpages)
 							  pa_init(cases[ci].pa),
 							  level, p),
 					OSTD_EINVAL);
-				ASSERT_EQ(put_raw(fmt->user, root, cases[ci].va,
-						  level,
-						  RISCV_PTE_V | RISCV_PTE_R |
-							  raw_ppn(cases[ci].pa),
-						  &leaf),
-					  OSTD_OK);
+				pt_builder_put(&b, cases[ci].va, level,
+					       RISCV_PTE_V | RISCV_PTE_R |
+						       raw_ppn(cases[ci].pa));
 			} else {
-				ASSERT_EQ(map(fmt->user, root, cases[ci].va,
-					      cases[ci].pa, level, R | W,
-					      &leaf),
-					  OSTD_OK);
+				pt_builder_map(&b, cases[ci].va, cases[ci].pa,
+					       level, P(R | W));
 			}
 			ASSERT_EQ(fmt->hw->walk(fmt->hw, root,
 						cases[ci].va + cases[ci].off,
@@ -316,20 +231,16 @@ TEST(mmu_riscv, misaligned_superpage)
 	for (unsigned int fi = 0; fi < ARRAY_SIZE(formats); fi++) {
 		const struct format *fmt = &formats[fi];
 		struct pt_prop p = { R | W, PT_CACHE_WRITEBACK };
-		paddr_t root;
-		pte_t *leaf;
+		paddr_t root = new_table(fmt->user);
 
-		ASSERT_EQ(pool_reset(), OSTD_OK);
-		ASSERT_EQ(table_alloc(&root), OSTD_OK);
 		/* The codec refuses it... */
 		ASSERT_EQ(pt_config_leaf_ok(fmt->user, pa_init(pa), 2, p),
 			  OSTD_EUNALIGNED);
 		/* ...and the hardware faults on it, before touching A/D. */
-		ASSERT_EQ(put_raw(fmt->user, root, va, 2,
-				  RISCV_PTE_V | RISCV_PTE_R | RISCV_PTE_W |
-					  raw_ppn(pa),
-				  &leaf),
-			  OSTD_OK);
+		pte_t *leaf = pt_builder_put(&b, va, 2,
+					     RISCV_PTE_V | RISCV_PTE_R |
+						     RISCV_PTE_W | raw_ppn(pa));
+
 		ASSERT_EQ(
 			fmt->hw->walk(fmt->hw, root, va, SIM_WRITE, &sup, NULL),
 			SIM_FAULT_RESERVED);
@@ -350,15 +261,12 @@ TEST(mmu_riscv, canonical)
 		const unsigned int bits = fmt->user->va_bits;
 		const uint64_t upper = ~UINT64_C(0) << (bits - 1);
 		struct sim_translation t;
-		paddr_t root;
-		pte_t *leaf;
+		paddr_t root = new_table(fmt->kernel);
 
-		ASSERT_EQ(pool_reset(), OSTD_OK);
-		ASSERT_EQ(table_alloc(&root), OSTD_OK);
-		ASSERT_EQ(map(fmt->kernel, root, upper, 0x5000, 1, R, &leaf),
-			  OSTD_OK);
-		ASSERT_EQ(map(fmt->user, root, 0, 0x6000, 1, R, &leaf),
-			  OSTD_OK);
+		pt_builder_map(&b, upper, 0x5000, 1, P(R));
+		/* The user half, in the same table. */
+		pt_builder_use(&b, fmt->user);
+		pt_builder_map(&b, 0, 0x6000, 1, P(R));
 		/* The lowest upper-half page and the lowest page work. */
 		ASSERT_EQ(fmt->hw->walk(fmt->hw, root, upper + 8, SIM_READ,
 					&sup, &t),
@@ -395,15 +303,12 @@ TEST(mmu_riscv, accessed_dirty)
 	for (unsigned int fi = 0; fi < ARRAY_SIZE(formats); fi++) {
 		const struct format *fmt = &formats[fi];
 		struct sim_translation t;
-		paddr_t root;
-		pte_t *leaf;
-
-		ASSERT_EQ(pool_reset(), OSTD_OK);
-		ASSERT_EQ(table_alloc(&root), OSTD_OK);
+		paddr_t root = new_table(fmt->user);
 
 		/* Read-only: a refused store leaves A and D clear. */
-		ASSERT_EQ(map(fmt->user, root, va, 0x9000, 1, R | U, &leaf),
-			  OSTD_OK);
+		pt_builder_map(&b, va, 0x9000, 1, P(R | U));
+		pte_t *leaf = pt_builder_slot(&b, va, 1);
+
 		ASSERT_EQ(fmt->hw->walk(fmt->hw, root, va, SIM_WRITE, &usr, &t),
 			  SIM_FAULT_PERMISSION);
 		/* So does an S-mode load without SUM. */
@@ -416,8 +321,7 @@ TEST(mmu_riscv, accessed_dirty)
 		ASSERT_FALSE(t.dirty);
 
 		/* Read-write: load sets A only, a store then sets D. */
-		ASSERT_EQ(map(fmt->user, root, va, 0x9000, 1, R | W | U, &leaf),
-			  OSTD_OK);
+		pt_builder_map(&b, va, 0x9000, 1, P(R | W | U));
 		ASSERT_EQ(fmt->hw->walk(fmt->hw, root, va, SIM_READ, &usr, &t),
 			  SIM_OK);
 		ASSERT_EQ(*leaf & (RISCV_PTE_A | RISCV_PTE_D), RISCV_PTE_A);
@@ -482,15 +386,9 @@ TEST(mmu_riscv, invalid_entries)
 		const struct pt_config *cfg = fmt->user;
 
 		for (unsigned int ci = 0; ci < ARRAY_SIZE(cases); ci++) {
-			const pt_level_t level = cases[ci].level;
-			paddr_t root;
-			pte_t *slot;
+			paddr_t root = new_table(cfg);
 
-			ASSERT_EQ(pool_reset(), OSTD_OK);
-			ASSERT_EQ(table_alloc(&root), OSTD_OK);
-			ASSERT_EQ(put_raw(cfg, root, va, level, cases[ci].pte,
-					  &slot),
-				  OSTD_OK);
+			pt_builder_put(&b, va, cases[ci].level, cases[ci].pte);
 			enum sim_fault f = fmt->hw->walk(fmt->hw, root, va,
 							 SIM_READ, &sup, NULL);
 
@@ -536,25 +434,19 @@ TEST(mmu_riscv, global)
 		const struct format *fmt = &formats[fi];
 		const struct pt_config *cfg = fmt->user;
 		struct sim_translation t;
-		paddr_t root;
-		pte_t *leaf;
-		pte_t *mid;
+		paddr_t root = new_table(cfg);
 
-		ASSERT_EQ(pool_reset(), OSTD_OK);
-		ASSERT_EQ(table_alloc(&root), OSTD_OK);
-		ASSERT_EQ(map(cfg, root, va, 0x8000, 1, R, &leaf), OSTD_OK);
+		pt_builder_map(&b, va, 0x8000, 1, P(R));
 		ASSERT_EQ(fmt->hw->walk(fmt->hw, root, va, SIM_READ, &sup, &t),
 			  SIM_OK);
 		ASSERT_FALSE(t.global);
-		ASSERT_EQ(map(cfg, root, va, 0x8000, 1, R | PT_GLOBAL, &leaf),
-			  OSTD_OK);
+		pt_builder_map(&b, va, 0x8000, 1, P(R | PT_GLOBAL));
 		ASSERT_EQ(fmt->hw->walk(fmt->hw, root, va, SIM_READ, &sup, &t),
 			  SIM_OK);
 		ASSERT_TRUE(t.global);
 		/* G on the level-2 pointer, none on the leaf. */
-		ASSERT_EQ(map(cfg, root, va, 0x8000, 1, R, &leaf), OSTD_OK);
-		ASSERT_EQ(slot_for(cfg, root, va, 2, &mid), OSTD_OK);
-		*mid |= RISCV_PTE_G;
+		pt_builder_map(&b, va, 0x8000, 1, P(R));
+		*pt_builder_slot(&b, va, 2) |= RISCV_PTE_G;
 		ASSERT_EQ(fmt->hw->walk(fmt->hw, root, va, SIM_READ, &sup, &t),
 			  SIM_OK);
 		ASSERT_TRUE(t.global);
@@ -577,15 +469,10 @@ TEST(mmu_riscv, check_cached)
 		const struct format *fmt = &formats[fi];
 		const struct sim_mmu_hw *hw = fmt->hw;
 		struct sim_translation t;
-		paddr_t root;
-		pte_t *leaf;
-
-		ASSERT_EQ(pool_reset(), OSTD_OK);
-		ASSERT_EQ(table_alloc(&root), OSTD_OK);
+		paddr_t root = new_table(fmt->user);
 
 		/* A user page cached by an S-mode load under SUM. */
-		ASSERT_EQ(map(fmt->user, root, va, 0x9000, 1, R | W | U, &leaf),
-			  OSTD_OK);
+		pt_builder_map(&b, va, 0x9000, 1, P(R | W | U));
 		ASSERT_EQ(hw->walk(hw, root, va, SIM_READ, &sum, &t), SIM_OK);
 		ASSERT_FALSE(t.dirty);
 		ASSERT_EQ(hw->check(&t, SIM_READ, &sup), SIM_FAULT_PERMISSION);
@@ -595,8 +482,7 @@ TEST(mmu_riscv, check_cached)
 		ASSERT_EQ(hw->check(&t, SIM_WRITE, &sum), SIM_OK);
 
 		/* An execute-only page cached by a load under MXR. */
-		ASSERT_EQ(map(fmt->user, root, va, 0x9000, 1, X, &leaf),
-			  OSTD_OK);
+		pt_builder_map(&b, va, 0x9000, 1, P(X));
 		ASSERT_EQ(hw->walk(hw, root, va, SIM_READ, &mxr, &t), SIM_OK);
 		ASSERT_EQ(hw->check(&t, SIM_READ, &mxr), SIM_OK);
 		ASSERT_EQ(hw->check(&t, SIM_READ, &sup), SIM_FAULT_PERMISSION);
@@ -621,11 +507,9 @@ TEST(mmu_riscv, codec_agrees_with_hardware)
 			const struct pt_config *cfg = cfgs[k];
 			uint64_t start;
 			uint64_t last;
-			paddr_t root;
+			paddr_t root = new_table(cfg);
 
 			pt_config_vaddr_range(cfg, &start, &last);
-			ASSERT_EQ(pool_reset(), OSTD_OK);
-			ASSERT_EQ(table_alloc(&root), OSTD_OK);
 			for (pt_level_t l = 1;
 			     l <= cfg->highest_translation_level; l++) {
 				const uint64_t size = pt_page_size(l);
@@ -654,12 +538,12 @@ TEST(mmu_riscv, codec_agrees_with_hardware)
 							(flags & R) ? SIM_READ
 								    : SIM_EXEC;
 						struct sim_translation t;
-						pte_t *leaf;
 
-						ASSERT_EQ(map(cfg, root, va,
-							      pas[pi], l, flags,
-							      &leaf),
-							  OSTD_OK);
+						pt_builder_map(&b, va, pas[pi],
+							       l, p);
+						pte_t *leaf = pt_builder_slot(
+							&b, va, l);
+
 						ASSERT_EQ(fmt->hw->walk(
 								  fmt->hw, root,
 								  va + size - 1,

@@ -42,8 +42,8 @@ static pte_t *entry(const struct pt_builder *b, paddr_t table, uint64_t va,
 	return e;
 }
 
-void pt_builder_map(struct pt_builder *b, uint64_t va, uint64_t pa,
-		    pt_level_t level, struct pt_prop prop)
+/* The entry at @p level on the way to @p va, creating absent tables. */
+static pte_t *descend(struct pt_builder *b, uint64_t va, pt_level_t level)
 {
 	const struct pt_config *cfg = b->cfg;
 	paddr_t table = b->root;
@@ -57,8 +57,29 @@ void pt_builder_map(struct pt_builder *b, uint64_t va, uint64_t pa,
 		CHECK(cfg->classify(cfg, *e, l) == PT_ENTRY_TABLE);
 		table = cfg->paddr(cfg, *e, l);
 	}
-	CHECK(pt_config_new_page(cfg, pa_init(pa), level, prop,
-				 entry(b, table, va, level)) == OSTD_OK);
+	return entry(b, table, va, level);
+}
+
+void pt_builder_map(struct pt_builder *b, uint64_t va, uint64_t pa,
+		    pt_level_t level, struct pt_prop prop)
+{
+	CHECK(pt_config_new_page(b->cfg, pa_init(pa), level, prop,
+				 descend(b, va, level)) == OSTD_OK);
+}
+
+pte_t *pt_builder_put(struct pt_builder *b, uint64_t va, pt_level_t level,
+		      pte_t pte)
+{
+	pte_t *e = descend(b, va, level);
+
+	*e = pte;
+	return e;
+}
+
+void pt_builder_use(struct pt_builder *b, const struct pt_config *cfg)
+{
+	CHECK(cfg->nr_levels == b->cfg->nr_levels);
+	b->cfg = cfg;
 }
 
 pte_t *pt_builder_slot(const struct pt_builder *b, uint64_t va,

@@ -34,6 +34,21 @@ uint64_t pt_builder_data(const struct pt_builder *b, unsigned int n);
 void pt_builder_map(struct pt_builder *b, uint64_t va, uint64_t pa,
 		    pt_level_t level, struct pt_prop prop);
 
+/**
+ * Stores the raw entry @p pte at @p level on the way to @p va, creating
+ * the tables above it as pt_builder_map() does: for encodings the codec
+ * never makes. Returns the entry.
+ */
+pte_t *pt_builder_put(struct pt_builder *b, uint64_t va, pt_level_t level,
+		      pte_t pte);
+
+/**
+ * Builds on with @p cfg from now on, in the same table: the user and the
+ * kernel config of one format, whose halves share a root. @p cfg must have
+ * the builder's number of levels.
+ */
+void pt_builder_use(struct pt_builder *b, const struct pt_config *cfg);
+
 /** The entry at @p level on the way to @p va (tables must exist). */
 pte_t *pt_builder_slot(const struct pt_builder *b, uint64_t va,
 		       pt_level_t level);

@@ -24,3 +24,11 @@
 
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
+
+/*
+ * Single-copy-atomic accesses to memory that lock-free readers or the MMU
+ * may read concurrently (PTEs): no tearing, no compiler reordering across
+ * the release/acquire points.
+ */
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)

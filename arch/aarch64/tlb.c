@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * TLB maintenance for the page-table core. One CPU for now; the
+ * Inner Shareable forms below already reach every CPU once SMP comes.
+ */
+
+#include "ostd/assert.h"
+#include "ostd/page_table.h"
+
+unsigned int arch_cpu_id(void)
+{
+	return 0;
+}
+
+void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
+{
+	(void)pt;
+	/*
+	 * dsb ishst: the PTE writes are visible to the walker before the
+	 * invalidation; dsb ish: the invalidation completed; isb: later
+	 * instructions use the new translations (Arm ARM D8.13 "TLB
+	 * maintenance requirements" / older D5.10.2).
+	 */
+	__asm__ volatile("dsb ishst" : : : "memory");
+	switch (op.kind) {
+	case TLB_OP_PAGE:
+		/* TLBI VAAE1IS: by VA, all ASIDs; the operand is VA >> 12. */
+		__asm__ volatile("tlbi vaae1is, %0" : : "r"(op.va >> 12));
+		break;
+	case TLB_OP_RANGE:
+		for (uint64_t off = 0; off < op.len; off += PAGE_SIZE) {
+			__asm__ volatile("tlbi vaae1is, %0"
+					 :
+					 : "r"((op.va + off) >> 12));
+		}
+		break;
+	case TLB_OP_ALL:
+		__asm__ volatile("tlbi vmalle1is");
+		break;
+	}
+	__asm__ volatile("dsb ish\n\tisb" : : : "memory");
+}
+
+void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
+			   const struct tlb_op *ops, unsigned int count)
+{
+	(void)cpu;
+	(void)pt;
+	(void)ops;
+	(void)count;
+	/* No second CPU is ever started yet, so none is ever a target. */
+	CHECK(false);
+}

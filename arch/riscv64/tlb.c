@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * TLB maintenance for the page-table core. One hart for now: remote
+ * shootdown (SBI RFENCE) comes with SMP.
+ */
+
+#include "ostd/assert.h"
+#include "ostd/page_table.h"
+
+unsigned int arch_cpu_id(void)
+{
+	return 0;
+}
+
+void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
+{
+	(void)pt;
+	switch (op.kind) {
+	case TLB_OP_PAGE:
+		/* sfence.vma with rs1 = va: that page, any ASID (Privileged
+		 * Spec v1.12, 4.2.1). */
+		__asm__ volatile("sfence.vma %0, zero"
+				 :
+				 : "r"(op.va)
+				 : "memory");
+		break;
+	case TLB_OP_RANGE:
+		for (uint64_t off = 0; off < op.len; off += PAGE_SIZE) {
+			__asm__ volatile("sfence.vma %0, zero"
+					 :
+					 : "r"(op.va + off)
+					 : "memory");
+		}
+		break;
+	case TLB_OP_ALL:
+		/* rs1 = rs2 = x0: every address, every ASID (4.2.1). */
+		__asm__ volatile("sfence.vma zero, zero" : : : "memory");
+		break;
+	}
+}
+
+void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
+			   const struct tlb_op *ops, unsigned int count)
+{
+	(void)cpu;
+	(void)pt;
+	(void)ops;
+	(void)count;
+	/* No second hart is ever started yet, so none is ever a target. */
+	CHECK(false);
+}

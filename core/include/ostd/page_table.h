@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+/*
+ * The page-table core (DESIGN.md §4): page tables built from typed frames,
+ * and cursors that query and change a locked virtual range.
+ *
+ * Levels count from the leaf (level 1 = 4 KiB entries), as in pt_config.h.
+ *
+ * A cursor is a transaction over [start, end): creating it locks the
+ * smallest sub-tree covering the range (per-node locks, taken parent
+ * first, lower address first: one global order), so cursors over disjoint
+ * ranges run in parallel and overlapping ones wait. Everything a cursor
+ * does is seen together when it is dropped.
+ *
+ * Mapped items are tracked (a frame; the PTE owns one reference, so the
+ * frame's refcount counts its mappings; always 4 KiB) or untracked (a raw
+ * physical range such as MMIO or the kernel's linear map, any leaf size).
+ * The core marks tracked leaves with PT_AVAIL1: callers never pass it.
+ *
+ * Removed frames and page-table nodes are never freed by the cursor: they
+ * go to its TLB flusher, which releases them only after every CPU that may
+ * cache a translation has flushed (and, for nodes, after an RCU grace
+ * period, since lock-free walkers may still be reading them).
+ */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ostd/compiler.h"
+#include "ostd/err.h"
+#include "ostd/frame.h"
+#include "ostd/pt_config.h"
+#include "ostd/types.h"
+
+/* ---------------------------------------------------------------------
+ * CPU sets and the TLB flusher (DESIGN.md §6).
+ * --------------------------------------------------------------------- */
+
+#define OSTD_MAX_CPUS 64
+
+struct cpu_set {
+	_Atomic uint64_t bits;
+};
+
+static inline void cpu_set_add(struct cpu_set *s, unsigned int cpu)
+{
+	atomic_fetch_or(&s->bits, 1ULL << cpu);
+}
+
+static inline void cpu_set_remove(struct cpu_set *s, unsigned int cpu)
+{
+	atomic_fetch_and(&s->bits, ~(1ULL << cpu));
+}
+
+static inline bool cpu_set_contains(const struct cpu_set *s, unsigned int cpu)
+{
+	return (atomic_load(&s->bits) & (1ULL << cpu)) != 0;
+}
+
+enum tlb_op_kind {
+	TLB_OP_PAGE,  /* One page at va. */
+	TLB_OP_RANGE, /* [va, va + len). */
+	TLB_OP_ALL,   /* Every non-global entry. */
+};
+
+struct tlb_op {
+	enum tlb_op_kind kind;
+	uint64_t va;
+	uint64_t len;
+};
+
+/* A range of this many pages or more becomes TLB_OP_ALL (DESIGN.md §6). */
+#define TLB_FLUSH_ALL_PAGES 32
+#define TLB_MAX_OPS 16
+#define TLB_MAX_KEPT 64
+
+/* Something a flusher keeps alive until its flush is done. */
+enum tlb_kept_kind {
+	TLB_KEPT_FRAME, /* One reference to a frame (tracked mapping). */
+	TLB_KEPT_NODE,  /* A detached page-table sub-tree. */
+};
+
+struct tlb_kept {
+	enum tlb_kept_kind kind;
+	paddr_t pa;
+	pt_level_t level; /* TLB_KEPT_NODE: the sub-tree root's level. */
+};
+
+struct page_table;
+
+struct tlb_flusher {
+	struct page_table *pt;
+	struct tlb_op ops[TLB_MAX_OPS];
+	unsigned int op_count;
+	bool flush_all;
+	/* Issued, not yet dispatched. */
+	struct tlb_kept pending[TLB_MAX_KEPT];
+	unsigned int pending_count;
+	/* Dispatched, waiting for sync() to release them. */
+	struct tlb_kept dispatched[TLB_MAX_KEPT];
+	unsigned int dispatched_count;
+	/* Statistics, for tests and benchmarks. */
+	uint64_t dispatches;
+};
+
+/** Queues a flush of @p op. */
+void tlb_flusher_issue(struct tlb_flusher *f, struct tlb_op op);
+
+/**
+ * Queues a flush of @p op and keeps @p kept alive until it is done. If
+ * the keep list is full, it dispatches and syncs first.
+ */
+void tlb_flusher_issue_with(struct tlb_flusher *f, struct tlb_op op,
+			    struct tlb_kept kept);
+
+/**
+ * Performs the queued flushes on this CPU and sends them to every other
+ * CPU that has the page table active (an IPI on hardware).
+ */
+void tlb_flusher_dispatch(struct tlb_flusher *f);
+
+/**
+ * Waits until every CPU acknowledged the dispatched flushes, then releases
+ * what was kept: frame references are dropped, and detached sub-trees go
+ * to RCU, which frees them after the grace period.
+ */
+void tlb_flusher_sync(struct tlb_flusher *f);
+
+/** The number of things kept and not yet released. */
+unsigned int tlb_flusher_kept(const struct tlb_flusher *f);
+
+/* ---------------------------------------------------------------------
+ * RCU for page-table nodes.
+ * --------------------------------------------------------------------- */
+
+/** Enters a lock-free read section on this CPU (may nest). */
+void pt_rcu_read_lock(void);
+void pt_rcu_read_unlock(void);
+
+/** Frees the retired nodes whose grace period has passed. */
+void pt_rcu_poll(void);
+
+/**
+ * Waits until every node retired so far is freed. The caller must not be
+ * in a read section.
+ */
+void pt_rcu_barrier(void);
+
+/** Nodes retired and not yet freed. */
+uint64_t pt_rcu_pending(void);
+
+/* ---------------------------------------------------------------------
+ * Page tables.
+ * --------------------------------------------------------------------- */
+
+/*
+ * User space ends one page below the canonical hole on every ISA: the page
+ * just below it is never mappable (a SYSRET to the first non-canonical
+ * address is the CVE-2012-0217 class; DESIGN.md §2).
+ */
+#define MAX_USER_VADDR ((1ULL << 47) - PAGE_SIZE)
+
+struct page_table {
+	const struct pt_config *cfg;
+	paddr_t root;
+	/* What cursors may cover: the config's range, and for a user table
+	 * nothing at or above MAX_USER_VADDR. Inclusive. */
+	uint64_t va_start;
+	uint64_t va_last;
+	/* The CPUs that have this table active: targets of TLB flushes. */
+	struct cpu_set active_cpus;
+	/* The kernel table whose root entries this one shares, or NULL. */
+	struct page_table *kernel;
+};
+
+/** The frame type of page-table nodes (typed: never mapped to users). */
+extern const struct frame_type frame_type_pt_node;
+
+/* The node metadata kept in a frame's storage area. */
+struct pt_node_meta {
+	uint8_t level;
+	_Atomic bool stray; /* Detached: walkers that find it retry. */
+	atomic_bool lock;
+	uint16_t nr_children; /* Non-absent entries. */
+	/* RCU bookkeeping once retired. */
+	uint8_t rcu_cfg;
+	uint64_t rcu_gen;
+	paddr_t rcu_next;
+};
+
+/** The node metadata of the page-table node at @p pa. */
+struct pt_node_meta *pt_node_meta(paddr_t pa);
+
+/**
+ * Creates a kernel page table for @p cfg (a kernel-half config): a root
+ * and, pre-allocated, one child for every root index in the config's
+ * range, which every user table shares and no cursor may ever unmap.
+ *
+ * @retval OSTD_EINVAL @p cfg is not a kernel config (top_level_can_unmap).
+ * @retval OSTD_ENOMEM Out of memory; nothing is left allocated.
+ */
+WARN_UNUSED ostd_err_t page_table_new_kernel(const struct pt_config *cfg,
+					     struct page_table *out);
+
+/**
+ * Creates a user page table for @p cfg whose root shares the root entries
+ * of @p kernel (may be NULL for a standalone table).
+ *
+ * @retval OSTD_EINVAL @p cfg is not a user config, or @p kernel's
+ *         format's levels differ.
+ * @retval OSTD_ENOMEM Out of memory.
+ */
+WARN_UNUSED ostd_err_t page_table_new_user(const struct pt_config *cfg,
+					   struct page_table *kernel,
+					   struct page_table *out);
+
+/**
+ * Frees the table: every node, and the reference of every tracked mapping
+ * in its managed range. The caller guarantees no CPU has it active and no
+ * TLB caches its translations (the VmSpace flushes before this).
+ */
+void page_table_destroy(struct page_table *pt);
+
+/* ---------------------------------------------------------------------
+ * Items and cursors.
+ * --------------------------------------------------------------------- */
+
+enum pt_item_kind {
+	PT_ITEM_NONE,
+	PT_ITEM_FRAME,     /* Tracked: a frame, one reference per mapping. */
+	PT_ITEM_UNTRACKED, /* A raw physical range of one leaf's size. */
+};
+
+struct pt_item {
+	enum pt_item_kind kind;
+	paddr_t pa;
+	pt_level_t level; /* Leaf level: always 1 for PT_ITEM_FRAME. */
+};
+
+static inline struct pt_item pt_item_frame(paddr_t pa)
+{
+	return (struct pt_item){ .kind = PT_ITEM_FRAME, .pa = pa, .level = 1 };
+}
+
+static inline struct pt_item pt_item_untracked(paddr_t pa, pt_level_t level)
+{
+	return (struct pt_item){ .kind = PT_ITEM_UNTRACKED,
+				 .pa = pa,
+				 .level = level };
+}
+
+/* What query() finds at an address. */
+struct pt_query {
+	/* The slot: page-size aligned; may stick out of the cursor range. */
+	uint64_t va;
+	uint64_t size;
+	/* kind PT_ITEM_NONE if nothing is mapped there. */
+	struct pt_item item;
+	struct pt_prop prop;
+};
+
+#define PT_MAX_LOCKED 1024
+
+struct pt_cursor {
+	struct page_table *pt;
+	uint64_t start;
+	uint64_t last; /* Inclusive end: never overflows. */
+	uint64_t va;
+	bool at_end; /* va went past last. */
+	bool is_mut;
+	/* The locked sub-tree root. */
+	paddr_t guard;
+	pt_level_t guard_level;
+	struct tlb_flusher flusher;
+};
+
+/**
+ * Creates a read cursor over [@p start, @p end).
+ *
+ * @retval OSTD_EINVAL The range is empty or reversed (end == 0 counts as
+ *         reversed: it cannot be represented).
+ * @retval OSTD_EUNALIGNED @p start or @p end is not page aligned.
+ * @retval OSTD_ERANGE The range is outside the table's managed range
+ *         (including non-canonical and the other half).
+ * @retval OSTD_ENOMEM Intermediate nodes could not be allocated.
+ */
+WARN_UNUSED ostd_err_t pt_cursor_new(struct page_table *pt, uint64_t start,
+				     uint64_t end, struct pt_cursor *out);
+
+/** Like pt_cursor_new(), for a cursor that may change mappings. */
+WARN_UNUSED ostd_err_t pt_cursor_new_mut(struct page_table *pt, uint64_t start,
+					 uint64_t end, struct pt_cursor *out);
+
+/**
+ * Ends the transaction: dispatches and syncs the flusher (a mut cursor's
+ * changes are visible to every CPU afterwards) and unlocks.
+ */
+void pt_cursor_drop(struct pt_cursor *cur);
+
+/** The cursor's current address. */
+static inline uint64_t pt_cursor_va(const struct pt_cursor *cur)
+{
+	return cur->va;
+}
+
+/**
+ * Reports the slot containing the cursor's address. Never allocates.
+ *
+ * @retval OSTD_ERANGE The cursor is at the end of its range.
+ */
+WARN_UNUSED ostd_err_t pt_cursor_query(struct pt_cursor *cur,
+				       struct pt_query *out);
+
+/**
+ * Moves to the first mapped address in [va, va + len), if any.
+ *
+ * @param[out] found Set to the mapped slot's start (the cursor address
+ *             if the slot started below it), or untouched if none.
+ * @retval OSTD_OK A mapping was found; the cursor is at *found.
+ * @retval OSTD_ENOENT None (also for @p len 0): the cursor moved to
+ *         va + len.
+ * @retval OSTD_EUNALIGNED @p len is not page aligned.
+ * @retval OSTD_EINVAL @p len runs past the cursor's end (checked without
+ *         overflow).
+ */
+WARN_UNUSED ostd_err_t pt_cursor_find_next(struct pt_cursor *cur, uint64_t len,
+					   uint64_t *found);
+
+/**
+ * Moves to @p va.
+ *
+ * @retval OSTD_EUNALIGNED @p va is not page aligned.
+ * @retval OSTD_ERANGE @p va is outside [start, end).
+ */
+WARN_UNUSED ostd_err_t pt_cursor_jump(struct pt_cursor *cur, uint64_t va);
+
+/**
+ * Maps @p item with @p prop at the cursor's address and moves past it.
+ * Nodes are allocated before anything is written, so on any error the
+ * mapping set is unchanged and nothing leaks. A tracked frame gains one
+ * reference on success; the caller keeps its own.
+ *
+ * @retval OSTD_EPERM The cursor is not mutable, @p prop is illegal for the
+ *         format, or has PT_AVAIL1 (the core's), or @p item is a tracked
+ *         frame that is free or not 4 KiB.
+ * @retval OSTD_EINVAL The item's level is 0 or above the highest
+ *         translation level.
+ * @retval OSTD_EUNALIGNED The cursor address or the item's pa is not
+ *         aligned to the item's page size.
+ * @retval OSTD_ERANGE The item runs past the cursor's end.
+ * @retval OSTD_EEXIST Something is already mapped in the item's range.
+ * @retval OSTD_ENOMEM Out of memory for nodes.
+ */
+WARN_UNUSED ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
+				     struct pt_prop prop);
+
+/**
+ * Removes every mapping in [va, va + len), splitting huge pages that
+ * straddle the ends and detaching whole sub-trees in one step, and moves
+ * to va + len. Removed frames and nodes go to the flusher.
+ *
+ * @param[out] count The number of leaf mappings removed (may be NULL).
+ * @retval OSTD_EUNALIGNED @p len is not page aligned.
+ * @retval OSTD_EINVAL @p len runs past the cursor's end.
+ * @retval OSTD_EPERM The cursor is not mutable.
+ * @retval OSTD_ENOMEM A split needed memory; nothing changed.
+ */
+WARN_UNUSED ostd_err_t pt_cursor_unmap(struct pt_cursor *cur, uint64_t len,
+				       uint64_t *count);
+
+/** A property change applied by protect_next(). */
+typedef void (*pt_protect_op)(struct pt_prop *prop, void *ctx);
+
+/**
+ * Finds the next mapped leaf in [va, va + len), splits it if it straddles
+ * the range's ends, applies @p op to its properties and moves past it. The
+ * TLB is not flushed: issue that through the cursor's flusher.
+ *
+ * @param[out] range_start, range_len The leaf's range, if one was found.
+ * @retval OSTD_OK A leaf was changed.
+ * @retval OSTD_ENOENT None in the range; the cursor moved to va + len.
+ * @retval OSTD_EUNALIGNED / OSTD_EINVAL As for unmap.
+ * @retval OSTD_EPERM Not mutable, or the new prop is illegal (the leaf is
+ *         then left unchanged).
+ * @retval OSTD_ENOMEM A split needed memory; nothing changed.
+ */
+WARN_UNUSED ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur,
+					      uint64_t len, pt_protect_op op,
+					      void *ctx, uint64_t *range_start,
+					      uint64_t *range_len);
+
+/** The flusher of a mutable cursor. */
+static inline struct tlb_flusher *pt_cursor_flusher(struct pt_cursor *cur)
+{
+	return &cur->flusher;
+}
+
+/* ---------------------------------------------------------------------
+ * Checking (tests and debug builds).
+ * --------------------------------------------------------------------- */
+
+/** Statistics the checker gathers. */
+struct pt_check_stats {
+	uint64_t nodes;
+	uint64_t leaves;
+	uint64_t tracked_leaves;
+};
+
+/**
+ * Checks the structure of @p pt: child counts, levels, leaf rules, that
+ * every table entry points to a PT node one level down, that nodes are
+ * not stray, and (kernel tables) no W+X leaf.
+ *
+ * @retval OSTD_OK Sound. Otherwise the first violation is printed.
+ */
+WARN_UNUSED ostd_err_t pt_check(struct page_table *pt,
+				struct pt_check_stats *stats);
+
+/**
+ * Visits every leaf of @p pt in its managed range, in address order.
+ * The caller must make sure no cursor changes the table meanwhile.
+ */
+void pt_for_each_leaf(struct page_table *pt,
+		      void (*fn)(const struct pt_query *leaf, void *ctx),
+		      void *ctx);
+
+/* ---------------------------------------------------------------------
+ * The arch hooks the core uses (implemented per port).
+ * --------------------------------------------------------------------- */
+
+/** This CPU's index, < OSTD_MAX_CPUS. */
+unsigned int arch_cpu_id(void);
+
+/** Flushes @p op from this CPU's TLB (for the table @p pt). */
+void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op);
+
+/**
+ * Flushes @p ops on CPU @p cpu and returns once it has (an IPI and its
+ * acknowledgement on hardware; direct on the host's simulated CPUs).
+ */
+void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
+			   const struct tlb_op *ops, unsigned int count);

@@ -1,0 +1,943 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * Page-table cursors (DESIGN.md §4; semantics after OSTD and vostd's
+ * CursorView specs).
+ *
+ * Locking. A cursor over [start, last] locks the lowest node that covers
+ * the range (its guard), then every table node below the guard that meets
+ * the range, parent before child and lower address first: one global
+ * order, so two cursors never wait for each other in a cycle. A node that
+ * a cursor creates inside its range is born locked; a node it detaches is
+ * marked stray and unlocked at once, so a cursor that was waiting for it
+ * sees the flag and starts over. The guard is found by walking from the
+ * root without locks (inside an RCU read section), allocating missing
+ * intermediate nodes for a mutable cursor on the way, as OSTD does.
+ *
+ * Prepare, then commit (Hafnium mm_ptable_prepare/commit; seL4
+ * decode/perform). Every mutation first validates and counts the nodes it
+ * will need, allocates all of them, and only then writes, so an error,
+ * including running out of memory, leaves the mapping set as it was.
+ */
+
+#include "ostd/math.h"
+
+#include "pt_internal.h"
+
+/* ---------------------------------------------------------------------
+ * Node reserves: memory taken before anything is written.
+ * --------------------------------------------------------------------- */
+
+#define RESERVE_MAX (2 * PT_MAX_LEVELS)
+
+struct reserve {
+	paddr_t nodes[RESERVE_MAX];
+	unsigned int count;
+};
+
+static ostd_err_t reserve_fill(struct reserve *r, unsigned int need,
+			       bool locked)
+{
+	CHECK(need <= RESERVE_MAX);
+	while (r->count < need) {
+		ostd_err_t err = pt_node_alloc(0, locked, &r->nodes[r->count]);
+
+		if (err != OSTD_OK) {
+			return err;
+		}
+		r->count++;
+	}
+	return OSTD_OK;
+}
+
+static paddr_t reserve_take(struct reserve *r, pt_level_t level)
+{
+	CHECK(r->count > 0);
+	paddr_t node = r->nodes[--r->count];
+
+	pt_node_meta(node)->level = (uint8_t)level;
+	return node;
+}
+
+static void reserve_release(struct reserve *r)
+{
+	while (r->count > 0) {
+		pt_node_free(r->nodes[--r->count]);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Geometry.
+ * --------------------------------------------------------------------- */
+
+static const struct pt_config *cfg_of(const struct pt_cursor *cur)
+{
+	return cur->pt->cfg;
+}
+
+/*
+ * The level of the guard: the lowest node that covers [start, last] and
+ * can also hold the largest leaf that fits in the range (a 2 MiB-aligned
+ * 2 MiB range is one level-1 node, but its 2 MiB leaf lives a level up).
+ */
+static pt_level_t guard_level_for(const struct pt_config *cfg, uint64_t start,
+				  uint64_t last)
+{
+	pt_level_t covering = cfg->nr_levels;
+
+	for (pt_level_t l = 1; l < cfg->nr_levels; l++) {
+		unsigned int shift = cfg->level[l + 1].shift;
+
+		if ((start >> shift) == (last >> shift)) {
+			covering = l;
+			break;
+		}
+	}
+	for (pt_level_t l = cfg->highest_translation_level; l > covering; l--) {
+		uint64_t size = pt_page_size(l);
+		uint64_t first = align_down(start, size);
+
+		if (first != start) {
+			first += size; /* Cannot wrap: start <= last. */
+		}
+		if (first >= start && first <= last &&
+		    size - 1 <= last - first) {
+			return l;
+		}
+	}
+	return covering;
+}
+
+/* The last byte of the slot of @p size (a power of two) holding @p va. */
+static uint64_t slot_last(uint64_t va, uint64_t size)
+{
+	return align_down(va, size) + (size - 1);
+}
+
+static bool at_end(const struct pt_cursor *cur)
+{
+	return cur->va > cur->last;
+}
+
+/* Bytes from the cursor to the end of its range (0 at the end). */
+static uint64_t remaining(const struct pt_cursor *cur)
+{
+	return at_end(cur) ? 0 : cur->last - cur->va + 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Walking inside the locked sub-tree.
+ * --------------------------------------------------------------------- */
+
+struct pos {
+	paddr_t node;
+	pt_level_t level;
+	unsigned int idx;
+	pte_t pte;
+	enum pt_entry_type type;
+};
+
+/* Descends from the guard towards @p va through tables, down to @p stop. */
+static struct pos walk(const struct pt_cursor *cur, uint64_t va,
+		       pt_level_t stop)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+	struct pos p = { .node = cur->guard, .level = cur->guard_level };
+
+	for (;;) {
+		p.idx = pt_index(cfg, va, p.level);
+		p.pte = pt_read(p.node, p.idx);
+		p.type = cfg->classify(cfg, p.pte, p.level);
+		if (p.level > stop && p.type == PT_ENTRY_TABLE) {
+			p.node = cfg->paddr(cfg, p.pte, p.level);
+			p.level--;
+			continue;
+		}
+		return p;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Locking.
+ * --------------------------------------------------------------------- */
+
+static bool lock_entry(void *ctx, paddr_t node, pt_level_t level,
+		       unsigned int idx, pte_t pte, uint64_t va)
+{
+	const struct pt_config *cfg = ctx;
+
+	(void)node;
+	(void)idx;
+	(void)va;
+	if (cfg->classify(cfg, pte, level) == PT_ENTRY_TABLE) {
+		pt_node_lock(cfg->paddr(cfg, pte, level));
+		return true;
+	}
+	return false;
+}
+
+static bool unlock_entry(void *ctx, paddr_t node, pt_level_t level,
+			 unsigned int idx, pte_t pte, uint64_t va)
+{
+	const struct pt_config *cfg = ctx;
+
+	(void)node;
+	(void)idx;
+	(void)va;
+	if (cfg->classify(cfg, pte, level) == PT_ENTRY_TABLE) {
+		pt_node_unlock(cfg->paddr(cfg, pte, level));
+		return true;
+	}
+	return false;
+}
+
+/* The VA of the first byte the guard node covers. */
+static uint64_t guard_base(const struct pt_cursor *cur)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+
+	if (cur->guard_level == cfg->nr_levels) {
+		unsigned int shift = cfg->level[cfg->nr_levels].shift;
+
+		return align_down(cur->start, 1ULL << (shift + PT_ENTRY_BITS));
+	}
+	return align_down(cur->start, pt_page_size(cur->guard_level + 1));
+}
+
+/* Locks (or unlocks) every table node below the guard in the range. */
+static void dfs_lock(struct pt_cursor *cur, bool lock)
+{
+	static const struct pt_dfs_ops lock_ops = { .entry = lock_entry };
+	static const struct pt_dfs_ops unlock_ops = { .entry = unlock_entry };
+	const struct pt_config *cfg = cfg_of(cur);
+
+	pt_dfs(cfg, cur->guard, cur->guard_level, guard_base(cur), cur->start,
+	       cur->last, lock ? &lock_ops : &unlock_ops, (void *)cfg);
+}
+
+enum try_result {
+	TRY_LOCKED,
+	TRY_RETRY,
+	TRY_NEED_NODES,
+};
+
+/*
+ * One attempt at finding and locking the guard (OSTD's
+ * try_traverse_and_lock_subtree_root). @p r must hold @p *need nodes for
+ * a mutable cursor to install missing intermediate tables.
+ */
+static enum try_result try_lock_guard(struct pt_cursor *cur, pt_level_t target,
+				      struct reserve *r, unsigned int *need)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+	paddr_t node = cur->pt->root;
+	pt_level_t level = cfg->nr_levels;
+
+	pt_rcu_read_lock();
+	while (level > target) {
+		unsigned int idx = pt_index(cfg, cur->start, level);
+		pte_t pte = pt_read(node, idx);
+		enum pt_entry_type type = cfg->classify(cfg, pte, level);
+
+		if (type == PT_ENTRY_TABLE) {
+			node = cfg->paddr(cfg, pte, level);
+			level--;
+			continue;
+		}
+		if (type == PT_ENTRY_LEAF || !cur->is_mut) {
+			break;
+		}
+		if (r->count < level - target) {
+			*need = level - target;
+			pt_rcu_read_unlock();
+			return TRY_NEED_NODES;
+		}
+		pt_node_lock(node);
+		if (atomic_load(&pt_node_meta(node)->stray)) {
+			pt_node_unlock(node);
+			pt_rcu_read_unlock();
+			return TRY_RETRY;
+		}
+		if (pt_read(node, idx) == 0) {
+			paddr_t child = reserve_take(r, level - 1);
+
+			pt_write(node, idx, 0, cfg->new_pt(cfg, child, level));
+		}
+		/* Either way, read the entry again under no lock. */
+		pt_node_unlock(node);
+	}
+	pt_node_lock(node);
+	if (atomic_load(&pt_node_meta(node)->stray)) {
+		pt_node_unlock(node);
+		pt_rcu_read_unlock();
+		return TRY_RETRY;
+	}
+	/* Locked and linked: no one can detach it now. */
+	pt_rcu_read_unlock();
+	cur->guard = node;
+	cur->guard_level = level;
+	return TRY_LOCKED;
+}
+
+static ostd_err_t check_range(const struct page_table *pt, uint64_t start,
+			      uint64_t end)
+{
+	CHECKIF (end <= start) {
+		return OSTD_EINVAL;
+	}
+	CHECKIF (!is_aligned(start, PAGE_SIZE) || !is_aligned(end, PAGE_SIZE)) {
+		return OSTD_EUNALIGNED;
+	}
+	CHECKIF (start < pt->va_start || end - 1 > pt->va_last) {
+		return OSTD_ERANGE;
+	}
+	return OSTD_OK;
+}
+
+static ostd_err_t cursor_new(struct page_table *pt, uint64_t start,
+			     uint64_t end, bool is_mut, struct pt_cursor *out)
+{
+	CHECKIF (pt == NULL || out == NULL) {
+		return OSTD_EINVAL;
+	}
+	ostd_err_t err = check_range(pt, start, end);
+
+	if (err != OSTD_OK) {
+		return err;
+	}
+	struct pt_cursor cur = {
+		.pt = pt,
+		.start = start,
+		.last = end - 1,
+		.va = start,
+		.is_mut = is_mut,
+		.flusher = { .pt = pt },
+	};
+	pt_level_t target = guard_level_for(pt->cfg, start, end - 1);
+	struct reserve r = { .count = 0 };
+
+	for (;;) {
+		unsigned int need = 0;
+		enum try_result res = try_lock_guard(&cur, target, &r, &need);
+
+		if (res == TRY_LOCKED) {
+			break;
+		}
+		if (res == TRY_NEED_NODES) {
+			err = reserve_fill(&r, need, false);
+			if (err != OSTD_OK) {
+				reserve_release(&r);
+				return err;
+			}
+		}
+	}
+	reserve_release(&r);
+	*out = cur;
+	dfs_lock(out, true);
+	return OSTD_OK;
+}
+
+ostd_err_t pt_cursor_new(struct page_table *pt, uint64_t start, uint64_t end,
+			 struct pt_cursor *out)
+{
+	return cursor_new(pt, start, end, false, out);
+}
+
+ostd_err_t pt_cursor_new_mut(struct page_table *pt, uint64_t start,
+			     uint64_t end, struct pt_cursor *out)
+{
+	return cursor_new(pt, start, end, true, out);
+}
+
+void pt_cursor_drop(struct pt_cursor *cur)
+{
+	CHECK(cur->pt != NULL);
+	if (cur->is_mut) {
+		/* Flushed everywhere before anyone else may touch the range. */
+		tlb_flusher_dispatch(&cur->flusher);
+		tlb_flusher_sync(&cur->flusher);
+	}
+	dfs_lock(cur, false);
+	pt_node_unlock(cur->guard);
+	cur->pt = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Queries.
+ * --------------------------------------------------------------------- */
+
+ostd_err_t pt_cursor_query(struct pt_cursor *cur, struct pt_query *out)
+{
+	CHECKIF (out == NULL) {
+		return OSTD_EINVAL;
+	}
+	CHECKIF (at_end(cur)) {
+		return OSTD_ERANGE;
+	}
+	struct pos p = walk(cur, cur->va, 1);
+
+	if (p.type == PT_ENTRY_LEAF) {
+		uint64_t size = pt_page_size(p.level);
+
+		*out = pt_leaf_query(cfg_of(cur), p.pte, p.level,
+				     align_down(cur->va, size));
+	} else {
+		*out = (struct pt_query){ .va = cur->va,
+					  .size = PAGE_SIZE,
+					  .item = { .kind = PT_ITEM_NONE } };
+	}
+	return OSTD_OK;
+}
+
+/* Validates a length argument of find_next/unmap/protect_next. */
+static ostd_err_t check_len(const struct pt_cursor *cur, uint64_t len)
+{
+	CHECKIF (!is_aligned(len, PAGE_SIZE)) {
+		return OSTD_EUNALIGNED;
+	}
+	CHECKIF (len > remaining(cur)) {
+		return OSTD_EINVAL;
+	}
+	return OSTD_OK;
+}
+
+/*
+ * The first leaf meeting [va, last]; false if none. The cursor does not
+ * move.
+ */
+static bool next_leaf(const struct pt_cursor *cur, uint64_t va, uint64_t last,
+		      struct pos *leaf, uint64_t *leaf_va)
+{
+	uint64_t v = va;
+
+	for (;;) {
+		struct pos p = walk(cur, v, 1);
+		uint64_t size = pt_page_size(p.level);
+
+		if (p.type == PT_ENTRY_LEAF) {
+			*leaf = p;
+			*leaf_va = align_down(v, size);
+			return true;
+		}
+		uint64_t slot = slot_last(v, size);
+
+		if (slot >= last) {
+			return false;
+		}
+		v = slot + 1;
+	}
+}
+
+ostd_err_t pt_cursor_find_next(struct pt_cursor *cur, uint64_t len,
+			       uint64_t *found)
+{
+	ostd_err_t err = check_len(cur, len);
+
+	if (err != OSTD_OK) {
+		return err;
+	}
+	if (len == 0) {
+		return OSTD_ENOENT;
+	}
+	uint64_t last = cur->va + (len - 1);
+	struct pos leaf;
+	uint64_t leaf_va;
+
+	if (!next_leaf(cur, cur->va, last, &leaf, &leaf_va)) {
+		cur->va = last + 1;
+		return OSTD_ENOENT;
+	}
+	cur->va = MAX(leaf_va, cur->va);
+	if (found != NULL) {
+		*found = cur->va;
+	}
+	return OSTD_OK;
+}
+
+ostd_err_t pt_cursor_jump(struct pt_cursor *cur, uint64_t va)
+{
+	CHECKIF (!is_aligned(va, PAGE_SIZE)) {
+		return OSTD_EUNALIGNED;
+	}
+	CHECKIF (va < cur->start || va > cur->last) {
+		return OSTD_ERANGE;
+	}
+	cur->va = va;
+	return OSTD_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Mutation helpers.
+ * --------------------------------------------------------------------- */
+
+static struct tlb_op range_op(uint64_t va, uint64_t size)
+{
+	if (size == PAGE_SIZE) {
+		return (struct tlb_op){ .kind = TLB_OP_PAGE, .va = va };
+	}
+	return (struct tlb_op){ .kind = TLB_OP_RANGE, .va = va, .len = size };
+}
+
+/*
+ * The one path that overwrites a present entry: it flushes what the old
+ * entry may have left in TLBs and walk caches.
+ */
+static void replace_entry(struct pt_cursor *cur, const struct pos *p,
+			  uint64_t va, pte_t pte)
+{
+	pt_write(p->node, p->idx, p->pte, pte);
+	tlb_flusher_issue(&cur->flusher,
+			  range_op(align_down(va, pt_page_size(p->level)),
+				   pt_page_size(p->level)));
+}
+
+struct detach_ctx {
+	const struct pt_config *cfg;
+	uint64_t leaves;
+};
+
+static bool detach_entry(void *c, paddr_t node, pt_level_t level,
+			 unsigned int idx, pte_t pte, uint64_t va)
+{
+	struct detach_ctx *d = c;
+
+	(void)node;
+	(void)idx;
+	(void)va;
+	enum pt_entry_type t = d->cfg->classify(d->cfg, pte, level);
+
+	d->leaves += t == PT_ENTRY_LEAF;
+	return t == PT_ENTRY_TABLE;
+}
+
+static void detach_leave(void *c, paddr_t node, pt_level_t level)
+{
+	(void)c;
+	(void)level;
+	atomic_store(&pt_node_meta(node)->stray, true);
+	pt_node_unlock(node);
+}
+
+/*
+ * Unlinks the sub-tree under the table entry @p p (whose slot starts at
+ * @p va), marking its nodes stray, and hands it to the flusher. Returns
+ * the number of leaves it held.
+ */
+static uint64_t detach_subtree(struct pt_cursor *cur, const struct pos *p,
+			       uint64_t va)
+{
+	static const struct pt_dfs_ops ops = { .entry = detach_entry,
+					       .leave = detach_leave };
+	const struct pt_config *cfg = cfg_of(cur);
+	paddr_t child = cfg->paddr(cfg, p->pte, p->level);
+	uint64_t size = pt_page_size(p->level);
+	struct detach_ctx d = { .cfg = cfg, .leaves = 0 };
+
+	pt_dfs(cfg, child, p->level - 1, va, va, va + (size - 1), &ops, &d);
+	pt_write(p->node, p->idx, p->pte, 0);
+	tlb_flusher_issue_with(&cur->flusher, range_op(va, size),
+			       (struct tlb_kept){ .kind = TLB_KEPT_NODE,
+						  .pa = child,
+						  .level = p->level - 1 });
+	return d.leaves;
+}
+
+/*
+ * True if a leaf may straddle @p b: @p b lies inside the guard's span and
+ * within the cursor's range or just past its end. Outside the guard's
+ * span every leaf boundary falls on @p b anyway.
+ */
+static bool may_straddle(const struct pt_cursor *cur, uint64_t b)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+	uint64_t span = cur->guard_level == cfg->nr_levels
+				? 0
+				: pt_page_size(cur->guard_level + 1);
+	uint64_t base = guard_base(cur);
+
+	if (b < cur->start || b - 1 > cur->last) {
+		return false;
+	}
+	return span == 0 || b - base <= span - 1;
+}
+
+/* Nodes needed to split the leaf holding @p b until @p b is a boundary. */
+static unsigned int split_need(const struct pt_cursor *cur, uint64_t b)
+{
+	if (!may_straddle(cur, b)) {
+		return 0;
+	}
+	struct pos p = walk(cur, b, 1);
+
+	if (p.type != PT_ENTRY_LEAF || p.level == 1 ||
+	    is_aligned(b, pt_page_size(p.level))) {
+		return 0;
+	}
+	pt_level_t k = p.level - 1;
+
+	while (k > 1 && !is_aligned(b, pt_page_size(k))) {
+		k--;
+	}
+	return p.level - k;
+}
+
+/* Replaces the huge leaf at @p p by a table of 512 smaller leaves. */
+static void split_leaf(struct pt_cursor *cur, const struct pos *p, uint64_t va,
+		       struct reserve *r)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+	pt_level_t l = p->level - 1;
+	paddr_t child = reserve_take(r, l);
+	struct pt_prop prop = cfg->prop(cfg, p->pte, p->level);
+	uint64_t pa = pa_addr(cfg->paddr(cfg, p->pte, p->level));
+
+	CHECK(p->type == PT_ENTRY_LEAF && p->level > 1);
+	for (unsigned int i = 0; i < PT_ENTRIES; i++) {
+		pt_write(child, i, 0,
+			 cfg->new_page(
+				 cfg,
+				 pa_init(pa + (uint64_t)i * pt_page_size(l)), l,
+				 prop));
+	}
+	replace_entry(cur, p, va, cfg->new_pt(cfg, child, p->level));
+}
+
+/* Splits until @p b is a leaf boundary (or nothing straddles it). */
+static void split_at(struct pt_cursor *cur, uint64_t b, struct reserve *r)
+{
+	if (!may_straddle(cur, b)) {
+		return;
+	}
+	for (;;) {
+		struct pos p = walk(cur, b, 1);
+
+		if (p.type != PT_ENTRY_LEAF || p.level == 1 ||
+		    is_aligned(b, pt_page_size(p.level))) {
+			return;
+		}
+		split_leaf(cur, &p, b, r);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * map.
+ * --------------------------------------------------------------------- */
+
+static bool leaf_found(void *c, paddr_t node, pt_level_t level,
+		       unsigned int idx, pte_t pte, uint64_t va)
+{
+	struct detach_ctx *d = c;
+
+	(void)node;
+	(void)idx;
+	(void)va;
+	enum pt_entry_type t = d->cfg->classify(d->cfg, pte, level);
+
+	d->leaves += t == PT_ENTRY_LEAF;
+	return t == PT_ENTRY_TABLE && d->leaves == 0;
+}
+
+/* True if the table entry @p p has a leaf anywhere below it. */
+static bool subtree_has_leaf(const struct pt_cursor *cur, const struct pos *p,
+			     uint64_t va)
+{
+	static const struct pt_dfs_ops ops = { .entry = leaf_found };
+	const struct pt_config *cfg = cfg_of(cur);
+	uint64_t size = pt_page_size(p->level);
+	struct detach_ctx d = { .cfg = cfg, .leaves = 0 };
+
+	pt_dfs(cfg, cfg->paddr(cfg, p->pte, p->level), p->level - 1, va, va,
+	       va + (size - 1), &ops, &d);
+	return d.leaves != 0;
+}
+
+static ostd_err_t check_item(const struct pt_config *cfg, struct pt_item item,
+			     struct pt_prop prop)
+{
+	CHECKIF (item.kind != PT_ITEM_FRAME && item.kind != PT_ITEM_UNTRACKED) {
+		return OSTD_EINVAL;
+	}
+	CHECKIF (item.level < 1 ||
+		 item.level > cfg->highest_translation_level ||
+		 !cfg->level[item.level].leaf_ok) {
+		return OSTD_EINVAL;
+	}
+	CHECKIF ((prop.flags & PT_AVAIL1) != 0) {
+		return OSTD_EPERM;
+	}
+	if (item.kind == PT_ITEM_FRAME) {
+		uint64_t ref = frame_refcount(item.pa);
+
+		/* A shared, live frame that is not a page-table node. */
+		CHECKIF (item.level != 1 || ref == 0 || ref > FRAME_REF_MAX ||
+			 frame_type_of(item.pa) == &frame_type_pt_node) {
+			return OSTD_EPERM;
+		}
+	}
+	return OSTD_OK;
+}
+
+ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
+			 struct pt_prop prop)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+
+	CHECKIF (!cur->is_mut) {
+		return OSTD_EPERM;
+	}
+	ostd_err_t err = check_item(cfg, item, prop);
+
+	if (err != OSTD_OK) {
+		return err;
+	}
+	bool tracked = item.kind == PT_ITEM_FRAME;
+	struct pt_prop stored = prop;
+	uint64_t size = pt_page_size(item.level);
+
+	stored.flags |= tracked ? PT_AVAIL1 : 0;
+	err = pt_config_leaf_ok(cfg, item.pa, item.level, stored);
+	if (err != OSTD_OK) {
+		return err;
+	}
+	CHECKIF (!is_aligned(cur->va, size)) {
+		return OSTD_EUNALIGNED;
+	}
+	CHECKIF (at_end(cur) || size - 1 > cur->last - cur->va) {
+		return OSTD_ERANGE;
+	}
+
+	/* Prepare: what is there, and how many nodes are needed. */
+	struct pos p = walk(cur, cur->va, item.level);
+	bool replace_empty = false;
+	unsigned int need = 0;
+
+	if (p.type == PT_ENTRY_LEAF) {
+		return OSTD_EEXIST;
+	}
+	if (p.type == PT_ENTRY_TABLE) {
+		/* An empty table where the leaf goes is not a mapping. */
+		if (subtree_has_leaf(cur, &p, cur->va)) {
+			return OSTD_EEXIST;
+		}
+		replace_empty = true;
+	} else {
+		need = p.level - item.level;
+	}
+	struct reserve r = { .count = 0 };
+
+	err = reserve_fill(&r, need, true);
+	if (err == OSTD_OK && tracked) {
+		err = frame_ref_get(item.pa) == OSTD_OK ? OSTD_OK : OSTD_EPERM;
+	}
+	if (err != OSTD_OK) {
+		reserve_release(&r);
+		return err;
+	}
+
+	/* Commit: nothing below can fail. */
+	if (replace_empty) {
+		(void)detach_subtree(cur, &p, cur->va);
+		p.pte = 0;
+		p.type = PT_ENTRY_ABSENT;
+	}
+	while (p.level > item.level) {
+		paddr_t child = reserve_take(&r, p.level - 1);
+
+		pt_write(p.node, p.idx, 0, cfg->new_pt(cfg, child, p.level));
+		p.node = child;
+		p.level--;
+		p.idx = pt_index(cfg, cur->va, p.level);
+	}
+	pt_write(p.node, p.idx, 0,
+		 cfg->new_page(cfg, item.pa, item.level, stored));
+	CHECK(r.count == 0);
+	cur->va += size;
+	return OSTD_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * unmap.
+ * --------------------------------------------------------------------- */
+
+/* Root entries of the kernel half are shared forever: never detached. */
+static bool may_detach(const struct pt_cursor *cur, pt_level_t level)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+
+	return level < cfg->nr_levels || cfg->top_level_can_unmap;
+}
+
+ostd_err_t pt_cursor_unmap(struct pt_cursor *cur, uint64_t len, uint64_t *count)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+
+	CHECKIF (!cur->is_mut) {
+		return OSTD_EPERM;
+	}
+	ostd_err_t err = check_len(cur, len);
+
+	if (err != OSTD_OK) {
+		return err;
+	}
+	if (count != NULL) {
+		*count = 0;
+	}
+	if (len == 0) {
+		return OSTD_OK;
+	}
+	uint64_t last = cur->va + (len - 1);
+	struct reserve r = { .count = 0 };
+
+	err = reserve_fill(
+		&r, split_need(cur, cur->va) + split_need(cur, last + 1), true);
+	if (err != OSTD_OK) {
+		reserve_release(&r);
+		return err;
+	}
+	split_at(cur, cur->va, &r);
+	split_at(cur, last + 1, &r);
+	reserve_release(&r);
+
+	uint64_t removed = 0;
+	uint64_t v = cur->va;
+
+	for (;;) {
+		struct pos p = { .node = cur->guard,
+				 .level = cur->guard_level };
+		uint64_t size;
+
+		for (;;) {
+			p.idx = pt_index(cfg, v, p.level);
+			p.pte = pt_read(p.node, p.idx);
+			p.type = cfg->classify(cfg, p.pte, p.level);
+			size = pt_page_size(p.level);
+			/* A whole sub-tree inside the range goes in one step. */
+			if (p.type == PT_ENTRY_TABLE && is_aligned(v, size) &&
+			    size - 1 <= last - v && may_detach(cur, p.level)) {
+				removed += detach_subtree(cur, &p, v);
+				break;
+			}
+			if (p.type != PT_ENTRY_TABLE) {
+				break;
+			}
+			p.node = cfg->paddr(cfg, p.pte, p.level);
+			p.level--;
+		}
+		if (p.type == PT_ENTRY_LEAF) {
+			struct pt_query q =
+				pt_leaf_query(cfg, p.pte, p.level, v);
+
+			/* The splits made every leaf fit the range. */
+			CHECK(q.va == v && size - 1 <= last - v);
+			pt_write(p.node, p.idx, p.pte, 0);
+			removed++;
+			if (q.item.kind == PT_ITEM_FRAME) {
+				tlb_flusher_issue_with(
+					&cur->flusher, range_op(v, size),
+					(struct tlb_kept){
+						.kind = TLB_KEPT_FRAME,
+						.pa = q.item.pa });
+			} else {
+				tlb_flusher_issue(&cur->flusher,
+						  range_op(v, size));
+			}
+		}
+		uint64_t slot = slot_last(v, size);
+
+		if (slot >= last) {
+			break;
+		}
+		v = slot + 1;
+	}
+	cur->va = last + 1;
+	if (count != NULL) {
+		*count = removed;
+	}
+	return OSTD_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * protect_next.
+ * --------------------------------------------------------------------- */
+
+ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
+				  pt_protect_op op, void *ctx,
+				  uint64_t *range_start, uint64_t *range_len)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+
+	CHECKIF (!cur->is_mut || op == NULL) {
+		return cur->is_mut ? OSTD_EINVAL : OSTD_EPERM;
+	}
+	ostd_err_t err = check_len(cur, len);
+
+	if (err != OSTD_OK) {
+		return err;
+	}
+	if (len == 0) {
+		return OSTD_ENOENT;
+	}
+	uint64_t last = cur->va + (len - 1);
+	struct pos leaf;
+	uint64_t leaf_va;
+
+	if (!next_leaf(cur, cur->va, last, &leaf, &leaf_va)) {
+		cur->va = last + 1;
+		return OSTD_ENOENT;
+	}
+	/* The piece to change: the largest leaf inside the range. */
+	uint64_t lo = MAX(leaf_va, cur->va);
+	pt_level_t target = leaf.level;
+
+	while (target > 1 &&
+	       (align_down(lo, pt_page_size(target)) < cur->va ||
+		pt_page_size(target) - 1 >
+			last - align_down(lo, pt_page_size(target)))) {
+		target--;
+	}
+	uint64_t size = pt_page_size(target);
+	uint64_t piece_va = align_down(lo, size);
+	struct pt_prop old = cfg->prop(cfg, leaf.pte, leaf.level);
+	uint32_t tracked = old.flags & PT_AVAIL1;
+	struct pt_prop prop = { .flags = old.flags & ~PT_AVAIL1,
+				.cache = old.cache };
+	paddr_t pa = pa_init(pa_addr(cfg->paddr(cfg, leaf.pte, leaf.level)) +
+			     (piece_va - leaf_va));
+
+	op(&prop, ctx);
+	CHECKIF ((prop.flags & PT_AVAIL1) != 0) {
+		return OSTD_EPERM;
+	}
+	prop.flags |= tracked;
+	err = pt_config_leaf_ok(cfg, pa, target, prop);
+	if (err != OSTD_OK) {
+		return OSTD_EPERM;
+	}
+	struct reserve r = { .count = 0 };
+
+	err = reserve_fill(&r, leaf.level - target, true);
+	if (err != OSTD_OK) {
+		reserve_release(&r);
+		return err;
+	}
+	/* Split down to the piece, then rewrite it. */
+	for (;;) {
+		struct pos p = walk(cur, piece_va, 1);
+
+		if (p.level == target) {
+			CHECK(p.type == PT_ENTRY_LEAF);
+			pt_write(p.node, p.idx, p.pte,
+				 cfg->new_page(cfg, pa, target, prop));
+			break;
+		}
+		split_leaf(cur, &p, piece_va, &r);
+	}
+	CHECK(r.count == 0);
+	if (range_start != NULL) {
+		*range_start = piece_va;
+	}
+	if (range_len != NULL) {
+		*range_len = size;
+	}
+	cur->va = piece_va + size;
+	return OSTD_OK;
+}

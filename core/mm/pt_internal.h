@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+/* Internals shared by the page-table files of core/mm. */
+
+#include "ostd/arch/mm.h"
+
+#include "ostd/assert.h"
+#include "ostd/page_table.h"
+
+static inline pte_t *pt_entries(paddr_t node)
+{
+	return arch_paddr_to_ptr(node);
+}
+
+static inline pte_t pt_read(paddr_t node, unsigned int idx)
+{
+	return READ_ONCE(pt_entries(node)[idx]);
+}
+
+/* The VA an entry at @p idx of a node at @p level covering @p base maps. */
+static inline uint64_t pt_entry_va(uint64_t base, pt_level_t level,
+				   unsigned int idx)
+{
+	return base + (uint64_t)idx * pt_page_size(level);
+}
+
+/* Node allocation: zeroed (all absent), typed, optionally born locked. */
+ostd_err_t pt_node_alloc(pt_level_t level, bool locked, paddr_t *out);
+void pt_node_free(paddr_t node);
+void pt_node_lock(paddr_t node);
+void pt_node_unlock(paddr_t node);
+
+/* Writes an entry and keeps the node's child count. */
+void pt_write(paddr_t node, unsigned int idx, pte_t old, pte_t pte);
+
+/*
+ * An iterative depth-first walk (no recursion: clang-tidy misc-no-recursion
+ * and a bounded kernel stack). Visits the entries of @p node that cover
+ * [lo, hi] in address order.
+ */
+struct pt_dfs_ops {
+	/* An entry: return true to descend into a table entry. */
+	bool (*entry)(void *ctx, paddr_t node, pt_level_t level,
+		      unsigned int idx, pte_t pte, uint64_t va);
+	/* After all of a node's visited entries (post-order). */
+	void (*leave)(void *ctx, paddr_t node, pt_level_t level);
+};
+
+void pt_dfs(const struct pt_config *cfg, paddr_t node, pt_level_t level,
+	    uint64_t base, uint64_t lo, uint64_t hi,
+	    const struct pt_dfs_ops *ops, void *ctx);
+
+/* Frees a detached sub-tree: drops tracked references, frees nodes. */
+void pt_subtree_free(const struct pt_config *cfg, paddr_t node,
+		     pt_level_t level);
+
+/* Hands a detached sub-tree to RCU, which frees it after a grace period. */
+void pt_rcu_retire(const struct pt_config *cfg, paddr_t node, pt_level_t level);
+
+/* A leaf entry as query() reports it (PT_AVAIL1 turned into the kind). */
+struct pt_query pt_leaf_query(const struct pt_config *cfg, pte_t pte,
+			      pt_level_t level, uint64_t va);
+
+/* The config of the table a flusher belongs to. */
+static inline const struct pt_config *pt_cfg(const struct page_table *pt)
+{
+	return pt->cfg;
+}

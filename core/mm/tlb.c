@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * The TLB flusher (DESIGN.md §6). A cursor queues flush operations and the
+ * things that must outlive them; dispatch() performs the flushes on this
+ * CPU and on every other CPU that has the table active; sync() then
+ * releases what was kept. This ordering is what keeps a freed frame or
+ * node out of every TLB and every lock-free walker (TESTING.md S2).
+ */
+
+#include "pt_internal.h"
+
+void tlb_flusher_issue(struct tlb_flusher *f, struct tlb_op op)
+{
+	if (f->flush_all) {
+		return;
+	}
+	uint64_t pages = op.kind == TLB_OP_PAGE    ? 1
+			 : op.kind == TLB_OP_RANGE ? op.len / PAGE_SIZE
+						   : UINT64_MAX;
+
+	/* Many pages: one full flush is cheaper than many single ones. */
+	if (pages >= TLB_FLUSH_ALL_PAGES || f->op_count == TLB_MAX_OPS) {
+		f->flush_all = true;
+		f->op_count = 0;
+		return;
+	}
+	f->ops[f->op_count++] = op;
+}
+
+void tlb_flusher_issue_with(struct tlb_flusher *f, struct tlb_op op,
+			    struct tlb_kept kept)
+{
+	if (f->pending_count == TLB_MAX_KEPT) {
+		tlb_flusher_dispatch(f);
+		tlb_flusher_sync(f);
+	}
+	tlb_flusher_issue(f, op);
+	f->pending[f->pending_count++] = kept;
+}
+
+void tlb_flusher_dispatch(struct tlb_flusher *f)
+{
+	struct tlb_op all = { .kind = TLB_OP_ALL };
+	const struct tlb_op *ops = f->flush_all ? &all : f->ops;
+	unsigned int count = f->flush_all ? 1 : f->op_count;
+	unsigned int self = arch_cpu_id();
+	uint64_t targets = atomic_load(&f->pt->active_cpus.bits);
+
+	if (count > 0) {
+		for (unsigned int cpu = 0; cpu < OSTD_MAX_CPUS; cpu++) {
+			if ((targets & (1ULL << cpu)) == 0) {
+				continue;
+			}
+			if (cpu == self) {
+				for (unsigned int i = 0; i < count; i++) {
+					arch_tlb_flush_local(f->pt, ops[i]);
+				}
+			} else {
+				arch_tlb_flush_remote(cpu, f->pt, ops, count);
+			}
+		}
+		f->dispatches++;
+	}
+	f->op_count = 0;
+	f->flush_all = false;
+	/* What was kept for these flushes may go once they are acked. */
+	for (unsigned int i = 0; i < f->pending_count; i++) {
+		CHECK(f->dispatched_count < TLB_MAX_KEPT);
+		f->dispatched[f->dispatched_count++] = f->pending[i];
+	}
+	f->pending_count = 0;
+}
+
+void tlb_flusher_sync(struct tlb_flusher *f)
+{
+	/*
+	 * arch_tlb_flush_remote() returns after the remote CPU acked, so
+	 * everything dispatched is flushed everywhere by now.
+	 */
+	for (unsigned int i = 0; i < f->dispatched_count; i++) {
+		struct tlb_kept *k = &f->dispatched[i];
+
+		if (k->kind == TLB_KEPT_FRAME) {
+			frame_ref_put(k->pa);
+		} else {
+			pt_rcu_retire(pt_cfg(f->pt), k->pa, k->level);
+		}
+	}
+	f->dispatched_count = 0;
+	pt_rcu_poll();
+}
+
+unsigned int tlb_flusher_kept(const struct tlb_flusher *f)
+{
+	return f->pending_count + f->dispatched_count;
+}
