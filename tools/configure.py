@@ -203,9 +203,16 @@ KERNEL_CFLAGS = ("-std=c17 -O2 -g -ffreestanding -fno-builtin -fno-common "
                  "-fno-stack-protector -fno-pic -fno-pie "
                  "-fno-omit-frame-pointer -fno-strict-aliasing "
                  "-fno-asynchronous-unwind-tables " + COMMON_WARN)
-HOST_CFLAGS = ("-std=c17 -O1 -g -fsanitize=address,undefined "
-               "-fno-sanitize-recover=all -fno-omit-frame-pointer "
+HOST_CFLAGS = ("-std=c17 -O1 -g -fno-omit-frame-pointer "
                "-DUNIT_TESTING -D_GNU_SOURCE " + COMMON_WARN)
+HOST_SANITIZERS = {
+    "HOST_ASAN": "-fsanitize=address,undefined -fno-sanitize-recover=all",
+    "HOST_TSAN": "-fsanitize=thread",
+    "HOST_INTSAN": "-fsanitize=address,undefined -fno-sanitize-recover=all",
+}
+# Only the core's own arithmetic: libraries and tests may wrap on purpose.
+INTSAN_CORE = ("-fsanitize=unsigned-integer-overflow,implicit-conversion "
+               "-fno-sanitize-recover=all")
 # core/ must also be free of silent integer conversions (STYLE.md).
 CORE_CFLAGS = "-Wconversion -Wsign-conversion"
 
@@ -220,6 +227,13 @@ def arch_includes(arch):
     (ostd/arch/<arch>_pte.h, ostd/arch/<arch>.h)."""
     arches = [arch] + (list(FORMAT_ARCHES) if arch == "host" else [])
     return " ".join("-Iarch/%s/include" % a for a in arches)
+
+
+def host_sanitizer(kconf):
+    for sym, flags in HOST_SANITIZERS.items():
+        if kconf.syms[sym].tri_value:
+            return flags
+    return ""
 
 
 def kconfig_files():
@@ -247,7 +261,8 @@ def ninja_text(name, kconf, arch_ini, board):
         "target = %s" % b.get("target", ""),
         "includes = -Icore/include -Itest/include -Iplatform/drivers/include "
         "%s -I%s/include" % (arch_includes(arch), out),
-        "cflags = %s %s" % (HOST_CFLAGS if host else KERNEL_CFLAGS,
+        "cflags = %s %s" % (HOST_CFLAGS + " " + host_sanitizer(kconf)
+                            if host else KERNEL_CFLAGS,
                             b.get("cflags", "")),
         "ldflags = %s" % b.get("ldflags", ""),
         "",
@@ -286,6 +301,9 @@ def ninja_text(name, kconf, arch_ini, board):
         for s in srcs:
             o = "%s/obj/%s.o" % (out, s)
             extra = CORE_CFLAGS if s.startswith("core/") else ""
+            if host and s.startswith("core/") and \
+                    kconf.syms["HOST_INTSAN"].tri_value:
+                extra += " " + INTSAN_CORE
             lines.append("build %s: cc %s || %s/include/generated/autoconf.h"
                          % (o, s, out))
             if extra:
@@ -313,7 +331,7 @@ def ninja_text(name, kconf, arch_ini, board):
             "build %s/ostd-test: link %s" % (out, " ".join(
                 base_objs + runner + test_objs)),
             "  link = $cc $cflags",
-            "  libs = -lcmocka -lfdt",
+            "  libs = -lcmocka -lfdt -lpthread",
             "default %s/ostd-test" % out,
         ]
     else:

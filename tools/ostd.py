@@ -429,26 +429,36 @@ def dump_dtbs(outdir):
             die("could not dump the %s device tree:\n%s" % (name, r.stdout))
 
 
-def test_host(args, tally):
-    configure_and_build("host", args.set)
-    dtb_dir = os.path.join(TOP, "out", "host", "dtb")
+def test_host(name, args, tally):
+    configure_and_build(name, args.set)
+    dtb_dir = os.path.join(TOP, "out", "dtb")
     dump_dtbs(dtb_dir)
     env = dict(os.environ, OSTD_DTB_DIR=dtb_dir,
                ASAN_OPTIONS="abort_on_error=0:detect_leaks=1",
-               UBSAN_OPTIONS="print_stacktrace=1")
+               UBSAN_OPTIONS="print_stacktrace=1",
+               TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1")
     start = time.monotonic()
-    proc = subprocess.run([os.path.join(TOP, "out", "host", "ostd-test")],
-                          cwd=TOP, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, timeout=args.timeout)
-    lines = proc.stdout.decode("utf-8", "replace").splitlines()
-    with open(os.path.join(TOP, "out", "host", "test.log"), "w") as f:
+    try:
+        proc = subprocess.run(
+            [os.path.join(TOP, "out", name, "ostd-test")], cwd=TOP, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            timeout=args.host_timeout)
+        out, rc = proc.stdout, proc.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = e.stdout or b"", None
+    lines = out.decode("utf-8", "replace").splitlines()
+    with open(os.path.join(TOP, "out", name, "test.log"), "w") as f:
         f.write("\n".join(lines) + "\n")
     for line in lines:
         if args.verbose or interesting(line):
             print(line)
-    judge("host", proc.returncode, lines,
-          "exit %d, %.1f s" % (proc.returncode, time.monotonic() - start),
-          tally)
+    if rc is None:
+        judge(name, None, lines, "timeout after %d s" % args.host_timeout,
+              tally)
+        return
+    rc = proc.returncode
+    judge(name, rc, lines,
+          "exit %d, %.1f s" % (rc, time.monotonic() - start), tally)
 
 
 def test_qemu(name, args, tally):
@@ -537,23 +547,26 @@ def cmd_test(args):
         die("unknown test target %r; use host, all, or one of: %s"
             % (what, ", ".join(config_names())))
     tally = Tally()
-    if what in ("all", "host"):
-        test_host(args, tally)
     if what == "all":
-        names = [n for n in config_names() if n != "host"]
-    elif what == "host":
-        names = []
+        # The host runners first: they are the fastest to fail.
+        host = [n for n in config_names() if is_host_config(n)]
+        names = sorted(host, key=lambda n: n != "host") + \
+            [n for n in config_names() if not is_host_config(n)]
     else:
         names = [what]
     for name in names:
-        if name == "host":
-            test_host(args, tally)
+        if is_host_config(name):
+            test_host(name, args, tally)
         else:
             test_qemu(name, args, tally)
     if what == "all":
         test_style(tally)
     print("%d passed, %d failed" % (tally.passed, tally.failed), flush=True)
     sys.exit(0 if tally.failed == 0 else 1)
+
+
+def is_host_config(name):
+    return defconfig_value(name, "ARCH_HOST") == "y"
 
 
 def cmd_check(_args):
@@ -593,6 +606,8 @@ def main():
     p.add_argument("what", nargs="?", default="all")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="show every test line, not only failures")
+    p.add_argument("--host-timeout", type=int, default=1800,
+                   help="limit for one host test binary, in seconds")
     common(p)
     p = sub.add_parser("build", help="build without running")
     p.add_argument("config", nargs="?", default="all")

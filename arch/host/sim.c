@@ -183,9 +183,24 @@ static void finish(const struct sim_translation *t, uint64_t va,
 	}
 }
 
+static enum sim_fault translate_locked(struct sim_cpu *cpu, uint64_t va,
+				       enum sim_access kind,
+				       struct sim_translation *out);
+
 enum sim_fault sim_cpu_translate(struct sim_cpu *cpu, uint64_t va,
 				 enum sim_access kind,
 				 struct sim_translation *out)
+{
+	spin_lock(&cpu->lock);
+	enum sim_fault f = translate_locked(cpu, va, kind, out);
+
+	spin_unlock(&cpu->lock);
+	return f;
+}
+
+static enum sim_fault translate_locked(struct sim_cpu *cpu, uint64_t va,
+				       enum sim_access kind,
+				       struct sim_translation *out)
 {
 	CHECK(cpu->hw != NULL);
 	struct sim_tlb_entry *e = tlb_lookup(cpu, va);
@@ -263,6 +278,7 @@ enum sim_fault sim_cpu_write(struct sim_cpu *cpu, uint64_t va, const void *buf,
 
 void sim_tlb_flush_page(struct sim_cpu *cpu, uint64_t va)
 {
+	spin_lock(&cpu->lock);
 	cpu->flushes++;
 	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
 		/* invlpg drops global entries too (SDM vol 3A, 4.10.4.1). */
@@ -270,26 +286,31 @@ void sim_tlb_flush_page(struct sim_cpu *cpu, uint64_t va)
 			cpu->tlb[i].valid = false;
 		}
 	}
+	spin_unlock(&cpu->lock);
 }
 
 void sim_tlb_flush_all(struct sim_cpu *cpu, bool include_global)
 {
+	spin_lock(&cpu->lock);
 	cpu->flushes++;
 	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
 		if (include_global || !cpu->tlb[i].t.global) {
 			cpu->tlb[i].valid = false;
 		}
 	}
+	spin_unlock(&cpu->lock);
 }
 
 void sim_tlb_flush_asid(struct sim_cpu *cpu, uint16_t asid)
 {
+	spin_lock(&cpu->lock);
 	cpu->flushes++;
 	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
 		if (!cpu->tlb[i].t.global && cpu->tlb[i].asid == asid) {
 			cpu->tlb[i].valid = false;
 		}
 	}
+	spin_unlock(&cpu->lock);
 }
 
 bool sim_tlb_caches_pa(const struct sim_cpu *cpu, paddr_t pa, uint64_t len)

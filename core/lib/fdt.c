@@ -258,11 +258,13 @@ static void handle_node_end(struct walk *w, const struct node *n,
 	}
 	uint32_t ac = parent->addr_cells;
 	uint32_t sc = parent->size_cells;
-	uint32_t entry = 4 * (ac + sc);
 
+	/* A corrupt blob may claim any cell count: check before using it. */
 	if (ac < 1 || ac > 2 || sc > 2 || n->reg == NULL || n->disabled) {
 		return;
 	}
+	uint32_t entry = 4 * (ac + sc);
+
 	/*
 	 * Children of /reserved-memory (spec 3.5) are carved out of RAM,
 	 * e.g. OpenSBI's own firmware region, which S-mode cannot touch.

@@ -265,7 +265,8 @@ static bool convert(struct out *o, char c, struct spec *sp, enum length len,
 	case 'd':
 	case 'i': {
 		int64_t v = get_signed(ap, len);
-		uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+		/* |v| without wrapping, INT64_MIN included. */
+		uint64_t mag = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
 
 		out_num(o, sp, mag, v < 0, 10, false, "");
 		return true;

@@ -22,6 +22,12 @@
 /* Turns a CONFIG_* symbol (always defined as 0 or 1) into a C expression. */
 #define IS_ENABLED(cfg) ((cfg) != 0)
 
+/*
+ * Marks a function whose unsigned arithmetic wraps on purpose (hashes,
+ * PRNGs), so the trapping-overflow build (CONFIG_HOST_INTSAN) lets it be.
+ */
+#define OSTD_WRAPS __attribute__((no_sanitize("unsigned-integer-overflow")))
+
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 

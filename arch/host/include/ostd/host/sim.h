@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ostd/pt_config.h"
+#include "ostd/sync.h"
 #include "ostd/types.h"
 
 /* --- Physical memory. --- */
@@ -149,6 +150,8 @@ struct sim_tlb_entry {
 };
 
 struct sim_cpu {
+	/* Guards the TLB: remote flushes come from other threads. */
+	struct spinlock lock;
 	unsigned int id;
 	const struct sim_mmu_hw *hw;
 	paddr_t root;
