@@ -300,7 +300,14 @@ def cmd_list(_args):
             rows.append((name, "?", board, "?", "(no board.ini)"))
             continue
         b = Board(board)
-        rows.append((name, b.arch, board, b.boot, b.description))
+        desc = b.description
+        if defconfig_value(name, "HOST_TSAN") == "y":
+            desc += ", ThreadSanitizer"
+        elif defconfig_value(name, "HOST_INTSAN") == "y":
+            desc += ", ASan + UBSan + trapping unsigned overflow in core/"
+        elif b.arch == "host":
+            desc += ", ASan + UBSan"
+        rows.append((name, b.arch, board, b.boot, desc))
     w = [max(len(r[i]) for r in rows + [("config", "arch", "board", "boot")])
          for i in range(4)]
     print("%-*s  %-*s  %-*s  %-*s  %s" % (w[0], "config", w[1], "arch", w[2],
