@@ -18,10 +18,13 @@
  * physical range such as MMIO or the kernel's linear map, any leaf size).
  * The core marks tracked leaves with PT_AVAIL1: callers never pass it.
  *
- * Removed frames and page-table nodes are never freed by the cursor: they
- * go to its TLB flusher, which releases them only after every CPU that may
- * cache a translation has flushed (and, for nodes, after an RCU grace
- * period, since lock-free walkers may still be reading them).
+ * Removed frames and page-table nodes are never freed before the TLB flush:
+ * they go to the cursor's TLB flusher, which releases them only after
+ * every CPU that may cache a translation has flushed (and, for nodes,
+ * after an RCU grace period, since lock-free walkers may still be reading
+ * them). A flusher whose keep list fills up flushes early, mid-cursor.
+ *
+ * A failed call leaves the cursor where it was and its outputs untouched.
  */
 
 #include <stdatomic.h>
@@ -279,6 +282,11 @@ struct pt_cursor {
 /**
  * Creates a read cursor over [@p start, @p end).
  *
+ * When a range breaks several rules, the first applies in this order:
+ * empty or reversed, unaligned, out of range. `end` is exclusive and
+ * cannot be 2^64, so the very last page of the kernel half is never
+ * covered by a cursor (and never mapped).
+ *
  * @retval OSTD_EINVAL The range is empty or reversed (end == 0 counts as
  *         reversed: it cannot be represented).
  * @retval OSTD_EUNALIGNED @p start or @p end is not page aligned.
@@ -359,7 +367,9 @@ WARN_UNUSED ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
 /**
  * Removes every mapping in [va, va + len), splitting huge pages that
  * straddle the ends and detaching whole sub-trees in one step, and moves
- * to va + len. Removed frames and nodes go to the flusher.
+ * to va + len. Removed frames and nodes go to the flusher. Sub-trees are
+ * detached below the cursor's guard node: the guard itself (and the
+ * kernel's pre-allocated root children) stay, emptied.
  *
  * @param[out] count The number of leaf mappings removed (may be NULL).
  * @retval OSTD_EUNALIGNED @p len is not page aligned.
