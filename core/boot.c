@@ -13,6 +13,7 @@
 #include "ostd/plat.h"
 #include "ostd/printf.h"
 #include "ostd/pt_config.h"
+#include "ostd/vm_space.h"
 
 static const struct ostd_boot_info *boot_info;
 

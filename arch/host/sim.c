@@ -235,16 +235,13 @@ static enum sim_fault translate_locked(struct sim_cpu *cpu, uint64_t va,
 	return SIM_OK;
 }
 
-static enum sim_fault access_bytes(struct sim_cpu *cpu, uint64_t va, void *buf,
-				   uint64_t len, bool write)
+/* The copy of one access, under the CPU's lock. */
+static enum sim_fault copy_locked(struct sim_cpu *cpu, uint64_t va, void *buf,
+				  uint64_t len, bool write)
 {
 	struct sim_translation t;
-
-	if (len == 0) {
-		return SIM_OK;
-	}
 	enum sim_fault f =
-		sim_cpu_translate(cpu, va, write ? SIM_WRITE : SIM_READ, &t);
+		translate_locked(cpu, va, write ? SIM_WRITE : SIM_READ, &t);
 
 	if (f != SIM_OK) {
 		return f;
@@ -262,6 +259,26 @@ static enum sim_fault access_bytes(struct sim_cpu *cpu, uint64_t va, void *buf,
 		memcpy(buf, p, len);
 	}
 	return SIM_OK;
+}
+
+/*
+ * An access is one instruction: its translation and its copy happen under
+ * the CPU's lock, so a flush from another CPU (an IPI, which hardware takes
+ * at an instruction boundary) lands before or after the whole access. With
+ * the lock dropped in between, a shootdown, free and reuse of the frame
+ * could slip between translating and copying (pt_concurrency C3).
+ */
+static enum sim_fault access_bytes(struct sim_cpu *cpu, uint64_t va, void *buf,
+				   uint64_t len, bool write)
+{
+	if (len == 0) {
+		return SIM_OK;
+	}
+	spin_lock(&cpu->lock);
+	enum sim_fault f = copy_locked(cpu, va, buf, len, write);
+
+	spin_unlock(&cpu->lock);
+	return f;
 }
 
 enum sim_fault sim_cpu_read(struct sim_cpu *cpu, uint64_t va, void *buf,
