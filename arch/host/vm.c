@@ -14,6 +14,11 @@ void arch_vm_activate(struct page_table *pt)
 {
 	struct sim_cpu *cpu = sim_cpu_current();
 
+	cpu->mode = (struct sim_mode){ .wp = false,
+				       .smep = true,
+				       .smap = true,
+				       .nxe = true,
+				       .pan = true };
 	sim_cpu_set_root(cpu, sim_mmu_for(pt->cfg), pt->root, 0);
 	/*
 	 * One address-space id for every space, so the switch must drop the

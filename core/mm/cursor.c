@@ -650,6 +650,13 @@ static bool subtree_has_leaf(const struct pt_cursor *cur, const struct pos *p,
 	return d.leaves != 0;
 }
 
+/* S5: no kernel mapping is both writable and executable. */
+static bool wx_forbidden(const struct pt_config *cfg, struct pt_prop prop)
+{
+	return !cfg->top_level_can_unmap && (prop.flags & PROT_W) != 0 &&
+	       (prop.flags & PROT_X) != 0;
+}
+
 static ostd_err_t check_item(const struct pt_config *cfg, struct pt_item item,
 			     struct pt_prop prop)
 {
@@ -662,6 +669,9 @@ static ostd_err_t check_item(const struct pt_config *cfg, struct pt_item item,
 		return OSTD_EINVAL;
 	}
 	CHECKIF ((prop.flags & PT_AVAIL1) != 0) {
+		return OSTD_EPERM;
+	}
+	CHECKIF (wx_forbidden(cfg, prop)) {
 		return OSTD_EPERM;
 	}
 	if (item.kind == PT_ITEM_FRAME) {
@@ -778,10 +788,11 @@ ostd_err_t pt_cursor_unmap(struct pt_cursor *cur, uint64_t len, uint64_t *count)
 	if (err != OSTD_OK) {
 		return err;
 	}
-	if (count != NULL) {
-		*count = 0;
-	}
+	/* A failed call leaves *count alone: written on success only. */
 	if (len == 0) {
+		if (count != NULL) {
+			*count = 0;
+		}
 		return OSTD_OK;
 	}
 	uint64_t last = cur->va + (len - 1);
@@ -904,7 +915,7 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 			     (piece_va - leaf_va));
 
 	op(&prop, ctx);
-	CHECKIF ((prop.flags & PT_AVAIL1) != 0) {
+	CHECKIF ((prop.flags & PT_AVAIL1) != 0 || wx_forbidden(cfg, prop)) {
 		return OSTD_EPERM;
 	}
 	prop.flags |= tracked;

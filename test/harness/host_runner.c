@@ -57,10 +57,25 @@ static int teardown_case(void **state)
 	return 0;
 }
 
+static bool selected(const struct ostd_test_case *t, const char *filter)
+{
+	char name[160];
+
+	if (filter == NULL || filter[0] == '\0') {
+		return true;
+	}
+	snprintf(name, sizeof(name), "%s.%s", t->suite, t->name);
+	return strstr(name, filter) != NULL;
+}
+
 int ostd_main(void)
 {
 	size_t cases = (size_t)(__stop_ostd_tests - __start_ostd_tests);
 	size_t count = 0;
+
+	/* OSTD_TEST_FILTER=text runs only the suites/tests whose
+	 * "suite.name" contains it (a debugging aid). */
+	const char *filter = getenv("OSTD_TEST_FILTER");
 
 	for (size_t i = 0; i < cases; i++) {
 		count += ostd_test_runs(&__start_ostd_tests[i]);
@@ -87,6 +102,10 @@ int ostd_main(void)
 		     c++) {
 			const struct ostd_test_case *t = &__start_ostd_tests[c];
 
+			if (!selected(t, filter)) {
+				count -= ostd_test_runs(t);
+				continue;
+			}
 			for (unsigned int i = 0; i < ostd_test_runs(t); i++) {
 				struct run *r = &runs[next_run++];
 
@@ -108,6 +127,10 @@ int ostd_main(void)
 					.initial_state = r,
 				};
 			}
+		}
+		if (n == 0) {
+			first = c;
+			continue;
 		}
 		int group_failed =
 			_cmocka_run_group_tests(suite, tests, n, NULL, NULL);

@@ -351,8 +351,10 @@ WARN_UNUSED ostd_err_t pt_cursor_jump(struct pt_cursor *cur, uint64_t va);
  * reference on success; the caller keeps its own.
  *
  * @retval OSTD_EPERM The cursor is not mutable, @p prop is illegal for the
- *         format, or has PT_AVAIL1 (the core's), or @p item is a tracked
- *         frame that is free or not 4 KiB.
+ *         format, or has PT_AVAIL1 (the core's), or is writable and
+ *         executable in a kernel table (S5: no W+X kernel mappings), or
+ *         @p item is a tracked frame that is free, a page-table node, or
+ *         not 4 KiB.
  * @retval OSTD_EINVAL The item's level is 0 or above the highest
  *         translation level.
  * @retval OSTD_EUNALIGNED The cursor address or the item's pa is not
@@ -392,8 +394,8 @@ typedef void (*pt_protect_op)(struct pt_prop *prop, void *ctx);
  * @retval OSTD_OK A leaf was changed.
  * @retval OSTD_ENOENT None in the range; the cursor moved to va + len.
  * @retval OSTD_EUNALIGNED / OSTD_EINVAL As for unmap.
- * @retval OSTD_EPERM Not mutable, or the new prop is illegal (the leaf is
- *         then left unchanged).
+ * @retval OSTD_EPERM Not mutable, or the new prop is illegal or W+X in a
+ *         kernel table (the leaf is then left unchanged).
  * @retval OSTD_ENOMEM A split needed memory; nothing changed.
  */
 WARN_UNUSED ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur,
