@@ -391,7 +391,7 @@ def interesting(line):
     return ("FAILED" in line or "assertion failed" in line or
             "PANIC" in line or "EXCEPTION" in line or "ERROR" in line or
             "error:" in line or SUMMARY_RE.match(line) is not None or
-            line.startswith("OSTD-C "))
+            line.startswith(("OSTD-C ", "model: ", "concurrency: ")))
 
 
 def judge(runner, status, lines, how, tally):
