@@ -92,15 +92,16 @@ static pt_level_t guard_level_for(const struct pt_config *cfg, uint64_t start,
 			break;
 		}
 	}
-	for (pt_level_t l = cfg->highest_translation_level; l > covering; l--) {
+	for (pt_level_t l = cfg->highest_translation_level; l > covering;
+	     l--) {
 		uint64_t size = pt_page_size(l);
-		uint64_t first = align_down(start, size);
+		uint64_t off = start & (size - 1);
+		/* Distance to the first size-aligned address >= start. */
+		uint64_t to_first = off == 0 ? 0 : size - off;
 
-		if (first != start) {
-			first += size; /* Cannot wrap: start <= last. */
-		}
-		if (first >= start && first <= last &&
-		    size - 1 <= last - first) {
+		/* Compared as distances: nothing wraps near 2^64. */
+		if (to_first <= last - start &&
+		    size - 1 <= last - start - to_first) {
 			return l;
 		}
 	}
@@ -554,7 +555,8 @@ static bool may_straddle(const struct pt_cursor *cur, uint64_t b)
 				: pt_page_size(cur->guard_level + 1);
 	uint64_t base = guard_base(cur);
 
-	if (b < cur->start || b - 1 > cur->last) {
+	/* b > last implies b >= 1: b - 1 cannot wrap there. */
+	if (b < cur->start || (b > cur->last && b - 1 != cur->last)) {
 		return false;
 	}
 	return span == 0 || b - base <= span - 1;
