@@ -4,6 +4,8 @@
  * Inner Shareable forms below already reach every CPU once SMP comes.
  */
 
+#include "ostd/arch/cpu.h"
+
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
 
@@ -50,4 +52,9 @@ void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
 	(void)count;
 	/* No second CPU is ever started yet, so none is ever a target. */
 	CHECK(false);
+}
+
+void arch_cpu_relax(void)
+{
+	__asm__ volatile("yield");
 }

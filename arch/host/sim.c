@@ -13,10 +13,12 @@
 
 #include "ostd/host/sim.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
 
 #include "ostd/assert.h"
@@ -407,4 +409,10 @@ void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
 	for (unsigned int i = 0; i < count; i++) {
 		flush_one(sim_cpu(cpu), ops[i]);
 	}
+}
+
+void arch_cpu_relax(void)
+{
+	/* Threads may outnumber cores: let a descheduled holder run. */
+	sched_yield();
 }

@@ -29,12 +29,13 @@ static enum sim_fault hostile_check(const struct sim_translation *t,
 	return SIM_FAULT_PERMISSION;
 }
 
-static enum sim_fault hostile_walk(const struct sim_mmu_hw *hw, paddr_t root,
-				   uint64_t va, enum sim_access kind,
-				   const struct sim_mode *mode,
-				   struct sim_translation *out)
+/* One walk; *again if the leaf changed before its A/D update landed. */
+static enum sim_fault hostile_walk_once(paddr_t root, uint64_t va,
+					enum sim_access kind,
+					const struct sim_mode *mode,
+					struct sim_translation *out,
+					bool *again)
 {
-	(void)hw;
 	uint64_t top = va >> 47;
 
 	if (top != 0 && top != 0x1ffff) {
@@ -98,12 +99,38 @@ static enum sim_fault hostile_walk(const struct sim_mmu_hw *hw, paddr_t root,
 			hostile_rotl((uint64_t)set << HOSTILE_FLAGS_SHIFT,
 				     hostile_rot(level));
 
-		__atomic_fetch_or(p, rotated, __ATOMIC_ACQ_REL);
+		/* Only on the entry as read: a cleared entry stays clear. */
+		uint64_t expect = raw;
+
+		if ((raw | rotated) != raw &&
+		    !__atomic_compare_exchange_n(p, &expect, raw | rotated,
+						 false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE)) {
+			*again = true;
+			return SIM_FAULT_NOT_PRESENT;
+		}
 		t.dirty |= kind == SIM_WRITE;
 		*out = t;
 		return SIM_OK;
 	}
 	return SIM_FAULT_NOT_PRESENT;
+}
+
+static enum sim_fault hostile_walk(const struct sim_mmu_hw *hw, paddr_t root,
+				   uint64_t va, enum sim_access kind,
+				   const struct sim_mode *mode,
+				   struct sim_translation *out)
+{
+	(void)hw;
+	for (;;) {
+		bool again = false;
+		enum sim_fault f =
+			hostile_walk_once(root, va, kind, mode, out, &again);
+
+		if (!again) {
+			return f;
+		}
+	}
 }
 
 const struct sim_mmu_hw sim_mmu_hostile = {

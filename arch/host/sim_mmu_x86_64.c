@@ -92,12 +92,16 @@ static uint64_t *entry_ptr(paddr_t table, unsigned int index)
 	return sim_phys_ptr(pa_init(pa_addr(table) + 8ULL * index), 8);
 }
 
-static enum sim_fault x86_walk(const struct sim_mmu_hw *hw, paddr_t root,
-			       uint64_t va, enum sim_access kind,
-			       const struct sim_mode *mode,
-			       struct sim_translation *out)
+/*
+ * One walk. If an entry changed between reading it and setting its
+ * accessed/dirty bits, sets *again: the hardware's locked update only
+ * lands on the entry it read, so a cleared entry stays cleared.
+ */
+static enum sim_fault x86_walk_once(paddr_t root, uint64_t va,
+				    enum sim_access kind,
+				    const struct sim_mode *mode,
+				    struct sim_translation *out, bool *again)
 {
-	(void)hw;
 	/* Bits 63:47 must be equal, or the access takes #GP (3.3.7.1). */
 	uint64_t top = va >> 47;
 
@@ -106,6 +110,7 @@ static enum sim_fault x86_walk(const struct sim_mmu_hw *hw, paddr_t root,
 	}
 	struct rights r = { .all_user = true, .all_writable = true };
 	uint64_t *used[4];
+	uint64_t seen[4];
 	paddr_t table = root;
 
 	for (unsigned int level = 4; level >= 1; level--) {
@@ -127,6 +132,7 @@ static enum sim_fault x86_walk(const struct sim_mmu_hw *hw, paddr_t root,
 			return SIM_FAULT_RESERVED;
 		}
 		used[4 - level] = p;
+		seen[4 - level] = pte;
 		r.all_user &= (pte & X86_PTE_US) != 0;
 		r.all_writable &= (pte & X86_PTE_RW) != 0;
 		r.any_xd |= mode->nxe && (pte & X86_PTE_XD) != 0;
@@ -146,10 +152,19 @@ static enum sim_fault x86_walk(const struct sim_mmu_hw *hw, paddr_t root,
 		 * write, atomically (locked operations in hardware).
 		 */
 		for (unsigned int i = 0; i <= 4 - level; i++) {
-			__atomic_fetch_or(used[i], X86_PTE_A, __ATOMIC_ACQ_REL);
-		}
-		if (kind == SIM_WRITE) {
-			__atomic_fetch_or(p, X86_PTE_D, __ATOMIC_ACQ_REL);
+			bool is_leaf = i == 4 - level;
+			uint64_t want =
+				seen[i] | X86_PTE_A |
+				(is_leaf && kind == SIM_WRITE ? X86_PTE_D : 0);
+			uint64_t expect = seen[i];
+
+			if (want != expect &&
+			    !__atomic_compare_exchange_n(
+				    used[i], &expect, want, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				*again = true;
+				return SIM_FAULT_NOT_PRESENT;
+			}
 		}
 		uint64_t frame = pte & X86_PTE_ADDR_MASK & ~(size - 1);
 
@@ -168,6 +183,23 @@ static enum sim_fault x86_walk(const struct sim_mmu_hw *hw, paddr_t root,
 		return SIM_OK;
 	}
 	return SIM_FAULT_NOT_PRESENT;
+}
+
+static enum sim_fault x86_walk(const struct sim_mmu_hw *hw, paddr_t root,
+			       uint64_t va, enum sim_access kind,
+			       const struct sim_mode *mode,
+			       struct sim_translation *out)
+{
+	(void)hw;
+	for (;;) {
+		bool again = false;
+		enum sim_fault f =
+			x86_walk_once(root, va, kind, mode, out, &again);
+
+		if (!again) {
+			return f;
+		}
+	}
 }
 
 const struct sim_mmu_hw sim_mmu_x86_64 = {

@@ -14,11 +14,16 @@ void arch_vm_activate(struct page_table *pt)
 {
 	struct sim_cpu *cpu = sim_cpu_current();
 
-	cpu->mode = (struct sim_mode){ .wp = false,
-				       .smep = true,
-				       .smap = true,
-				       .nxe = true,
-				       .pan = true };
+	/*
+	 * The mode a kernel runs in once it has user spaces: x86 CR0.WP
+	 * (supervisor writes honour read-only pages), CR4.SMEP and SMAP,
+	 * EFER.NXE (else XD is a reserved bit: every non-executable leaf
+	 * faults); Arm PSTATE.PAN; RISC-V sstatus.SUM clear. The user-access
+	 * primitives below open their window from here.
+	 */
+	cpu->mode = (struct sim_mode){
+		.wp = true, .smep = true, .smap = true, .nxe = true, .pan = true
+	};
 	sim_cpu_set_root(cpu, sim_mmu_for(pt->cfg), pt->root, 0);
 	/*
 	 * One address-space id for every space, so the switch must drop the

@@ -92,8 +92,7 @@ static pt_level_t guard_level_for(const struct pt_config *cfg, uint64_t start,
 			break;
 		}
 	}
-	for (pt_level_t l = cfg->highest_translation_level; l > covering;
-	     l--) {
+	for (pt_level_t l = cfg->highest_translation_level; l > covering; l--) {
 		uint64_t size = pt_page_size(l);
 		uint64_t off = start & (size - 1);
 		/* Distance to the first size-aligned address >= start. */

@@ -259,6 +259,21 @@ struct frame_meta *frame_meta_of(paddr_t pa)
 	return &meta_array[pfn - meta_base_pfn];
 }
 
+bool frame_range_is_managed(paddr_t pa, uint64_t len)
+{
+	if (meta_array == NULL || len == 0) {
+		return false;
+	}
+	uint64_t first = pa_addr(pa) >> PAGE_SHIFT;
+	/* The last byte's frame; a range past 2^64 is clamped to the top. */
+	uint64_t last = (len - 1 > UINT64_MAX - pa_addr(pa)
+				 ? UINT64_MAX
+				 : pa_addr(pa) + (len - 1)) >>
+			PAGE_SHIFT;
+
+	return first < meta_base_pfn + meta_nr_pfns && last >= meta_base_pfn;
+}
+
 /* The metadata of a frame the caller holds a reference to. */
 static struct frame_meta *held_meta(paddr_t pa)
 {

@@ -55,7 +55,9 @@ ostd_err_t page_table_new_user(const struct pt_config *cfg,
 	CHECKIF (cfg == NULL || out == NULL || !cfg->top_level_can_unmap) {
 		return OSTD_EINVAL;
 	}
-	CHECKIF (kernel != NULL && (kernel->cfg->nr_levels != cfg->nr_levels ||
+	/* Only a kernel table's root entries are shared, never a user's. */
+	CHECKIF (kernel != NULL && (kernel->cfg->top_level_can_unmap ||
+				    kernel->cfg->nr_levels != cfg->nr_levels ||
 				    kernel->cfg->new_pt != cfg->new_pt)) {
 		return OSTD_EINVAL;
 	}

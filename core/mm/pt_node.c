@@ -21,11 +21,15 @@
  *   unlinked, hence before the stamp: its slot holds a generation no
  *   larger than the stamp.
  * - A retired sub-tree is freed once every CPU is outside a read section
- *   or entered one with a larger generation. All accesses are sequentially
- *   consistent, which is what the argument above needs.
+ *   or entered one with a larger generation. The PTE accesses themselves
+ *   are only acquire/release, so a full fence sits after a reader
+ *   publishes its generation and before a retirer takes its stamp: that
+ *   is the ordering the argument above needs, on weak CPUs too.
  */
 
 #include <stdatomic.h>
+
+#include "ostd/arch/cpu.h"
 
 #include "ostd/printf.h"
 #include "ostd/string.h"
@@ -83,6 +87,7 @@ void pt_node_lock(paddr_t node)
 			return;
 		}
 		while (atomic_load_explicit(&m->lock, memory_order_relaxed)) {
+			arch_cpu_relax();
 		}
 	}
 }
@@ -238,6 +243,8 @@ void pt_rcu_read_lock(void)
 
 	if (atomic_fetch_add(&s->nest, 1) == 0) {
 		atomic_store(&s->gen, atomic_load(&rcu_gen));
+		/* The walk's PTE loads (acquire) must not move above this. */
+		atomic_thread_fence(memory_order_seq_cst);
 	}
 }
 
@@ -288,6 +295,8 @@ void pt_rcu_retire(const struct pt_config *cfg, paddr_t node, pt_level_t level)
 	struct pt_node_meta *m = pt_node_meta(node);
 
 	CHECK(m->level == level && atomic_load(&m->stray));
+	/* The unlinking PTE store (release) is ordered before the stamp. */
+	atomic_thread_fence(memory_order_seq_cst);
 	spin_lock(&rcu_lock);
 	m->rcu_cfg = cfg_index(cfg);
 	m->rcu_gen = atomic_fetch_add(&rcu_gen, 1);

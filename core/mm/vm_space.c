@@ -69,7 +69,12 @@ ostd_err_t vm_space_new(struct vm_space *vs, struct page_table *kernel,
 	if (kernel == NULL) {
 		kernel = vm_space_kernel_pt();
 	}
-	CHECKIF (vs == NULL || kernel == NULL || user_cfg(kernel) == NULL) {
+	/*
+	 * Only a kernel table: sharing a user table's root entries would
+	 * share its sub-trees, which both spaces would then free.
+	 */
+	CHECKIF (vs == NULL || kernel == NULL ||
+		 kernel->cfg->top_level_can_unmap || user_cfg(kernel) == NULL) {
 		return OSTD_EINVAL;
 	}
 	struct page_table pt;
@@ -199,22 +204,30 @@ ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
 	return pt_cursor_new_mut(&vs->pt, start, end, out);
 }
 
-/* S6: the privileged bits are the framework's, never the caller's. */
+/*
+ * S6: the privileged bits are the framework's, never the caller's. The
+ * accessed bit is set up front, as Linux's default protections do: an
+ * AArch64 core without FEAT_HAFDBS (Cortex-A72) never sets AF itself, so a
+ * user leaf without it would take an access-flag fault on every access,
+ * and nothing handles those.
+ */
 static ostd_err_t user_prop(struct pt_prop *prop)
 {
 	CHECKIF ((prop->flags &
 		  (PROT_USER | PT_GLOBAL | PT_AVAIL1 | PT_AVAIL2)) != 0) {
 		return OSTD_EINVAL;
 	}
-	prop->flags |= PROT_USER;
+	prop->flags |= PROT_USER | PT_ACCESSED;
 	return OSTD_OK;
 }
 
 ostd_err_t vm_space_map_frame(struct pt_cursor *cur, paddr_t frame,
 			      struct pt_prop prop)
 {
-	/* S1: only untyped frames (user data) ever reach user space. */
-	CHECKIF (!frame_is_untyped(frame)) {
+	/* S1: only untyped frames (user data) ever reach user space, and
+	 * only through a user table. */
+	CHECKIF (!frame_is_untyped(frame) ||
+		 !cur->pt->cfg->top_level_can_unmap) {
 		return OSTD_EPERM;
 	}
 	ostd_err_t err = user_prop(&prop);
@@ -240,6 +253,13 @@ ostd_err_t vm_space_map_io(struct pt_cursor *cur, const struct io_mem *io,
 	CHECKIF (!range_within(offset, size, 0, io->len)) {
 		return OSTD_EINVAL;
 	}
+	paddr_t pa = pa_init(pa_addr(io->pa) + offset);
+
+	/* S1: device memory only; RAM reaches users as untyped frames. */
+	CHECKIF (frame_range_is_managed(pa, size) ||
+		 !cur->pt->cfg->top_level_can_unmap) {
+		return OSTD_EPERM;
+	}
 	ostd_err_t err = user_prop(&prop);
 
 	if (err != OSTD_OK) {
@@ -250,10 +270,7 @@ ostd_err_t vm_space_map_io(struct pt_cursor *cur, const struct io_mem *io,
 	if (!cur->pt->cfg->prop_ok(cur->pt->cfg, prop)) {
 		prop.cache = PT_CACHE_WRITEBACK;
 	}
-	return pt_cursor_map(
-		cur,
-		pt_item_untracked(pa_init(pa_addr(io->pa) + offset), level),
-		prop);
+	return pt_cursor_map(cur, pt_item_untracked(pa, level), prop);
 }
 
 /* ---------------------------------------------------------------------
@@ -318,7 +335,42 @@ bool vm_space_owner_inv(const struct vm_space *vs)
 	return true;
 }
 
-/* The checks of vostd's reader_requires / writer_requires, in order. */
+/*
+ * The checks of vostd's reader_requires / writer_requires, in order, one
+ * error each. Lock held.
+ */
+static ostd_err_t create_check(const struct vm_space *vs, enum vm_io_kind kind,
+			       uint64_t va, uint64_t len)
+{
+	if (vs->destroyed) {
+		return OSTD_EBADSTATE;
+	}
+	if (!vs->owner.active) {
+		return OSTD_EACCES; /* requires owner.active */
+	}
+	if (!vm_space_is_current(vs)) {
+		/* requires: this CPU's page table is this space's root. */
+		return OSTD_EACCES;
+	}
+	if (va == 0 || len == 0) {
+		return OSTD_EINVAL; /* requires vaddr != 0 && len > 0 */
+	}
+	if (!range_within(va, len, 0, MAX_USER_VADDR)) {
+		/* requires vaddr + len <= MAX_USERSPACE_VADDR (no wrap). */
+		return OSTD_EACCES;
+	}
+	if (!can_create(&vs->owner, kind, va, len)) {
+		return OSTD_EBUSY; /* requires can_create_reader/writer */
+	}
+	if (IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) &&
+	    (kind == VM_IO_READER
+		     ? vs->owner.reader_count
+		     : vs->owner.writer_count) == VM_SPACE_MAX_IO) {
+		return OSTD_ENOMEM; /* The registry is full. */
+	}
+	return OSTD_OK;
+}
+
 static ostd_err_t create_io(struct vm_space *vs, enum vm_io_kind kind,
 			    uint64_t va, uint64_t len,
 			    struct vm_io_owner *token)
@@ -327,23 +379,8 @@ static ostd_err_t create_io(struct vm_space *vs, enum vm_io_kind kind,
 		return OSTD_EINVAL;
 	}
 	spin_lock(&vs->lock);
-	ostd_err_t err = OSTD_OK;
+	ostd_err_t err = create_check(vs, kind, va, len);
 
-	if (vs->destroyed) {
-		err = OSTD_EBADSTATE;
-	} else if (!vs->owner.active) {
-		err = OSTD_EACCES; /* requires owner.active */
-	} else if (!vm_space_is_current(vs)) {
-		/* requires: this CPU's page table is this space's root. */
-		err = OSTD_EACCES;
-	} else if (va == 0 || len == 0) {
-		err = OSTD_EINVAL; /* requires vaddr != 0 && len > 0 */
-	} else if (!range_within(va, len, 0, MAX_USER_VADDR)) {
-		/* requires vaddr + len <= MAX_USERSPACE_VADDR (no wrap). */
-		err = OSTD_EACCES;
-	} else if (!can_create(&vs->owner, kind, va, len)) {
-		err = OSTD_EBUSY; /* requires can_create_reader/writer */
-	}
 	if (err == OSTD_OK) {
 		unsigned int readers = vs->owner.reader_count;
 		unsigned int writers = vs->owner.writer_count;
@@ -476,7 +513,10 @@ static ostd_err_t dispose_io(struct vm_space *vs, struct vm_io_owner *t,
 	bool found = false;
 
 	if (token_ok(vs, t, kind) && t->state == VM_IO_ACTIVE) {
-		found = !IS_ENABLED(CONFIG_VM_OWNER_REGISTRY);
+		/* Without it, a stale copy with nothing active is still
+		 * refused, rather than underflowing the count. */
+		found = !IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) &&
+			vs->owner.active_tokens > 0;
 		for (unsigned int i = 0; i < *count && !found; i++) {
 			if (list[i].id == t->id) {
 				list[i] = list[--(*count)];

@@ -220,6 +220,13 @@ uint64_t frame_refcount(paddr_t pa);
 /** The type of the frame at @p pa, or NULL if free or not managed. */
 const struct frame_type *frame_type_of(paddr_t pa);
 
+/**
+ * True if any frame of [@p pa, @p pa + @p len) is managed memory (has a
+ * metadata slot): RAM that the allocator owns, as opposed to device
+ * memory. Computed without overflow.
+ */
+bool frame_range_is_managed(paddr_t pa, uint64_t len);
+
 /** True if @p pa is an allocated untyped frame. */
 bool frame_is_untyped(paddr_t pa);
 

@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "ostd/arch/cpu.h"
+
 struct spinlock {
 	atomic_bool locked;
 };
@@ -27,6 +29,7 @@ static inline void spin_lock(struct spinlock *l)
 			return;
 		}
 		while (atomic_load_explicit(&l->locked, memory_order_relaxed)) {
+			arch_cpu_relax();
 		}
 	}
 }

@@ -196,7 +196,8 @@ WARN_UNUSED ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
  * PT_GLOBAL and the software bits cannot be requested.
  *
  * @retval OSTD_EPERM @p frame is typed (a page-table node, a kernel
- *         object) or free: only untyped frames reach user space.
+ *         object) or free: only untyped frames reach user space; or the
+ *         cursor is not on a user table.
  * @retval OSTD_EINVAL @p prop has PROT_USER, PT_GLOBAL, PT_AVAIL1 or
  *         PT_AVAIL2 (TESTING.md row 22: refused, not silently kept).
  * Otherwise as pt_cursor_map().
@@ -216,6 +217,9 @@ struct io_mem {
  *
  * @retval OSTD_EINVAL [@p offset, + page size) is not inside @p io
  *         (checked without overflow), or @p prop is as above.
+ * @retval OSTD_EPERM The page is managed RAM, not device memory (RAM goes
+ *         to users only as untyped frames), or the cursor is not on a
+ *         user table.
  * @retval OSTD_EUNALIGNED @p offset is not aligned to the page size.
  * Otherwise as pt_cursor_map().
  */
@@ -286,6 +290,7 @@ WARN_UNUSED ostd_err_t vm_space_create_writer(struct vm_space *vs, uint64_t va,
  * @retval OSTD_EBADSTATE Stale token: removed, already active, another
  *         space's, or the space was destroyed.
  * @retval OSTD_EBUSY The range conflicts with what is registered now.
+ * @retval OSTD_ENOMEM The registry is full.
  */
 WARN_UNUSED ostd_err_t vm_space_activate_reader(struct vm_space *vs,
 						struct vm_io_owner *token);
@@ -303,7 +308,9 @@ WARN_UNUSED ostd_err_t vm_space_dispose_writer(struct vm_space *vs,
 					       struct vm_io_owner *token);
 
 /**
- * Retires a created or disposed token for good.
+ * Retires a created or disposed token for good. A token of a space that
+ * was destroyed since may still be removed: that is how its holder cleans
+ * up; nothing else accepts it.
  *
  * @retval OSTD_EBADSTATE The token is active (dispose it first), already
  *         removed, or another space's.

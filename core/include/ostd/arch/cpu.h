@@ -20,3 +20,10 @@ NORETURN void arch_halt(void);
  * accessed, for tests that prove a kernel fault is reported, not hung on.
  */
 uintptr_t arch_unmapped_test_addr(void);
+
+/**
+ * A spin-wait hint (x86 pause, Arm yield). On the host, where simulated
+ * CPUs are threads that may outnumber the cores, it yields the thread so
+ * a descheduled lock holder can run.
+ */
+void arch_cpu_relax(void);

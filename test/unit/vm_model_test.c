@@ -1,0 +1,1359 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * A randomized VmSpace-level model test (DESIGN.md §7, §8; TESTING.md I6):
+ * random sequences of space creation and destruction, switching this
+ * simulated CPU between up to three spaces, mapping and unmapping pages
+ * of a small frame pool, reader and writer tokens going through create,
+ * activate, dispose and remove (also stale, of the wrong kind, or shown to
+ * the wrong space), and every kind of copy, each applied both to the real
+ * spaces and to a model:
+ *
+ * - a shadow of every pool frame's bytes, reached through each space's
+ *   model page table, so a copy's bytes, its exact partial count (the
+ *   first page that is unmapped, or read-only for a write) and the cursor
+ *   moves are predicted and compared;
+ * - the expected error of every call, from the header's contract alone;
+ * - the owner registry: after every operation each space's registry must
+ *   hold exactly the model's active tokens, vm_space_owner_inv() must
+ *   hold, every token's state and every cursor must match the model's, and
+ *   every pool frame's refcount must be its handle plus its mappings.
+ *
+ * On a divergence it prints the seed, the operation's index and what
+ * differed, and fails. Host only: the user copies need a space installed
+ * on this CPU, which on the kernel images panics by design until the arch
+ * kernel issues add a kernel page table (arch/<arch>/vm.c).
+ */
+
+#include "ostd/arch/mm.h"
+
+#include "ostd/frame.h"
+#include "ostd/page_table.h"
+#include "ostd/printf.h"
+#include "ostd/pt_config.h"
+#include "ostd/string.h"
+#include "ostd/test.h"
+#include "ostd/vm_space.h"
+
+#if CONFIG_ARCH_HOST
+#include "ostd/host/sim.h"
+#endif
+
+#define P PAGE_SIZE
+#define UBASE (1ULL << 30)
+#define MODEL_SEEDS 4U
+#define MODEL_OPS 5000U
+#define MODEL_SPACES 3
+#define MODEL_PAGES 8
+#define MODEL_TOKENS 6
+/* The shadows take room only where the test runs. */
+#define MODEL_FRAMES (IS_ENABLED(CONFIG_ARCH_HOST) ? 12 : 1)
+#define KBUF_SIZE (4 * P)
+/* Every this many operations, every shadow is compared with its frame. */
+#define FULL_CHECK_OPS 32U
+
+/* ---------------------------------------------------------------------
+ * Randomness: splitmix64.
+ * --------------------------------------------------------------------- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rng_below(uint64_t *s, uint64_t n)
+{
+	return rng_next(s) % n;
+}
+
+static bool rng_pct(uint64_t *s, unsigned int pct)
+{
+	return rng_below(s, 100) < pct;
+}
+
+/* ---------------------------------------------------------------------
+ * The model.
+ * --------------------------------------------------------------------- */
+
+struct mframe {
+	struct frame f;
+	uint8_t bytes[P]; /* The shadow. */
+};
+
+struct mpage {
+	int frame; /* Pool index, or -1. */
+	bool writable;
+};
+
+struct mtoken {
+	bool used;
+	enum vm_io_kind kind;
+	enum vm_io_state state;
+	uint64_t life; /* Of the space it was created in. */
+	uint64_t va;
+	uint64_t len;
+	uint64_t cursor; /* The model's reader/writer position. */
+	uint64_t end;
+	/* The real ones. */
+	struct vm_reader r;
+	struct vm_writer w;
+	struct vm_io_owner tok;
+};
+
+struct mspace {
+	bool exists;    /* The object holds a space, maybe destroyed. */
+	bool destroyed; /* Its current life ended. */
+	uint64_t life;
+	bool shared;
+	bool active; /* The owner's flag. */
+	struct vm_space vs;
+	struct mpage pages[MODEL_PAGES];
+	struct mtoken toks[MODEL_TOKENS];
+};
+
+static struct {
+	const struct pt_config *cfg;
+	struct page_table kpt;
+	bool kpt_ok;
+	struct mframe frames[MODEL_FRAMES];
+	struct mspace spaces[MODEL_SPACES];
+	int cur; /* The space current on this CPU, or -1. */
+	uint64_t next_life;
+	bool registry;
+	/* The failure, if any. */
+	bool failed;
+	unsigned int op;
+	uint64_t seed;
+} m;
+
+static uint8_t kbuf[KBUF_SIZE];
+static uint8_t kexp[KBUF_SIZE];
+
+/* Statistics for the closing line. */
+static struct {
+	uint64_t ops;
+	uint64_t copies;
+	uint64_t bytes;
+	uint64_t partial;
+	uint64_t errs[OSTD_ERR_COUNT]; /* Expected outcomes, by error. */
+	uint64_t full_checks;
+} tally;
+
+/* Records a divergence (the first one is printed). */
+static bool diverged(const char *what, uint64_t want, uint64_t got)
+{
+	if (!m.failed) {
+		ostd_printf("vm_model: %s seed %llu op %u: %s: expected %llu, "
+			    "got %llu\n",
+			    m.cfg->name, (unsigned long long)m.seed, m.op, what,
+			    (unsigned long long)want, (unsigned long long)got);
+	}
+	m.failed = true;
+	return false;
+}
+
+static bool expect_eq(const char *what, uint64_t want, uint64_t got)
+{
+	return want == got || diverged(what, want, got);
+}
+
+static bool expect_err(const char *what, ostd_err_t want, ostd_err_t got)
+{
+	if (want != got && !m.failed) {
+		ostd_printf("vm_model: %s seed %llu op %u: %s: expected %s, "
+			    "got %s\n",
+			    m.cfg->name, (unsigned long long)m.seed, m.op, what,
+			    ostd_err_name(want), ostd_err_name(got));
+		m.failed = true;
+	}
+	tally.errs[want]++;
+	return want == got;
+}
+
+/* The shadow byte behind user @p va of space @p s, if @p write may. */
+static uint8_t *m_byte(struct mspace *s, uint64_t va, bool write)
+{
+	if (va < UBASE || va - UBASE >= MODEL_PAGES * P) {
+		return NULL;
+	}
+	const struct mpage *pg = &s->pages[(va - UBASE) / P];
+
+	if (pg->frame < 0 || (write && !pg->writable)) {
+		return NULL;
+	}
+	return &m.frames[pg->frame].bytes[va & (P - 1)];
+}
+
+/* Bytes from @p va on that the access reaches before a fault, <= @p n. */
+static uint64_t m_run(struct mspace *s, uint64_t va, uint64_t n, bool write)
+{
+	uint64_t done = 0;
+
+	while (done < n && m_byte(s, va + done, write) != NULL) {
+		uint64_t chunk = P - ((va + done) & (P - 1));
+
+		done += chunk < n - done ? chunk : n - done;
+	}
+	return done;
+}
+
+/* Copies between the shadow and a kernel buffer, page by page. */
+static void m_copy(struct mspace *s, uint64_t va, uint8_t *buf, uint64_t n,
+		   bool to_user)
+{
+	for (uint64_t done = 0; done < n;) {
+		uint64_t chunk = P - ((va + done) & (P - 1));
+
+		chunk = chunk < n - done ? chunk : n - done;
+		uint8_t *b = m_byte(s, va + done, to_user);
+
+		if (to_user) {
+			memcpy(b, buf + done, chunk);
+		} else {
+			memcpy(buf + done, b, chunk);
+		}
+		done += chunk;
+	}
+}
+
+/* The token is the current life's and active: its copies may run. */
+static bool tok_usable(const struct mspace *s, const struct mtoken *t)
+{
+	return s->exists && !s->destroyed && t->life == s->life &&
+	       t->state == VM_IO_ACTIVE;
+}
+
+/* What a fallible side's check returns (vm_io.c's order). */
+static ostd_err_t side_err(const struct mspace *s, const struct mtoken *t)
+{
+	if (!tok_usable(s, t)) {
+		return OSTD_EBADSTATE;
+	}
+	return m.cur == s - m.spaces ? OSTD_OK : OSTD_EACCES;
+}
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* can_create_reader / can_create_writer over the model's active tokens. */
+static bool m_can_create(const struct mspace *s, enum vm_io_kind kind,
+			 uint64_t va, uint64_t len)
+{
+	if (!m.registry) {
+		return true;
+	}
+	for (unsigned int i = 0; i < MODEL_TOKENS; i++) {
+		const struct mtoken *t = &s->toks[i];
+
+		if (!t->used || t->life != s->life ||
+		    t->state != VM_IO_ACTIVE ||
+		    !overlaps(t->va, t->len, va, len)) {
+			continue;
+		}
+		if (t->kind == VM_IO_WRITER || kind == VM_IO_WRITER ||
+		    !s->shared) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Set-up and tear-down.
+ * --------------------------------------------------------------------- */
+
+#if CONFIG_ARCH_HOST
+/* The kernel table goes away at the end: leave the CPU without a root. */
+static void cpu_forget_root(void)
+{
+	struct sim_cpu *cpu = sim_cpu_current();
+
+	sim_cpu_set_root(cpu, NULL, pa_init(0), 0);
+	sim_tlb_flush_all(cpu, true);
+}
+#else
+static void cpu_forget_root(void)
+{
+}
+#endif
+
+/* True if @p s is @p a followed by @p b. */
+static bool str_is_concat(const char *s, const char *a, const char *b)
+{
+	while (*a != '\0') {
+		if (*s++ != *a++) {
+			return false;
+		}
+	}
+	while (*b != '\0') {
+		if (*s++ != *b++) {
+			return false;
+		}
+	}
+	return *s == '\0';
+}
+
+/* The kernel twin of user config @p user ("x" -> "x-kernel"). */
+static const struct pt_config *kernel_twin(const struct pt_config *user)
+{
+	unsigned int n;
+	const struct pt_config *const *all = arch_pt_configs_for_tests(&n);
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (!all[i]->top_level_can_unmap &&
+		    str_is_concat(all[i]->name, user->name, "-kernel")) {
+			return all[i];
+		}
+	}
+	return NULL;
+}
+
+static bool model_begin(const struct pt_config *cfg, uint64_t seed)
+{
+	const struct pt_config *kcfg = kernel_twin(cfg);
+
+	memset(&m, 0, sizeof(m));
+	m.cfg = cfg;
+	m.seed = seed;
+	m.cur = -1;
+	m.registry = IS_ENABLED(CONFIG_VM_OWNER_REGISTRY);
+	if (kcfg == NULL || page_table_new_kernel(kcfg, &m.kpt) != OSTD_OK) {
+		return false;
+	}
+	m.kpt_ok = true;
+	for (int i = 0; i < MODEL_FRAMES; i++) {
+		/* Allocation zeroes: the shadow starts as zeros too. */
+		if (frame_alloc(&frame_type_untyped, &m.frames[i].f) !=
+		    OSTD_OK) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Disposes every active token and destroys every live space. */
+static void model_end(void)
+{
+	for (int i = 0; i < MODEL_SPACES; i++) {
+		struct mspace *s = &m.spaces[i];
+
+		if (!s->exists || s->destroyed) {
+			continue;
+		}
+		for (unsigned int j = 0; j < MODEL_TOKENS; j++) {
+			struct mtoken *t = &s->toks[j];
+
+			if (t->used && tok_usable(s, t)) {
+				(void)(t->kind == VM_IO_READER
+					       ? vm_space_dispose_reader(
+							 &s->vs, &t->tok)
+					       : vm_space_dispose_writer(
+							 &s->vs, &t->tok));
+			}
+		}
+		if (vm_space_destroy(&s->vs) != OSTD_OK) {
+			/* Only after a divergence: force it. */
+			s->vs.owner.active_tokens = 0;
+			s->vs.owner.reader_count = 0;
+			s->vs.owner.writer_count = 0;
+			(void)vm_space_destroy(&s->vs);
+		}
+	}
+	for (int i = 0; i < MODEL_FRAMES; i++) {
+		if (pa_addr(m.frames[i].f.pa) != 0) {
+			frame_drop(&m.frames[i].f);
+		}
+	}
+	if (m.kpt_ok) {
+		cpu_forget_root();
+		page_table_destroy(&m.kpt);
+	}
+	pt_rcu_barrier();
+}
+
+/* ---------------------------------------------------------------------
+ * Checks after every operation.
+ * --------------------------------------------------------------------- */
+
+static bool in_registry(const struct vm_io_range *list, unsigned int n,
+			const struct mtoken *t)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (list[i].id == t->tok.id && list[i].va == t->va &&
+		    list[i].len == t->len) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool check_space(int i)
+{
+	struct mspace *s = &m.spaces[i];
+	const struct vm_space_owner *o = &s->vs.owner;
+	unsigned int readers = 0;
+	unsigned int writers = 0;
+
+	if (!s->exists) {
+		return true;
+	}
+	if (!vm_space_owner_inv(&s->vs)) {
+		return diverged("owner invariant", 1, 0);
+	}
+	for (unsigned int j = 0; j < MODEL_TOKENS; j++) {
+		struct mtoken *t = &s->toks[j];
+
+		if (!t->used) {
+			continue;
+		}
+		bool ok = expect_eq("token state", t->state, t->tok.state);
+
+		ok = ok && (t->kind == VM_IO_READER
+				    ? expect_eq("reader cursor", t->cursor,
+						t->r.cursor) &&
+					      expect_eq("reader end", t->end,
+							t->r.end)
+				    : expect_eq("writer cursor", t->cursor,
+						t->w.cursor) &&
+					      expect_eq("writer end", t->end,
+							t->w.end));
+		if (!ok) {
+			return false;
+		}
+		if (t->life != s->life || t->state != VM_IO_ACTIVE) {
+			continue;
+		}
+		if (t->kind == VM_IO_READER) {
+			readers++;
+		} else {
+			writers++;
+		}
+		if (m.registry &&
+		    !in_registry(t->kind == VM_IO_READER ? o->readers
+							 : o->writers,
+				 t->kind == VM_IO_READER ? o->reader_count
+							 : o->writer_count,
+				 t)) {
+			return diverged("active token registered", 1, 0);
+		}
+	}
+	if (s->destroyed) {
+		return expect_eq("destroyed", 1, s->vs.destroyed) &&
+		       expect_eq("current", 0, vm_space_is_current(&s->vs));
+	}
+	return expect_eq("active tokens", readers + writers,
+			 o->active_tokens) &&
+	       expect_eq("readers", m.registry ? readers : 0,
+			 o->reader_count) &&
+	       expect_eq("writers", m.registry ? writers : 0,
+			 o->writer_count) &&
+	       expect_eq("owner active", s->active, o->active) &&
+	       expect_eq("current", m.cur == i, vm_space_is_current(&s->vs)) &&
+	       expect_eq(
+		       "this CPU in the space's set", m.cur == i,
+		       cpu_set_contains(&s->vs.pt.active_cpus, arch_cpu_id()));
+}
+
+static bool check_all(bool full)
+{
+	for (int i = 0; i < MODEL_SPACES; i++) {
+		if (!check_space(i)) {
+			return false;
+		}
+	}
+	for (int k = 0; k < MODEL_FRAMES; k++) {
+		uint64_t maps = 0;
+
+		for (int i = 0; i < MODEL_SPACES; i++) {
+			const struct mspace *s = &m.spaces[i];
+
+			for (int p = 0;
+			     s->exists && !s->destroyed && p < MODEL_PAGES;
+			     p++) {
+				maps += s->pages[p].frame == k;
+			}
+		}
+		if (!expect_eq("frame refcount", 1 + maps,
+			       frame_refcount(m.frames[k].f.pa))) {
+			return false;
+		}
+		if (full && memcmp(arch_paddr_to_ptr(m.frames[k].f.pa),
+				   m.frames[k].bytes, P) != 0) {
+			return diverged("frame bytes match the shadow", 1, 0);
+		}
+	}
+	tally.full_checks += full;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Operations. Each returns false on a divergence.
+ * --------------------------------------------------------------------- */
+
+static struct pt_cursor cur;
+
+/*
+ * A random existing space (live only, if @p live), or NULL. Mostly the
+ * current one, where readers and writers can work.
+ */
+static struct mspace *pick_space(uint64_t *rs, bool live)
+{
+	int start = (int)rng_below(rs, MODEL_SPACES);
+
+	if (m.cur >= 0 && rng_pct(rs, 75)) {
+		return &m.spaces[m.cur];
+	}
+
+	for (int k = 0; k < MODEL_SPACES; k++) {
+		struct mspace *s = &m.spaces[(start + k) % MODEL_SPACES];
+
+		if (s->exists && (!live || !s->destroyed)) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* What a token op would like to find, most of the time. */
+enum want_tok {
+	WANT_ANY,
+	WANT_USABLE,   /* Active, of this life: copies, dispose. */
+	WANT_INACTIVE, /* Created or disposed, of this life: activate. */
+};
+
+static bool tok_wanted(const struct mspace *s, const struct mtoken *t,
+		       enum want_tok want)
+{
+	switch (want) {
+	case WANT_USABLE:
+		return tok_usable(s, t);
+	case WANT_INACTIVE:
+		return t->life == s->life && (t->state == VM_IO_CREATED ||
+					      t->state == VM_IO_DISPOSED);
+	case WANT_ANY:
+		break;
+	}
+	return true;
+}
+
+/* A token of @p s (of @p kind, if >= 0), mostly as @p want says. */
+static struct mtoken *pick_token(uint64_t *rs, struct mspace *s, int kind,
+				 enum want_tok want)
+{
+	unsigned int start = (unsigned int)rng_below(rs, MODEL_TOKENS);
+	struct mtoken *any = NULL;
+
+	if (rng_pct(rs, 20)) {
+		want = WANT_ANY;
+	}
+	for (unsigned int k = 0; k < MODEL_TOKENS; k++) {
+		struct mtoken *t = &s->toks[(start + k) % MODEL_TOKENS];
+
+		if (!t->used ||
+		    (kind >= 0 && t->kind != (enum vm_io_kind)kind)) {
+			continue;
+		}
+		if (tok_wanted(s, t, want)) {
+			return t;
+		}
+		any = any == NULL ? t : any;
+	}
+	return any;
+}
+
+static bool op_new_space(uint64_t *rs)
+{
+	for (int i = 0; i < MODEL_SPACES; i++) {
+		struct mspace *s = &m.spaces[i];
+
+		if (s->exists && !s->destroyed) {
+			continue;
+		}
+		bool shared = rng_pct(rs, 50);
+
+		if (!expect_err("vm_space_new", OSTD_OK,
+				vm_space_new(&s->vs, &m.kpt, shared))) {
+			return false;
+		}
+		s->exists = true;
+		s->destroyed = false;
+		s->life = ++m.next_life;
+		s->shared = shared;
+		s->active = true;
+		for (int p = 0; p < MODEL_PAGES; p++) {
+			s->pages[p] = (struct mpage){ .frame = -1 };
+		}
+		return true;
+	}
+	return true;
+}
+
+static bool op_destroy(uint64_t *rs)
+{
+	struct mspace *s = pick_space(rs, false);
+
+	if (s == NULL) {
+		return true;
+	}
+	ostd_err_t want = OSTD_OK;
+
+	if (s->destroyed) {
+		want = OSTD_EBADSTATE;
+	}
+	for (unsigned int j = 0; want == OSTD_OK && j < MODEL_TOKENS; j++) {
+		if (s->toks[j].used && tok_usable(s, &s->toks[j])) {
+			want = OSTD_EBUSY;
+		}
+	}
+	if (!expect_err("destroy", want, vm_space_destroy(&s->vs))) {
+		return false;
+	}
+	if (want == OSTD_OK) {
+		s->destroyed = true;
+		s->active = false;
+		if (m.cur == s - m.spaces) {
+			m.cur = -1;
+		}
+	}
+	return true;
+}
+
+static bool op_activate_space(uint64_t *rs)
+{
+	struct mspace *s = pick_space(rs, false);
+
+	if (s == NULL) {
+		return true;
+	}
+	ostd_err_t want = s->destroyed ? OSTD_EBADSTATE : OSTD_OK;
+
+	if (!expect_err("activate space", want, vm_space_activate(&s->vs))) {
+		return false;
+	}
+	if (want == OSTD_OK) {
+		m.cur = (int)(s - m.spaces);
+	}
+	return true;
+}
+
+static bool op_toggle_active(uint64_t *rs)
+{
+	struct mspace *s = pick_space(rs, true);
+
+	if (s != NULL) {
+		/* Deactivation is owner state: the model sets the flag. An
+		 * inactive owner comes back soon, or nothing gets created. */
+		s->active = !s->active || rng_pct(rs, 50);
+		s->vs.owner.active = s->active;
+	}
+	return true;
+}
+
+/* Maps a pool frame not yet mapped in the space (no aliasing inside one
+ * space, so user -> user copies never overlap physically). */
+static bool op_map(uint64_t *rs)
+{
+	struct mspace *s = pick_space(rs, false);
+
+	if (s == NULL) {
+		return true;
+	}
+	int p = (int)rng_below(rs, MODEL_PAGES);
+	int f = (int)rng_below(rs, MODEL_FRAMES);
+
+	for (int q = 0; q < MODEL_PAGES; q++) {
+		if (s->pages[q].frame == f && !s->destroyed) {
+			return true;
+		}
+	}
+	bool writable = rng_pct(rs, 70);
+	uint64_t va = UBASE + (uint64_t)p * P;
+	ostd_err_t err = vm_space_cursor_mut(&s->vs, va, va + P, &cur);
+
+	if (s->destroyed) {
+		return expect_err("cursor on a destroyed space", OSTD_EBADSTATE,
+				  err);
+	}
+	if (!expect_err("cursor", OSTD_OK, err)) {
+		return false;
+	}
+	struct pt_prop prop = { .flags = PROT_R | (writable ? PROT_W : 0),
+				.cache = PT_CACHE_WRITEBACK };
+
+	err = vm_space_map_frame(&cur, m.frames[f].f.pa, prop);
+	pt_cursor_drop(&cur);
+	if (s->pages[p].frame >= 0) {
+		return expect_err("map over a mapping", OSTD_EEXIST, err);
+	}
+	if (!expect_err("map", OSTD_OK, err)) {
+		return false;
+	}
+	s->pages[p] = (struct mpage){ .frame = f, .writable = writable };
+	return true;
+}
+
+static bool op_unmap(uint64_t *rs)
+{
+	struct mspace *s = pick_space(rs, true);
+
+	if (s == NULL) {
+		return true;
+	}
+	uint64_t p = rng_below(rs, MODEL_PAGES);
+	uint64_t n = 1 + rng_below(rs, 3);
+
+	n = p + n > MODEL_PAGES ? MODEL_PAGES - p : n;
+	uint64_t va = UBASE + p * P;
+	ostd_err_t err = vm_space_cursor_mut(&s->vs, va, va + n * P, &cur);
+
+	if (!expect_err("cursor", OSTD_OK, err)) {
+		return false;
+	}
+	err = pt_cursor_unmap(&cur, n * P, NULL);
+	pt_cursor_drop(&cur);
+	for (uint64_t q = p; q < p + n; q++) {
+		s->pages[q] = (struct mpage){ .frame = -1 };
+	}
+	return expect_err("unmap", OSTD_OK, err);
+}
+
+/*
+ * A token slot to (re)use: free, removed, or of an earlier life; failing
+ * that, a random one retired through the calls (dispose if active, then
+ * remove), which must succeed. NULL after a divergence.
+ */
+static struct mtoken *free_token(uint64_t *rs, struct mspace *s)
+{
+	unsigned int start = (unsigned int)rng_below(rs, MODEL_TOKENS);
+
+	for (unsigned int k = 0; k < MODEL_TOKENS; k++) {
+		struct mtoken *t = &s->toks[(start + k) % MODEL_TOKENS];
+
+		if (!t->used || t->state == VM_IO_REMOVED ||
+		    t->life != s->life) {
+			return t;
+		}
+	}
+	/* Preferably one that is used up. */
+	struct mtoken *t = &s->toks[start];
+
+	for (unsigned int k = 0; k < MODEL_TOKENS; k++) {
+		if (s->toks[k].cursor == s->toks[k].end) {
+			t = &s->toks[k];
+		}
+	}
+	bool reader = t->kind == VM_IO_READER;
+
+	if (t->state == VM_IO_ACTIVE) {
+		if (!expect_err(
+			    "dispose to recycle", OSTD_OK,
+			    reader ? vm_space_dispose_reader(&s->vs, &t->tok)
+				   : vm_space_dispose_writer(&s->vs,
+							     &t->tok))) {
+			return NULL;
+		}
+		t->state = VM_IO_DISPOSED;
+	}
+	if (!expect_err("remove to recycle", OSTD_OK,
+			reader ? vm_space_remove_reader(&s->vs, &t->tok)
+			       : vm_space_remove_writer(&s->vs, &t->tok))) {
+		return NULL;
+	}
+	t->state = VM_IO_REMOVED;
+	return t;
+}
+
+/* A range: mostly in and around the window, sometimes bad. */
+static void pick_range(uint64_t *rs, uint64_t *va, uint64_t *len)
+{
+	uint64_t window = MODEL_PAGES * P;
+
+	switch (rng_below(rs, 40)) {
+	case 0:
+		*va = 0;
+		*len = 1 + rng_below(rs, P);
+		return;
+	case 1:
+		*va = UBASE + rng_below(rs, window);
+		*len = 0;
+		return;
+	case 2:
+		*va = MAX_USER_VADDR - rng_below(rs, 16);
+		*len = 1 + rng_below(rs, 32);
+		return;
+	case 3:
+		*va = UINT64_MAX - rng_below(rs, P);
+		*len = 1 + rng_below(rs, 2 * P);
+		return;
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+	case 8:
+	case 9:
+		/* Whole pages: neighbours touch without overlapping. */
+		*va = UBASE + rng_below(rs, MODEL_PAGES) * P;
+		*len = (1 + rng_below(rs, 2)) * P;
+		return;
+	default:
+		*va = UBASE + rng_below(rs, window);
+		*len = 1 + rng_below(rs, window + P - (*va - UBASE));
+		*len = *len > 3 * P ? 1 + rng_below(rs, 3 * P) : *len;
+		return;
+	}
+}
+
+/* What create_reader / create_writer must return, in the header's order. */
+static ostd_err_t m_create_err(const struct mspace *s, enum vm_io_kind kind,
+			       uint64_t va, uint64_t len)
+{
+	if (s->destroyed) {
+		return OSTD_EBADSTATE;
+	}
+	if (!s->active || m.cur != s - m.spaces) {
+		return OSTD_EACCES;
+	}
+	if (va == 0 || len == 0) {
+		return OSTD_EINVAL;
+	}
+	if (va > MAX_USER_VADDR || len > MAX_USER_VADDR - va) {
+		return OSTD_EACCES;
+	}
+	return m_can_create(s, kind, va, len) ? OSTD_OK : OSTD_EBUSY;
+}
+
+static bool op_create(uint64_t *rs)
+{
+	struct mspace *s = pick_space(rs, false);
+
+	if (s == NULL) {
+		return true;
+	}
+	struct mtoken *t = free_token(rs, s);
+
+	if (t == NULL) {
+		return false;
+	}
+	enum vm_io_kind kind = rng_pct(rs, 50) ? VM_IO_READER : VM_IO_WRITER;
+	uint64_t va;
+	uint64_t len;
+
+	pick_range(rs, &va, &len);
+	ostd_err_t want = m_create_err(s, kind, va, len);
+	/* A refused create leaves the slot's old token alone. */
+	static struct mtoken probe;
+
+	probe = *t;
+	probe.kind = kind;
+	ostd_err_t err = kind == VM_IO_READER
+				 ? vm_space_create_reader(&s->vs, va, len,
+							  &probe.r, &probe.tok)
+				 : vm_space_create_writer(&s->vs, va, len,
+							  &probe.w, &probe.tok);
+
+	if (!expect_err("create", want, err)) {
+		return false;
+	}
+	if (err != OSTD_OK) {
+		return expect_eq(
+			"refused create left the token",
+			memcmp(&probe.tok, &t->tok, sizeof(t->tok)) == 0, 1);
+	}
+	*t = probe;
+	/* The reader or writer points at the slot's token, not the probe. */
+	t->r.owner = &t->tok;
+	t->w.owner = &t->tok;
+	t->used = true;
+	t->state = VM_IO_CREATED;
+	t->life = s->life;
+	t->va = va;
+	t->len = len;
+	t->cursor = va;
+	t->end = va + len;
+	if (!expect_eq("token va", va, t->tok.va) ||
+	    !expect_eq("token len", len, t->tok.len)) {
+		return false;
+	}
+	/* Mostly put to work at once: nothing changed since the checks. */
+	if (rng_pct(rs, 30)) {
+		return true;
+	}
+	err = kind == VM_IO_READER ? vm_space_activate_reader(&s->vs, &t->tok)
+				   : vm_space_activate_writer(&s->vs, &t->tok);
+	if (!expect_err("activate after create", OSTD_OK, err)) {
+		return false;
+	}
+	t->state = VM_IO_ACTIVE;
+	return true;
+}
+
+/* Activate, dispose or remove: which = 0, 1, 2. */
+static bool op_token(uint64_t *rs, int which)
+{
+	static const char *const names[] = { "activate", "dispose", "remove" };
+	struct mspace *s = pick_space(rs, false);
+	static const enum want_tok wants[] = { WANT_INACTIVE, WANT_USABLE,
+					       WANT_INACTIVE };
+	struct mtoken *t =
+		s != NULL ? pick_token(rs, s, -1, wants[which]) : NULL;
+
+	if (t == NULL) {
+		return true;
+	}
+	/* Sometimes shown to another space, or as the other kind. */
+	struct mspace *to = s;
+	enum vm_io_kind as = t->kind;
+
+	if (rng_pct(rs, 5)) {
+		to = pick_space(rs, false);
+	}
+	if (rng_pct(rs, 5)) {
+		as = t->kind == VM_IO_READER ? VM_IO_WRITER : VM_IO_READER;
+	}
+	bool same = to == s && as == t->kind && t->life == s->life;
+	ostd_err_t want = OSTD_EBADSTATE;
+	enum vm_io_state next = t->state;
+
+	if (which == 0 && same && !s->destroyed &&
+	    (t->state == VM_IO_CREATED || t->state == VM_IO_DISPOSED)) {
+		want = m_can_create(s, t->kind, t->va, t->len) ? OSTD_OK
+							       : OSTD_EBUSY;
+		next = VM_IO_ACTIVE;
+	} else if (which == 1 && same && tok_usable(s, t)) {
+		want = OSTD_OK;
+		next = VM_IO_DISPOSED;
+	} else if (which == 2 && same &&
+		   (t->state == VM_IO_CREATED || t->state == VM_IO_DISPOSED)) {
+		/* Also for a destroyed space (vm_space.c's remove_io). */
+		want = OSTD_OK;
+		next = VM_IO_REMOVED;
+	}
+	ostd_err_t err;
+
+	if (which == 0) {
+		err = as == VM_IO_READER
+			      ? vm_space_activate_reader(&to->vs, &t->tok)
+			      : vm_space_activate_writer(&to->vs, &t->tok);
+	} else if (which == 1) {
+		err = as == VM_IO_READER
+			      ? vm_space_dispose_reader(&to->vs, &t->tok)
+			      : vm_space_dispose_writer(&to->vs, &t->tok);
+	} else {
+		err = as == VM_IO_READER
+			      ? vm_space_remove_reader(&to->vs, &t->tok)
+			      : vm_space_remove_writer(&to->vs, &t->tok);
+	}
+	if (!expect_err(names[which], want, err)) {
+		return false;
+	}
+	if (want == OSTD_OK) {
+		t->state = next;
+	}
+	return true;
+}
+
+/* User -> kernel, or kernel -> user, through one token. */
+static bool op_copy_kernel(uint64_t *rs, bool to_user)
+{
+	struct mspace *s = pick_space(rs, false);
+	struct mtoken *t =
+		s != NULL ? pick_token(rs, s,
+				       to_user ? VM_IO_WRITER : VM_IO_READER,
+				       WANT_USABLE)
+			  : NULL;
+
+	if (t == NULL) {
+		return true;
+	}
+	uint64_t left = t->end - t->cursor;
+	uint64_t klen = rng_pct(rs, 60) ? rng_below(rs, left + 1)
+					: rng_below(rs, KBUF_SIZE + 1);
+	ostd_err_t want = side_err(s, t);
+	uint64_t n = t->end - t->cursor < klen ? t->end - t->cursor : klen;
+	uint64_t done = want == OSTD_OK ? m_run(s, t->cursor, n, to_user) : 0;
+	uint64_t copied = UINT64_MAX;
+	ostd_err_t err;
+
+	if (want == OSTD_OK && done < n) {
+		want = OSTD_EFAULT;
+	}
+	if (to_user) {
+		uint64_t salt = rng_next(rs);
+
+		for (uint64_t i = 0; i < klen; i++) {
+			kbuf[i] = (uint8_t)(salt + i * 7 + (i >> 8));
+		}
+		struct vm_reader kr = vm_reader_from_kernel(kbuf, klen);
+
+		err = vm_reader_read(&kr, &t->w, &copied);
+		if (!expect_eq("kernel reader moved", klen - done,
+			       vm_reader_remain(&kr))) {
+			return false;
+		}
+	} else {
+		memset(kbuf, 0xcc, KBUF_SIZE);
+		struct vm_writer kw = vm_writer_from_kernel(kbuf, klen);
+
+		err = vm_reader_read(&t->r, &kw, &copied);
+		if (!expect_eq("kernel writer moved", klen - done,
+			       vm_writer_avail(&kw))) {
+			return false;
+		}
+	}
+	if (!expect_err(to_user ? "copy to user" : "copy from user", want,
+			err) ||
+	    !expect_eq("bytes copied", done, copied)) {
+		return false;
+	}
+	if (to_user) {
+		m_copy(s, t->cursor, kbuf, done, true);
+	} else {
+		memset(kexp, 0xcc, KBUF_SIZE);
+		m_copy(s, t->cursor, kexp, done, false);
+		if (memcmp(kbuf, kexp, KBUF_SIZE) != 0) {
+			return diverged("bytes read", 1, 0);
+		}
+	}
+	t->cursor += done;
+	tally.copies++;
+	tally.bytes += done;
+	tally.partial += want == OSTD_EFAULT;
+	return true;
+}
+
+/* User -> user between a reader and a writer of one space. */
+static bool op_copy_user(uint64_t *rs)
+{
+	struct mspace *s = pick_space(rs, false);
+	struct mtoken *r =
+		s != NULL ? pick_token(rs, s, VM_IO_READER, WANT_USABLE) : NULL;
+	struct mtoken *w =
+		s != NULL ? pick_token(rs, s, VM_IO_WRITER, WANT_USABLE) : NULL;
+
+	if (r == NULL || w == NULL) {
+		return true;
+	}
+	/* Without the registry they may overlap: not this model's case. */
+	if (overlaps(r->va, r->len, w->va, w->len) && !m.registry) {
+		return true;
+	}
+	ostd_err_t want = side_err(s, r);
+
+	want = want == OSTD_OK ? side_err(s, w) : want;
+	uint64_t n = r->end - r->cursor < w->end - w->cursor
+			     ? r->end - r->cursor
+			     : w->end - w->cursor;
+	uint64_t done = 0;
+
+	if (want == OSTD_OK) {
+		done = m_run(s, r->cursor, n, false);
+		done = m_run(s, w->cursor, done, true);
+		want = done < n ? OSTD_EFAULT : OSTD_OK;
+	}
+	uint64_t copied = UINT64_MAX;
+	ostd_err_t err = vm_reader_read(&r->r, &w->w, &copied);
+
+	if (!expect_err("copy user to user", want, err) ||
+	    !expect_eq("bytes copied", done, copied)) {
+		return false;
+	}
+	m_copy(s, r->cursor, kexp, done, false);
+	m_copy(s, w->cursor, kexp, done, true);
+	r->cursor += done;
+	w->cursor += done;
+	tally.copies++;
+	tally.bytes += done;
+	tally.partial += want == OSTD_EFAULT;
+	return true;
+}
+
+/* read_val, write_val: all or nothing for the cursor. */
+static bool op_val(uint64_t *rs, bool write)
+{
+	struct mspace *s = pick_space(rs, false);
+	struct mtoken *t =
+		s != NULL
+			? pick_token(rs, s, write ? VM_IO_WRITER : VM_IO_READER,
+				     WANT_USABLE)
+			: NULL;
+
+	if (t == NULL) {
+		return true;
+	}
+	uint64_t size = 1 + rng_below(rs, 8);
+	uint8_t val[8];
+	ostd_err_t want = OSTD_EINVAL;
+	uint64_t reach = 0;
+
+	for (unsigned int i = 0; i < sizeof(val); i++) {
+		val[i] = (uint8_t)rng_next(rs);
+	}
+	if (t->end - t->cursor >= size) {
+		want = side_err(s, t);
+	}
+	if (want == OSTD_OK) {
+		reach = m_run(s, t->cursor, size, write);
+		want = reach == size ? OSTD_OK : OSTD_EFAULT;
+	}
+	if (write) {
+		if (!expect_err("write_val", want,
+				vm_writer_write_val(&t->w, val, size))) {
+			return false;
+		}
+		/* The bytes before a fault stay written. */
+		m_copy(s, t->cursor, val, reach, true);
+	} else {
+		uint8_t got[8];
+
+		if (!expect_err("read_val", want,
+				vm_reader_read_val(&t->r, got, size))) {
+			return false;
+		}
+		if (want == OSTD_OK) {
+			m_copy(s, t->cursor, val, size, false);
+			if (memcmp(got, val, size) != 0) {
+				return diverged("read_val bytes", 1, 0);
+			}
+		}
+	}
+	t->cursor += want == OSTD_OK ? size : 0;
+	return true;
+}
+
+static bool op_fill_zeros(uint64_t *rs)
+{
+	static uint8_t zeros[3 * P];
+	struct mspace *s = pick_space(rs, false);
+	struct mtoken *t =
+		s != NULL ? pick_token(rs, s, VM_IO_WRITER, WANT_USABLE) : NULL;
+
+	if (t == NULL) {
+		return true;
+	}
+	uint64_t len = rng_below(rs, 3 * P);
+	ostd_err_t want = side_err(s, t);
+	uint64_t n = t->end - t->cursor < len ? t->end - t->cursor : len;
+	uint64_t done = want == OSTD_OK ? m_run(s, t->cursor, n, true) : 0;
+	uint64_t got = UINT64_MAX;
+
+	want = want == OSTD_OK && done < n ? OSTD_EFAULT : want;
+	if (!expect_err("fill_zeros", want,
+			vm_writer_fill_zeros(&t->w, len, &got)) ||
+	    !expect_eq("zeros filled", done, got)) {
+		return false;
+	}
+	m_copy(s, t->cursor, zeros, done, true);
+	t->cursor += done;
+	return true;
+}
+
+static bool op_skip_limit(uint64_t *rs)
+{
+	struct mspace *s = pick_space(rs, false);
+	struct mtoken *t =
+		s != NULL ? pick_token(rs, s, -1, WANT_USABLE) : NULL;
+
+	if (t == NULL) {
+		return true;
+	}
+	uint64_t left = t->end - t->cursor;
+
+	if (rng_pct(rs, 30)) {
+		uint64_t n = rng_below(rs, left + 2);
+
+		if (t->kind == VM_IO_READER) {
+			vm_reader_limit(&t->r, n);
+		} else {
+			vm_writer_limit(&t->w, n);
+		}
+		t->end = n < left ? t->cursor + n : t->end;
+		return true;
+	}
+	/* Often to the next 4-byte boundary, for the atomics. */
+	uint64_t n = rng_pct(rs, 50) ? (4 - (t->cursor & 3)) & 3
+				     : rng_below(rs, left + 2);
+	ostd_err_t err = t->kind == VM_IO_READER ? vm_reader_skip(&t->r, n)
+						 : vm_writer_skip(&t->w, n);
+
+	if (!expect_err("skip", n > left ? OSTD_EINVAL : OSTD_OK, err)) {
+		return false;
+	}
+	t->cursor += n > left ? 0 : n;
+	return true;
+}
+
+static bool op_atomic(uint64_t *rs, bool cmpxchg)
+{
+	struct mspace *s = pick_space(rs, false);
+	struct mtoken *t =
+		s != NULL ? pick_token(rs, s,
+				       cmpxchg ? VM_IO_WRITER : VM_IO_READER,
+				       WANT_USABLE)
+			  : NULL;
+
+	if (t == NULL) {
+		return true;
+	}
+	ostd_err_t want = OSTD_EINVAL;
+	uint32_t cur_val = 0;
+	uint8_t *b = NULL;
+
+	if (t->end - t->cursor >= 4 && (t->cursor & 3) == 0) {
+		want = side_err(s, t);
+	}
+	if (want == OSTD_OK) {
+		b = m_byte(s, t->cursor, cmpxchg);
+		want = b != NULL ? OSTD_OK : OSTD_EFAULT;
+	}
+	if (b != NULL) {
+		memcpy(&cur_val, b, 4);
+	}
+	uint32_t got = 0;
+
+	if (!cmpxchg) {
+		return expect_err("atomic_load", want,
+				  vm_reader_atomic_load(&t->r, &got)) &&
+		       (want != OSTD_OK ||
+			expect_eq("atomic_load value", cur_val, got));
+	}
+	uint32_t expected = rng_pct(rs, 50) ? cur_val : (uint32_t)rng_next(rs);
+	uint32_t new_val = (uint32_t)rng_next(rs);
+
+	if (!expect_err(
+		    "cmpxchg", want,
+		    vm_writer_atomic_cmpxchg(&t->w, expected, new_val, &got))) {
+		return false;
+	}
+	if (want != OSTD_OK) {
+		return true;
+	}
+	if (cur_val == expected) {
+		memcpy(b, &new_val, 4);
+	}
+	return expect_eq("cmpxchg old", cur_val, got);
+}
+
+static bool run_op(uint64_t *rs)
+{
+	unsigned int k = (unsigned int)rng_below(rs, 100);
+
+	if (k < 3) {
+		return op_new_space(rs);
+	}
+	if (k < 5) {
+		return op_destroy(rs);
+	}
+	if (k < 12) {
+		return op_activate_space(rs);
+	}
+	if (k < 13) {
+		return op_toggle_active(rs);
+	}
+	if (k < 25) {
+		return op_map(rs);
+	}
+	if (k < 30) {
+		return op_unmap(rs);
+	}
+	if (k < 40) {
+		return op_create(rs);
+	}
+	if (k < 48) {
+		return op_token(rs, 0);
+	}
+	if (k < 54) {
+		return op_token(rs, 1);
+	}
+	if (k < 58) {
+		return op_token(rs, 2);
+	}
+	if (k < 68) {
+		return op_copy_kernel(rs, false);
+	}
+	if (k < 76) {
+		return op_copy_kernel(rs, true);
+	}
+	if (k < 81) {
+		return op_copy_user(rs);
+	}
+	if (k < 84) {
+		return op_val(rs, false);
+	}
+	if (k < 87) {
+		return op_val(rs, true);
+	}
+	if (k < 89) {
+		return op_fill_zeros(rs);
+	}
+	if (k < 94) {
+		return op_skip_limit(rs);
+	}
+	if (k < 97) {
+		return op_atomic(rs, false);
+	}
+	return op_atomic(rs, true);
+}
+
+/* One seed: 0 if the real spaces matched the model throughout. */
+static unsigned int run_seed(const struct pt_config *cfg, uint64_t seed)
+{
+	uint64_t rs = seed * 0x2545f4914f6cdd1dULL + 1;
+	unsigned int failed_at = 0;
+
+	if (!model_begin(cfg, seed)) {
+		model_end();
+		return 1;
+	}
+	for (m.op = 0; m.op < MODEL_OPS; m.op++) {
+		tally.ops++;
+		if (!run_op(&rs) ||
+		    !check_all((m.op + 1) % FULL_CHECK_OPS == 0)) {
+			failed_at = m.op + 1;
+			break;
+		}
+	}
+	if (failed_at == 0 && !check_all(true)) {
+		failed_at = MODEL_OPS;
+	}
+	model_end();
+	return failed_at;
+}
+
+TEST_FORMAT(vm_model, random_ops_match_the_model)
+{
+	unsigned int divergences = 0;
+
+	/*
+	 * Host only: user copies need a space installed on this CPU, which
+	 * panics on the kernel images until the arch kernel issues add a
+	 * kernel page table. Spaces exist for user formats only.
+	 */
+	if (!IS_ENABLED(CONFIG_ARCH_HOST) || !cfg->top_level_can_unmap) {
+		return;
+	}
+	memset(&tally, 0, sizeof(tally));
+	for (uint64_t seed = 1; seed <= MODEL_SEEDS; seed++) {
+		divergences += run_seed(cfg, seed) != 0;
+	}
+	ostd_printf("vm_model: %s: %llu ops over %u seeds, %u divergences; "
+		    "%llu copies (%llu bytes, %llu stopped by a fault); "
+		    "%llu full checks; outcomes:",
+		    cfg->name, (unsigned long long)tally.ops, MODEL_SEEDS,
+		    divergences, (unsigned long long)tally.copies,
+		    (unsigned long long)tally.bytes,
+		    (unsigned long long)tally.partial,
+		    (unsigned long long)tally.full_checks);
+	for (unsigned int e = 0; e < OSTD_ERR_COUNT; e++) {
+		if (tally.errs[e] != 0) {
+			ostd_printf(" %s %llu", ostd_err_name((ostd_err_t)e),
+				    (unsigned long long)tally.errs[e]);
+		}
+	}
+	ostd_printf("\n");
+	ASSERT_EQ(divergences, 0);
+}
