@@ -651,6 +651,30 @@ static bool subtree_has_leaf(const struct pt_cursor *cur, const struct pos *p,
 	return d.leaves != 0;
 }
 
+/*
+ * The user-mapping rules of a VmSpace cursor (S1, S6): the framework's
+ * PROT_USER is set, PT_GLOBAL and the second software bit are not, and
+ * the item is an untyped frame or device memory, never other RAM.
+ */
+static bool user_prop_ok(struct pt_prop prop)
+{
+	return (prop.flags & PROT_USER) != 0 &&
+	       (prop.flags & (PT_GLOBAL | PT_AVAIL2)) == 0;
+}
+
+static bool user_item_ok(const struct pt_cursor *cur, struct pt_item item,
+			 struct pt_prop prop)
+{
+	(void)cur;
+	if (!user_prop_ok(prop)) {
+		return false;
+	}
+	if (item.kind == PT_ITEM_FRAME) {
+		return frame_is_untyped(item.pa);
+	}
+	return !frame_range_is_managed(item.pa, pt_page_size(item.level));
+}
+
 /* S5: no kernel mapping is both writable and executable. */
 static bool wx_forbidden(const struct pt_config *cfg, struct pt_prop prop)
 {
@@ -704,6 +728,9 @@ ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
 	struct pt_prop stored = prop;
 	uint64_t size = pt_page_size(item.level);
 
+	CHECKIF (cur->user_rules && !user_item_ok(cur, item, prop)) {
+		return OSTD_EPERM;
+	}
 	stored.flags |= tracked ? PT_AVAIL1 : 0;
 	err = pt_config_leaf_ok(cfg, item.pa, item.level, stored);
 	if (err != OSTD_OK) {
@@ -916,7 +943,8 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 			     (piece_va - leaf_va));
 
 	op(&prop, ctx);
-	CHECKIF ((prop.flags & PT_AVAIL1) != 0 || wx_forbidden(cfg, prop)) {
+	CHECKIF ((prop.flags & PT_AVAIL1) != 0 || wx_forbidden(cfg, prop) ||
+		 (cur->user_rules && !user_prop_ok(prop))) {
 		return OSTD_EPERM;
 	}
 	prop.flags |= tracked;

@@ -201,7 +201,12 @@ ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
 	CHECKIF (vs == NULL || vs->destroyed) {
 		return OSTD_EBADSTATE;
 	}
-	return pt_cursor_new_mut(&vs->pt, start, end, out);
+	ostd_err_t err = pt_cursor_new_mut(&vs->pt, start, end, out);
+
+	if (err == OSTD_OK) {
+		out->user_rules = true;
+	}
+	return err;
 }
 
 /*

@@ -2490,3 +2490,71 @@ TEST_FORMAT(vm_space, new_refuses_bad_arguments)
 	ASSERT_LT(fx.vs.pt.va_last, MAX_USER_VADDR);
 	fx_teardown();
 }
+
+static void clear_user(struct pt_prop *prop, void *ctx)
+{
+	(void)ctx;
+	prop->flags &= ~PROT_USER;
+}
+
+static void add_global(struct pt_prop *prop, void *ctx)
+{
+	(void)ctx;
+	prop->flags |= PT_GLOBAL;
+}
+
+/*
+ * The user-mapping rules hold on the cursor itself: calling the core's
+ * pt_cursor_map()/protect_next() directly on a VmSpace cursor cannot get
+ * around vm_space_map_frame() (S1, S6).
+ */
+TEST_FORMAT(vm_space, cursor_enforces_user_rules)
+{
+	if (!user_format(cfg)) {
+		return;
+	}
+	struct frame kobj;
+	struct frame user;
+	struct pt_prop user_r = { .flags = PROT_R | PROT_USER | PT_ACCESSED,
+				  .cache = PT_CACHE_WRITEBACK };
+	struct pt_prop global = user_r;
+	struct pt_prop no_user = user_r;
+
+	global.flags |= PT_GLOBAL;
+	no_user.flags &= ~PROT_USER;
+	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
+	ASSERT_EQ(frame_alloc(&frame_type_kernel, &kobj), OSTD_OK);
+	ASSERT_EQ(frame_alloc(&frame_type_untyped, &user), OSTD_OK);
+	ASSERT_EQ(vm_space_cursor_mut(&fx.vs, UBASE, UBASE + 4 * P, &hcur),
+		  OSTD_OK);
+	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_frame(kobj.pa), user_r),
+		  OSTD_EPERM);
+	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_frame(user.pa), no_user),
+		  OSTD_EPERM);
+	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_frame(user.pa), global),
+		  OSTD_EPERM);
+	/* RAM as an untracked item: a way to reach a page-table node. */
+	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_untracked(fx.vs.pt.root, 1),
+				user_r),
+		  OSTD_EPERM);
+	ASSERT_EQ(pt_cursor_va(&hcur), UBASE);
+	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_frame(user.pa), user_r),
+		  OSTD_OK);
+	/* protect_next may not take PROT_USER away or add PT_GLOBAL. */
+	ASSERT_EQ(pt_cursor_jump(&hcur, UBASE), OSTD_OK);
+	ASSERT_EQ(
+		pt_cursor_protect_next(&hcur, P, clear_user, NULL, NULL, NULL),
+		OSTD_EPERM);
+	ASSERT_EQ(
+		pt_cursor_protect_next(&hcur, P, add_global, NULL, NULL, NULL),
+		OSTD_EPERM);
+	pt_cursor_drop(&hcur);
+	struct pt_query q;
+
+	ASSERT_EQ(query_at(&fx.vs, UBASE, &q), OSTD_OK);
+	ASSERT_EQ(q.prop.flags, user_r.flags);
+	fx_teardown();
+	frame_drop(&kobj);
+	frame_drop(&user);
+	pt_rcu_barrier();
+}

@@ -184,8 +184,11 @@ WARN_UNUSED ostd_err_t vm_space_cursor(struct vm_space *vs, uint64_t start,
 				       uint64_t end, struct pt_cursor *out);
 
 /**
- * A mutable cursor; map through vm_space_map_frame() or vm_space_map_io(),
- * never pt_cursor_map(), which applies no user rules.
+ * A mutable cursor over user space. Map through vm_space_map_frame() or
+ * vm_space_map_io(). The cursor itself enforces the user-mapping rules:
+ * pt_cursor_map() on it refuses (OSTD_EPERM) anything but an untyped frame
+ * or device memory with PROT_USER and without PT_GLOBAL or PT_AVAIL2, and
+ * pt_cursor_protect_next() refuses to change those bits.
  */
 WARN_UNUSED ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
 					   uint64_t end, struct pt_cursor *out);
