@@ -288,6 +288,7 @@ def ninja_text(name, kconf, arch_ini, board):
     scanned = ["core", "core/lib", "core/mm", "arch/" + arch,
                "platform/" + board] + ["arch/" + a for a in FORMAT_ARCHES] + [
                "platform/drivers", "test/unit", "test/harness", "test/host", "test/lib",
+        "arch/common",
                "examples/hello", "configs"]
     deps = ["tools/configure.py", "configs/%s_defconfig" % name,
             "arch/%s/build.ini" % arch, "platform/%s/board.ini" % board,
@@ -320,7 +321,13 @@ def ninja_text(name, kconf, arch_ini, board):
                  for f in sources_in("arch/" + a)
                  if os.path.basename(f) == "pt_format.c"]
     if not host:
+        # Shared by the kernel ports: freestanding libc bits, and the
+        # single-CPU and no-user-space stand-ins an arch replaces by
+        # providing its own file of the same name.
         base += sources_in("core/freestanding")
+        own = {os.path.basename(f) for f in sources_in("arch/" + arch)}
+        base += [f for f in sources_in("arch/common")
+                 if os.path.basename(f) not in own]
     base_objs = compile_all(base)
     test_objs = compile_all(sources_in("test/lib") + sources_in("test/unit"))
     if host:

@@ -9,11 +9,6 @@
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
 
-unsigned int arch_cpu_id(void)
-{
-	return 0;
-}
-
 void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 {
 	(void)pt;
@@ -41,17 +36,6 @@ void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 		break;
 	}
 	__asm__ volatile("dsb ish\n\tisb" : : : "memory");
-}
-
-void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
-			   const struct tlb_op *ops, unsigned int count)
-{
-	(void)cpu;
-	(void)pt;
-	(void)ops;
-	(void)count;
-	/* No second CPU is ever started yet, so none is ever a target. */
-	CHECK(false);
 }
 
 void arch_cpu_relax(void)

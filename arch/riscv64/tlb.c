@@ -9,11 +9,6 @@
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
 
-unsigned int arch_cpu_id(void)
-{
-	return 0;
-}
-
 void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 {
 	(void)pt;
@@ -39,17 +34,6 @@ void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 		__asm__ volatile("sfence.vma zero, zero" : : : "memory");
 		break;
 	}
-}
-
-void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
-			   const struct tlb_op *ops, unsigned int count)
-{
-	(void)cpu;
-	(void)pt;
-	(void)ops;
-	(void)count;
-	/* No second hart is ever started yet, so none is ever a target. */
-	CHECK(false);
 }
 
 void arch_cpu_relax(void)

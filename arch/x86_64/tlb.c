@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * TLB maintenance for the page-table core. One CPU for now: remote
- * shootdown comes with SMP.
+ * TLB maintenance for the page-table core on this CPU (remote shootdown
+ * comes with SMP; arch/common/smp.c until then).
  */
 
 #include "ostd/arch/cpu.h"
 
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
-
-unsigned int arch_cpu_id(void)
-{
-	return 0;
-}
 
 void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 {
@@ -40,17 +35,6 @@ void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 		break;
 	}
 	}
-}
-
-void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
-			   const struct tlb_op *ops, unsigned int count)
-{
-	(void)cpu;
-	(void)pt;
-	(void)ops;
-	(void)count;
-	/* No second CPU is ever started yet, so none is ever a target. */
-	CHECK(false);
 }
 
 void arch_cpu_relax(void)

@@ -160,34 +160,30 @@ static struct pos walk(const struct pt_cursor *cur, uint64_t va,
  * Locking.
  * --------------------------------------------------------------------- */
 
+struct lock_walk {
+	const struct pt_config *cfg;
+	bool lock;
+};
+
 static bool lock_entry(void *ctx, paddr_t node, pt_level_t level,
 		       unsigned int idx, pte_t pte, uint64_t va)
 {
-	const struct pt_config *cfg = ctx;
+	const struct lock_walk *w = ctx;
 
 	(void)node;
 	(void)idx;
 	(void)va;
-	if (cfg->classify(cfg, pte, level) == PT_ENTRY_TABLE) {
-		pt_node_lock(cfg->paddr(cfg, pte, level));
-		return true;
+	if (w->cfg->classify(w->cfg, pte, level) != PT_ENTRY_TABLE) {
+		return false;
 	}
-	return false;
-}
+	paddr_t child = w->cfg->paddr(w->cfg, pte, level);
 
-static bool unlock_entry(void *ctx, paddr_t node, pt_level_t level,
-			 unsigned int idx, pte_t pte, uint64_t va)
-{
-	const struct pt_config *cfg = ctx;
-
-	(void)node;
-	(void)idx;
-	(void)va;
-	if (cfg->classify(cfg, pte, level) == PT_ENTRY_TABLE) {
-		pt_node_unlock(cfg->paddr(cfg, pte, level));
-		return true;
+	if (w->lock) {
+		pt_node_lock(child);
+	} else {
+		pt_node_unlock(child);
 	}
-	return false;
+	return true;
 }
 
 /* The VA of the first byte the guard node covers. */
@@ -206,12 +202,11 @@ static uint64_t guard_base(const struct pt_cursor *cur)
 /* Locks (or unlocks) every table node below the guard in the range. */
 static void dfs_lock(struct pt_cursor *cur, bool lock)
 {
-	static const struct pt_dfs_ops lock_ops = { .entry = lock_entry };
-	static const struct pt_dfs_ops unlock_ops = { .entry = unlock_entry };
-	const struct pt_config *cfg = cfg_of(cur);
+	static const struct pt_dfs_ops ops = { .entry = lock_entry };
+	struct lock_walk w = { .cfg = cfg_of(cur), .lock = lock };
 
-	pt_dfs(cfg, cur->guard, cur->guard_level, guard_base(cur), cur->start,
-	       cur->last, lock ? &lock_ops : &unlock_ops, (void *)cfg);
+	pt_dfs(w.cfg, cur->guard, cur->guard_level, guard_base(cur), cur->start,
+	       cur->last, &ops, &w);
 }
 
 enum try_result {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * User address spaces on this port. The kernel still runs on its boot
- * translation (identity, or the MMU off), which no user table shares, so
- * no user space can be installed yet: that arrives with this arch's kernel
+ * User address spaces, for a kernel port that cannot install one yet. The
+ * kernels still run on their boot translation (identity, or the MMU off),
+ * which no user table shares: user spaces arrive with each arch's kernel
  * issue (kernel page table, traps, fallible copies with an exception
- * table). Until then no user memory is reachable, and every user access
- * reports a fault at byte 0, which is the truth.
+ * table), whose arch/<isa>/vm.c then replaces this file (same name) for that port.
+ * Until then no user memory is reachable, and every user access reports a
+ * fault at byte 0, which is the truth.
  */
 
 #include "ostd/panic.h"
