@@ -52,6 +52,7 @@
 #include "ostd/page_table.h"
 #include "ostd/test.h"
 
+#include "../lib/pt_test_util.h"
 #include "tlb_invariant.h"
 
 #if defined(__has_feature)
@@ -2350,12 +2351,10 @@ TEST_CONC(c5_lifecycle)
 {
 	static struct c5_ctx ctx;
 	struct page_table kernel;
-	char kname[64];
 
 	ASSERT_TRUE(cfg != NULL);
 	conc_begin("c5_lifecycle", cfg);
-	snprintf(kname, sizeof(kname), "%s-kernel", cfg->name);
-	const struct pt_config *kcfg = config_named(kname);
+	const struct pt_config *kcfg = pt_test_kernel_twin(cfg);
 
 	ASSERT_TRUE(kcfg != NULL);
 	ASSERT_EQ(page_table_new_kernel(kcfg, &kernel), OSTD_OK);

@@ -9,6 +9,7 @@
 #include "ostd/test.h"
 
 #include "../lib/pt_invariants.h"
+#include "../lib/pt_test_util.h"
 
 #define FRAMES 3
 
@@ -28,12 +29,6 @@ static uint64_t count_handles(paddr_t pa, void *ctx)
 	return n;
 }
 
-static ostd_err_t new_table(const struct pt_config *cfg, struct page_table *pt)
-{
-	return cfg->top_level_can_unmap ? page_table_new_user(cfg, NULL, pt)
-					: page_table_new_kernel(cfg, pt);
-}
-
 TEST_FORMAT(pt_accounting, refcount_is_handles_plus_mappings_plus_kept)
 {
 	struct page_table pt;
@@ -44,7 +39,7 @@ TEST_FORMAT(pt_accounting, refcount_is_handles_plus_mappings_plus_kept)
 	uint64_t base;
 	uint64_t n;
 
-	ASSERT_EQ(new_table(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	base = pt.va_start + (64ULL << 20);
 	for (unsigned int i = 0; i < FRAMES; i++) {
 		ASSERT_EQ(frame_alloc(&frame_type_untyped, &f[i]), OSTD_OK);

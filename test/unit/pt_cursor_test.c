@@ -27,6 +27,8 @@
 #include "ostd/string.h"
 #include "ostd/test.h"
 
+#include "../lib/pt_test_util.h"
+
 #define SZ_2M (PAGE_SIZE << PT_ENTRY_BITS)
 #define SZ_1G (SZ_2M << PT_ENTRY_BITS)
 #define P PAGE_SIZE
@@ -50,14 +52,6 @@ static struct pt_cursor hcur;
 /* ---------------------------------------------------------------------
  * Helpers. They return errors or booleans; only test bodies assert.
  * --------------------------------------------------------------------- */
-
-static ostd_err_t table_new(const struct pt_config *cfg, struct page_table *pt)
-{
-	if (cfg->top_level_can_unmap) {
-		return page_table_new_user(cfg, NULL, pt);
-	}
-	return page_table_new_kernel(cfg, pt);
-}
 
 static void table_destroy(struct page_table *pt)
 {
@@ -352,44 +346,15 @@ static bool flush_all_requested(const struct tlb_flusher *f)
 	return false;
 }
 
-/* True if @p s is @p a followed by @p b. */
-static bool str_is_concat(const char *s, const char *a, const char *b)
-{
-	while (*a != '\0') {
-		if (*s++ != *a++) {
-			return false;
-		}
-	}
-	while (*b != '\0') {
-		if (*s++ != *b++) {
-			return false;
-		}
-	}
-	return *s == '\0';
-}
-
 /* The user and kernel halves of @p cfg's format ("x", "x-kernel"). */
 static bool find_pair(const struct pt_config *cfg,
 		      const struct pt_config **user,
 		      const struct pt_config **kernel)
 {
-	unsigned int count;
-	const struct pt_config *const *all = arch_pt_configs_for_tests(&count);
+	bool is_user = cfg->top_level_can_unmap;
 
-	*user = cfg->top_level_can_unmap ? cfg : NULL;
-	*kernel = cfg->top_level_can_unmap ? NULL : cfg;
-	for (unsigned int i = 0; i < count; i++) {
-		const struct pt_config *c = all[i];
-
-		if (*kernel == NULL && !c->top_level_can_unmap &&
-		    str_is_concat(c->name, cfg->name, "-kernel")) {
-			*kernel = c;
-		}
-		if (*user == NULL && c->top_level_can_unmap &&
-		    str_is_concat(cfg->name, c->name, "-kernel")) {
-			*user = c;
-		}
-	}
+	*user = is_user ? cfg : pt_test_user_twin(cfg);
+	*kernel = is_user ? pt_test_kernel_twin(cfg) : cfg;
 	return *user != NULL && *kernel != NULL;
 }
 
@@ -441,7 +406,7 @@ static void fixture_snap(void)
 static ostd_err_t fixture_setup(const struct pt_config *cfg)
 {
 	fx.frame.pa = pa_init(0);
-	ostd_err_t err = table_new(cfg, &fx.pt);
+	ostd_err_t err = pt_test_new_table(cfg, &fx.pt);
 
 	if (err != OSTD_OK) {
 		return err;
@@ -486,6 +451,30 @@ static bool fixture_same_leaves(void)
 	do {                                                \
 		ASSERT_TRUE(fixture_same_leaves());         \
 		ASSERT_EQ(frame_stats_in_use(), fx.in_use); \
+	} while (0)
+
+/* The fixture and a cursor (@p mut: mutable) over [base, base + 4 pages). */
+static ostd_err_t fixture_cursor(const struct pt_config *cfg, bool mut)
+{
+	ostd_err_t err = fixture_setup(cfg);
+	uint64_t b = fx.base;
+
+	if (err != OSTD_OK) {
+		return err;
+	}
+	return mut ? pt_cursor_new_mut(&fx.pt, b, b + 4 * P, &cur)
+		   : pt_cursor_new(&fx.pt, b, b + 4 * P, &cur);
+}
+
+/*
+ * After bad calls on cur: no frame allocated or freed since @p used was
+ * taken, and, cur dropped, the leaves as they were.
+ */
+#define ASSERT_CURSOR_LEFT_FIXTURE(used)                 \
+	do {                                             \
+		ASSERT_EQ(frame_stats_in_use(), (used)); \
+		pt_cursor_drop(&cur);                    \
+		ASSERT_TRUE(fixture_same_leaves());      \
 	} while (0)
 
 /* ---------------------------------------------------------------------
@@ -705,9 +694,7 @@ TEST_FORMAT(pt_cursor, bad_input_12_unmap_unaligned_len)
 {
 	uint64_t count = 77;
 
-	ASSERT_EQ(fixture_setup(cfg), OSTD_OK);
-	ASSERT_EQ(pt_cursor_new_mut(&fx.pt, fx.base, fx.base + 4 * P, &cur),
-		  OSTD_OK);
+	ASSERT_EQ(fixture_cursor(cfg, true), OSTD_OK);
 	uint64_t used = frame_stats_in_use();
 
 	ASSERT_EQ(pt_cursor_unmap(&cur, 1, &count), OSTD_EUNALIGNED);
@@ -715,9 +702,7 @@ TEST_FORMAT(pt_cursor, bad_input_12_unmap_unaligned_len)
 	ASSERT_EQ(pt_cursor_unmap(&cur, P + 1, &count), OSTD_EUNALIGNED);
 	ASSERT_EQ(pt_cursor_unmap(&cur, 4 * P - 1, NULL), OSTD_EUNALIGNED);
 	ASSERT_EQ(pt_cursor_va(&cur), fx.base);
-	ASSERT_EQ(frame_stats_in_use(), used);
-	pt_cursor_drop(&cur);
-	ASSERT_TRUE(fixture_same_leaves());
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
 	fixture_teardown();
 }
 
@@ -725,9 +710,7 @@ TEST_FORMAT(pt_cursor, bad_input_13_unmap_zero_len)
 {
 	uint64_t count = 77;
 
-	ASSERT_EQ(fixture_setup(cfg), OSTD_OK);
-	ASSERT_EQ(pt_cursor_new_mut(&fx.pt, fx.base, fx.base + 4 * P, &cur),
-		  OSTD_OK);
+	ASSERT_EQ(fixture_cursor(cfg, true), OSTD_OK);
 	uint64_t used = frame_stats_in_use();
 
 	/* Pinned: OK and a no-op at the cursor level (ast@aa77747f9). */
@@ -735,9 +718,7 @@ TEST_FORMAT(pt_cursor, bad_input_13_unmap_zero_len)
 	ASSERT_EQ(count, 0);
 	ASSERT_EQ(pt_cursor_va(&cur), fx.base);
 	ASSERT_EQ(pt_cursor_unmap(&cur, 0, NULL), OSTD_OK);
-	ASSERT_EQ(frame_stats_in_use(), used);
-	pt_cursor_drop(&cur);
-	ASSERT_TRUE(fixture_same_leaves());
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
 	fixture_teardown();
 }
 
@@ -745,9 +726,7 @@ TEST_FORMAT(pt_cursor, bad_input_14_unmap_past_end)
 {
 	uint64_t count = 77;
 
-	ASSERT_EQ(fixture_setup(cfg), OSTD_OK);
-	ASSERT_EQ(pt_cursor_new_mut(&fx.pt, fx.base, fx.base + 4 * P, &cur),
-		  OSTD_OK);
+	ASSERT_EQ(fixture_cursor(cfg, true), OSTD_OK);
 	uint64_t used = frame_stats_in_use();
 
 	ASSERT_EQ(pt_cursor_unmap(&cur, 5 * P, &count), OSTD_EINVAL);
@@ -755,9 +734,7 @@ TEST_FORMAT(pt_cursor, bad_input_14_unmap_past_end)
 	ASSERT_EQ(pt_cursor_jump(&cur, fx.base + 3 * P), OSTD_OK);
 	ASSERT_EQ(pt_cursor_unmap(&cur, 2 * P, &count), OSTD_EINVAL);
 	ASSERT_EQ(pt_cursor_va(&cur), fx.base + 3 * P);
-	ASSERT_EQ(frame_stats_in_use(), used);
-	pt_cursor_drop(&cur);
-	ASSERT_TRUE(fixture_same_leaves());
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
 	fixture_teardown();
 }
 
@@ -766,19 +743,15 @@ TEST_FORMAT(pt_cursor, bad_input_15_unmap_huge_len)
 	uint64_t huge = ~0ULL & ~(P - 1);
 	uint64_t count = 77;
 
-	ASSERT_EQ(fixture_setup(cfg), OSTD_OK);
 	/* asterinas#3159: va + len wraps to below the end. */
-	ASSERT_EQ(pt_cursor_new_mut(&fx.pt, fx.base, fx.base + 4 * P, &cur),
-		  OSTD_OK);
+	ASSERT_EQ(fixture_cursor(cfg, true), OSTD_OK);
 	uint64_t used = frame_stats_in_use();
 
 	ASSERT_EQ(pt_cursor_unmap(&cur, huge, &count), OSTD_EINVAL);
 	ASSERT_EQ(pt_cursor_unmap(&cur, 0 - fx.base, &count), OSTD_EINVAL);
 	ASSERT_EQ(pt_cursor_jump(&cur, fx.base + P), OSTD_OK);
 	ASSERT_EQ(pt_cursor_unmap(&cur, 0 - fx.base, &count), OSTD_EINVAL);
-	ASSERT_EQ(frame_stats_in_use(), used);
-	pt_cursor_drop(&cur);
-	ASSERT_TRUE(fixture_same_leaves());
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
 
 	/* A cursor over the whole managed range, where a wrap lands inside. */
 	uint64_t s = fx.pt.va_start;
@@ -793,9 +766,7 @@ TEST_FORMAT(pt_cursor, bad_input_15_unmap_huge_len)
 			  OSTD_EINVAL);
 	}
 	ASSERT_EQ(pt_cursor_va(&cur), s);
-	ASSERT_EQ(frame_stats_in_use(), used);
-	pt_cursor_drop(&cur);
-	ASSERT_TRUE(fixture_same_leaves());
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
 	fixture_teardown();
 }
 
@@ -805,9 +776,7 @@ TEST_FORMAT(pt_cursor, bad_input_16_protect_bad_len)
 	uint64_t rs = 77;
 	uint64_t rl = 77;
 
-	ASSERT_EQ(fixture_setup(cfg), OSTD_OK);
-	ASSERT_EQ(pt_cursor_new_mut(&fx.pt, fx.base, fx.base + 4 * P, &cur),
-		  OSTD_OK);
+	ASSERT_EQ(fixture_cursor(cfg, true), OSTD_OK);
 	uint64_t used = frame_stats_in_use();
 
 	ASSERT_EQ(pt_cursor_protect_next(&cur, 1, protect_apply, &c, &rs, &rl),
@@ -827,9 +796,7 @@ TEST_FORMAT(pt_cursor, bad_input_16_protect_bad_len)
 		  OSTD_EINVAL);
 	ASSERT_EQ(c.calls, 0);
 	ASSERT_EQ(pt_cursor_va(&cur), fx.base);
-	ASSERT_EQ(frame_stats_in_use(), used);
-	pt_cursor_drop(&cur);
-	ASSERT_TRUE(fixture_same_leaves());
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
 	fixture_teardown();
 }
 
@@ -838,9 +805,7 @@ TEST_FORMAT(pt_cursor, bad_input_17_find_next_bad_len)
 	uint64_t found = 77;
 	uint64_t va;
 
-	ASSERT_EQ(fixture_setup(cfg), OSTD_OK);
-	ASSERT_EQ(pt_cursor_new(&fx.pt, fx.base, fx.base + 4 * P, &cur),
-		  OSTD_OK);
+	ASSERT_EQ(fixture_cursor(cfg, false), OSTD_OK);
 	uint64_t used = frame_stats_in_use();
 
 	ASSERT_EQ(pt_cursor_jump(&cur, fx.base + P), OSTD_OK);
@@ -858,9 +823,7 @@ TEST_FORMAT(pt_cursor, bad_input_17_find_next_bad_len)
 	ASSERT_EQ(pt_cursor_find_next(&cur, 0, &found), OSTD_ENOENT);
 	ASSERT_EQ(found, 77);
 	ASSERT_EQ(pt_cursor_va(&cur), va);
-	ASSERT_EQ(frame_stats_in_use(), used);
-	pt_cursor_drop(&cur);
-	ASSERT_TRUE(fixture_same_leaves());
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
 	fixture_teardown();
 }
 
@@ -883,9 +846,7 @@ TEST_FORMAT(pt_cursor, bad_input_18_jump_out_of_range)
 	ASSERT_EQ(pt_cursor_jump(&cur, b + 3 * P), OSTD_OK);
 	ASSERT_EQ(pt_cursor_va(&cur), b + 3 * P);
 	ASSERT_EQ(pt_cursor_jump(&cur, b + P), OSTD_OK);
-	ASSERT_EQ(frame_stats_in_use(), used);
-	pt_cursor_drop(&cur);
-	ASSERT_TRUE(fixture_same_leaves());
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
 
 	/* Near the top of the range (2^64 for the kernel): no wrap. */
 	uint64_t e = range_end(&fx.pt);
@@ -1052,7 +1013,7 @@ TEST_FORMAT(pt_cursor, new_checks_the_half_and_the_range)
 		ASSERT_EQ(page_table_new_user(cfg, NULL, &pt), OSTD_EINVAL);
 	}
 	ASSERT_EQ(frame_stats_in_use(), in_use);
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	pt_config_vaddr_range(cfg, &s, &l);
 	ASSERT_TRUE(pt.cfg == cfg);
 	ASSERT_EQ(pt.va_start, s);
@@ -1096,7 +1057,7 @@ TEST_FORMAT(pt_cursor, range_check)
 	struct page_table pt;
 	uint64_t s;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	ASSERT_EQ(try_cursor(&pt, s, s + P), OSTD_OK);
 	ASSERT_EQ(try_cursor(&pt, s, s + P + 1), OSTD_EUNALIGNED);
@@ -1119,7 +1080,7 @@ TEST_FORMAT(pt_cursor, start_boundary_mapping)
 	struct frame f;
 	uint64_t s;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f), OSTD_OK);
 	ASSERT_EQ(map_one(&pt, s, pt_item_frame(f.pa), prop_rw), OSTD_OK);
@@ -1140,7 +1101,7 @@ TEST_FORMAT(pt_cursor, end_boundary_mapping)
 	struct frame f;
 	uint64_t e;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	e = range_end(&pt);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f), OSTD_OK);
 	ASSERT_EQ(map_one(&pt, e - P, pt_item_frame(f.pa), prop_rw), OSTD_OK);
@@ -1177,7 +1138,7 @@ TEST_FORMAT(pt_cursor, top_of_range_no_overflow)
 	uint64_t e;
 	struct protect_ctx c = { .clear = PROT_W };
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	e = range_end(&pt);
 	ASSERT_EQ(pt_cursor_new_mut(&pt, e - 4 * P, e, &cur), OSTD_OK);
 	for (unsigned int i = 0; i < 4; i++) {
@@ -1223,7 +1184,7 @@ TEST_FORMAT(pt_cursor, jump_near_end)
 	uint64_t b;
 	uint64_t e;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	b = pt.va_start + SZ_1G;
 	ASSERT_EQ(pt_cursor_new(&pt, b, b + 4 * P, &cur), OSTD_OK);
 	ASSERT_EQ(pt_cursor_jump(&cur, b + 4 * P), OSTD_ERANGE);
@@ -1251,7 +1212,7 @@ TEST_FORMAT(pt_cursor, navigation_jump_and_query)
 	struct pt_query q;
 	uint64_t s;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f1), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f2), OSTD_OK);
@@ -1284,7 +1245,7 @@ TEST_FORMAT(pt_cursor, jump_from_end_and_query_huge_middle)
 	struct pt_query q;
 	uint64_t b;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	b = pt.va_start + SZ_1G;
 	ASSERT_EQ(pt_cursor_new_mut(&pt, b, b + 2 * SZ_2M, &cur), OSTD_OK);
 	ASSERT_EQ(pt_cursor_jump(&cur, b + SZ_2M), OSTD_OK);
@@ -1309,7 +1270,7 @@ TEST_FORMAT(pt_cursor, jump_from_guard_level_end)
 	struct page_table pt;
 	uint64_t v;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	v = pt.va_start + SZ_2M - P;
 	ASSERT_EQ(pt_cursor_new_mut(&pt, v, v + P, &cur), OSTD_OK);
 	ASSERT_EQ(
@@ -1328,7 +1289,7 @@ TEST_FORMAT(pt_cursor, find_next_finds_mappings)
 	uint64_t s;
 	uint64_t found = 77;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	ASSERT_EQ(map_one(&pt, s + 7 * P, pt_item_untracked(pa_init(0), 1),
 			  prop_rw),
@@ -1382,7 +1343,7 @@ TEST_FORMAT(pt_cursor, unmap_one_page)
 	uint64_t count = 0;
 	uint64_t v;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	v = pt.va_start + P;
 	ASSERT_EQ(map_one(&pt, v, pt_item_untracked(pa_init(100 * P), 1),
 			  prop_rw),
@@ -1402,7 +1363,7 @@ TEST_FORMAT(pt_cursor, unmap_detaches_sparse_subtree)
 	uint64_t count = 0;
 	uint64_t r;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	r = pt.va_start + 2 * SZ_1G;
 	/* The next 1 GiB keeps the path above the region in place. */
 	ASSERT_EQ(map_one(&pt, r + SZ_1G, pt_item_untracked(pa_init(0), 1),
@@ -1451,7 +1412,7 @@ TEST_FORMAT(pt_cursor, unmap_whole_1g_of_4k_pages)
 	uint64_t count = 0;
 	uint64_t r;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	r = pt.va_start + 2 * SZ_1G;
 	ASSERT_EQ(map_one(&pt, r + SZ_1G, pt_item_untracked(pa_init(0), 1),
 			  prop_rw),
@@ -1512,7 +1473,7 @@ TEST_FORMAT(pt_cursor, mixed_granularity_map_unmap)
 	uint64_t count = 0;
 	uint64_t s;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	/* Pages 13245 .. +3*512+100 to pa 22 * 2 MiB lower: 4K, 2M, 4K. */
 	uint64_t va = s + 13245 * P;
@@ -1564,7 +1525,7 @@ TEST_FORMAT(pt_cursor, mixed_granularity_protect_query)
 	uint64_t expect[PT_MAX_LEVELS + 1] = { 0 };
 	uint64_t s;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	/* 1 GiB - 2 MiB .. 2 GiB + 2 MiB + 2 pages, pa 2 MiB lower. */
 	uint64_t va = s + SZ_1G - SZ_2M;
@@ -1615,7 +1576,7 @@ TEST_FORMAT(pt_cursor, mixed_granularity_1g)
 		 * mixes are covered by the tests above. */
 		return;
 	}
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	/* 4K, 2M, 1G, 2M, 4K: pa congruent to va modulo 1 GiB. */
 	uint64_t va = s + SZ_1G - SZ_2M - P;
@@ -1673,7 +1634,7 @@ TEST_FORMAT(pt_cursor, unmap_splits_huge_page_at_both_ends)
 	uint64_t b;
 	uint64_t pa = 5 * SZ_2M;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	b = pt.va_start + SZ_1G;
 	ASSERT_EQ(map_one(&pt, b, pt_item_untracked(pa_init(pa), 2), prop_rw),
 		  OSTD_OK);
@@ -1704,7 +1665,7 @@ TEST_FORMAT(pt_cursor, protect_splits_huge_page_at_both_ends)
 	uint64_t b;
 	uint64_t pa = 5 * SZ_2M;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	b = pt.va_start + SZ_1G;
 	ASSERT_EQ(map_one(&pt, b, pt_item_untracked(pa_init(pa), 2), prop_rw),
 		  OSTD_OK);
@@ -1750,7 +1711,7 @@ TEST_FORMAT(pt_cursor, protect_next_empty_range)
 	uint64_t rl = 77;
 	uint64_t s;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	ASSERT_EQ(pt_cursor_new_mut(&pt, s + P, s + 2 * P, &cur), OSTD_OK);
 	ASSERT_EQ(pt_cursor_protect_next(&cur, P, protect_apply, &c, &rs, &rl),
@@ -1771,7 +1732,7 @@ TEST_FORMAT(pt_cursor, protect_next_touches_only_mapped)
 	uint64_t rl = 0;
 	uint64_t s;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	s = pt.va_start;
 	ASSERT_EQ(map_one(&pt, s + 2 * P, pt_item_untracked(pa_init(2 * P), 1),
 			  prop_rw),
@@ -1802,7 +1763,7 @@ TEST_FORMAT(pt_cursor, tracked_frame_refcount_counts_mappings)
 	uint64_t count = 0;
 	uint64_t a;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	a = pt.va_start + 3 * SZ_2M;
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f), OSTD_OK);
 	ASSERT_EQ(map_one(&pt, a, pt_item_frame(f.pa), prop_rw), OSTD_OK);
@@ -1835,7 +1796,7 @@ TEST_FORMAT(pt_cursor, map_preserves_page_property)
 	uint64_t a;
 	unsigned int tried = 0;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f), OSTD_OK);
 	a = pt.va_start + SZ_1G;
 	ASSERT_EQ(pt_cursor_new_mut(&pt, a, a + P, &cur), OSTD_OK);
@@ -1897,7 +1858,7 @@ TEST_FORMAT(pt_cursor, map_rejects_avail1_and_illegal_props)
 	bool found = false;
 	uint64_t a;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f), OSTD_OK);
 	a = pt.va_start + SZ_1G;
 	avail.flags |= PT_AVAIL1;
@@ -1956,7 +1917,7 @@ TEST_FORMAT(pt_cursor, query_hides_avail1_of_tracked_leaves)
 	struct frame f;
 	uint64_t a;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f), OSTD_OK);
 	a = pt.va_start + SZ_1G;
 	ASSERT_EQ(map_one(&pt, a, pt_item_frame(f.pa), prop_rw), OSTD_OK);
@@ -2092,7 +2053,7 @@ TEST_FORMAT(pt_cursor, flusher_keeps_frames_until_drop)
 	uint64_t count = 0;
 	uint64_t b;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	b = pt.va_start + SZ_1G;
 	ASSERT_EQ(map_owned_frames(&pt, b, pas), OSTD_OK);
 	for (unsigned int i = 0; i < NR_KEPT; i++) {
@@ -2120,7 +2081,7 @@ TEST_FORMAT(pt_cursor, flusher_sync_releases_kept_frames)
 	uint64_t count = 0;
 	uint64_t b;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	b = pt.va_start + SZ_1G;
 	ASSERT_EQ(map_owned_frames(&pt, b, pas), OSTD_OK);
 	ASSERT_EQ(pt_cursor_new_mut(&pt, b, b + NR_KEPT * P, &cur), OSTD_OK);
@@ -2153,7 +2114,7 @@ TEST_FORMAT(pt_cursor, flusher_32_pages_flush_all)
 	uint64_t b;
 	const uint64_t n = TLB_FLUSH_ALL_PAGES;
 
-	ASSERT_EQ(table_new(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
 	b = pt.va_start + SZ_1G;
 	ASSERT_EQ(map_range(&pt, b, 0, (n + 8) * P, prop_rw), OSTD_OK);
 

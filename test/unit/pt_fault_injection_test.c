@@ -22,6 +22,8 @@
 #include "ostd/string.h"
 #include "ostd/test.h"
 
+#include "../lib/pt_test_util.h"
+
 #define SZ_2M (1ULL << 21)
 #define SZ_1G (1ULL << 30)
 
@@ -549,13 +551,11 @@ static const struct scenario sc_cursor_nodes = {
 static bool env_new(const struct pt_config *cfg, const struct scenario *s,
 		    struct fi_env *e)
 {
-	bool user = cfg->top_level_can_unmap;
 	ostd_err_t err;
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = cfg;
-	err = user ? page_table_new_user(cfg, NULL, &e->pt)
-		   : page_table_new_kernel(cfg, &e->pt);
+	err = pt_test_new_table(cfg, &e->pt);
 	if (err != OSTD_OK) {
 		ostd_printf("  fi: table: %s\n", ostd_err_name(err));
 		return false;

@@ -30,6 +30,7 @@
 #include "ostd/test.h"
 
 #include "../lib/pt_model.h"
+#include "../lib/pt_test_util.h"
 
 #ifdef UNIT_TESTING
 #include <time.h>
@@ -66,29 +67,8 @@
 #define SZ_8M (8ULL << 20)
 
 /* ---------------------------------------------------------------------
- * Randomness: splitmix64, deterministic per (format, seed).
+ * Randomness: splitmix64 (pt_test_util.h), seeded per (format, seed).
  * --------------------------------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n), n > 0 (the bias is irrelevant here). */
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-	return rng_next(s) % n;
-}
-
-/* True with probability @p pct percent. */
-static bool rng_pct(uint64_t *s, unsigned int pct)
-{
-	return rng_below(s, 100) < pct;
-}
 
 static uint64_t seed_of(const struct pt_config *cfg, unsigned int seed)
 {
@@ -295,8 +275,7 @@ static bool diverge(struct run *r, unsigned int i, const char *what)
 
 static bool table_new(struct run *r)
 {
-	ostd_err_t err = r->user ? page_table_new_user(r->cfg, NULL, &r->pt)
-				 : page_table_new_kernel(r->cfg, &r->pt);
+	ostd_err_t err = pt_test_new_table(r->cfg, &r->pt);
 
 	if (err != OSTD_OK) {
 		ostd_printf("model: cannot create a %s table: %s\n",
@@ -780,10 +759,10 @@ static bool run_end(struct run *r, unsigned int n)
 /* A random page count in [2^k, 2^(k+1)) with k geometric, k <= 18. */
 static uint64_t geometric_pages(uint64_t *s)
 {
-	uint64_t bits = rng_next(s) | (1ULL << 18);
+	uint64_t bits = pt_test_rng_next(s) | (1ULL << 18);
 	unsigned int k = (unsigned int)__builtin_ctzll(bits);
 
-	return (1ULL << k) + rng_below(s, 1ULL << k);
+	return (1ULL << k) + pt_test_rng_below(s, 1ULL << k);
 }
 
 /* The distance from @p va to the next multiple of @p size (or size). */
@@ -798,18 +777,18 @@ static uint64_t gen_len(uint64_t *s)
 	uint64_t rem = model.end - model.cur;
 	uint64_t len;
 
-	if (rng_pct(s, 3)) {
-		switch (rng_below(s, 3)) {
+	if (pt_test_rng_pct(s, 3)) {
+		switch (pt_test_rng_below(s, 3)) {
 		case 0:
 			return rem + PAGE_SIZE; /* Past the end. */
 		case 1:
 			return UINT64_MAX & ~(PAGE_SIZE - 1);
 		default:
 			/* Unaligned (and maybe past the end too). */
-			return (rng_below(s, 64) << PAGE_SHIFT) | 0x800;
+			return (pt_test_rng_below(s, 64) << PAGE_SHIFT) | 0x800;
 		}
 	}
-	if (rng_pct(s, 20)) {
+	if (pt_test_rng_pct(s, 20)) {
 		const uint64_t magic[] = {
 			0,
 			PAGE_SIZE,
@@ -825,7 +804,7 @@ static uint64_t gen_len(uint64_t *s)
 			512 * SZ_1G,
 		};
 
-		len = magic[rng_below(s, ARRAY_SIZE(magic))];
+		len = magic[pt_test_rng_below(s, ARRAY_SIZE(magic))];
 	} else {
 		len = geometric_pages(s) << PAGE_SHIFT;
 	}
@@ -839,22 +818,24 @@ static struct pt_prop gen_prop(const struct run *r, uint64_t *s)
 	for (int tries = 0; tries < 16; tries++) {
 		uint32_t f = 0;
 
-		f |= rng_pct(s, 90) ? PROT_R : 0;
-		f |= rng_pct(s, 50) ? PROT_W : 0;
-		f |= rng_pct(s, 30) ? PROT_X : 0;
-		f |= r->user ? PROT_USER : (rng_pct(s, 50) ? PT_GLOBAL : 0);
-		f |= rng_pct(s, 20) ? PT_ACCESSED : 0;
-		f |= rng_pct(s, 10) ? PT_DIRTY : 0;
-		f |= rng_pct(s, 10) ? PT_AVAIL2 : 0;
+		f |= pt_test_rng_pct(s, 90) ? PROT_R : 0;
+		f |= pt_test_rng_pct(s, 50) ? PROT_W : 0;
+		f |= pt_test_rng_pct(s, 30) ? PROT_X : 0;
+		f |= r->user ? PROT_USER
+			     : (pt_test_rng_pct(s, 50) ? PT_GLOBAL : 0);
+		f |= pt_test_rng_pct(s, 20) ? PT_ACCESSED : 0;
+		f |= pt_test_rng_pct(s, 10) ? PT_DIRTY : 0;
+		f |= pt_test_rng_pct(s, 10) ? PT_AVAIL2 : 0;
 		f &= cfg->legal_flags & ~PT_AVAIL1;
 		if (!r->user && (f & PROT_W) != 0) {
 			f &= ~PROT_X;
 		}
 		struct pt_prop prop = {
 			.flags = f,
-			.cache = rng_pct(s, 80) ? PT_CACHE_WRITEBACK
-						: (enum pt_cache)rng_below(
-							  s, PT_CACHE_COUNT),
+			.cache = pt_test_rng_pct(s, 80)
+					 ? PT_CACHE_WRITEBACK
+					 : (enum pt_cache)pt_test_rng_below(
+						   s, PT_CACHE_COUNT),
 		};
 
 		if (cfg->prop_ok(cfg, prop)) {
@@ -868,28 +849,28 @@ static struct pt_prop gen_prop(const struct run *r, uint64_t *s)
 static void gen_map(const struct run *r, uint64_t *s, struct op *o)
 {
 	const struct pt_config *cfg = r->cfg;
-	uint64_t p = rng_below(s, 1000);
+	uint64_t p = pt_test_rng_below(s, 1000);
 	pt_level_t level = p < 850 ? 1 : p < 970 ? 2 : 3;
 
 	while (level > 1 && (level > cfg->highest_translation_level ||
 			     !cfg->level[level].leaf_ok)) {
 		level--;
 	}
-	if (rng_below(s, 200) == 0) {
+	if (pt_test_rng_below(s, 200) == 0) {
 		/* Above the highest translation level. */
 		level = cfg->highest_translation_level + 1;
 	}
 	o->kind = OP_MAP;
 	o->level = (uint8_t)level;
-	o->tracked = level == 1 && rng_pct(s, 50) &&
+	o->tracked = level == 1 && pt_test_rng_pct(s, 50) &&
 		     pt_model_tracked(&model) < TRACKED_BUDGET;
-	o->align_jump = rng_pct(s, 80);
+	o->align_jump = pt_test_rng_pct(s, 80);
 	o->prop = gen_prop(r, s);
 	/* Untracked memory far above any frame: nothing ever touches it. */
 	uint64_t size = pt_page_size(level);
 
-	o->b = (1ULL << 40) + rng_below(s, 4096) * size;
-	if (level > 1 && rng_pct(s, 2)) {
+	o->b = (1ULL << 40) + pt_test_rng_below(s, 4096) * size;
+	if (level > 1 && pt_test_rng_pct(s, 2)) {
 		o->b += PAGE_SIZE; /* Misaligned pa. */
 	}
 }
@@ -905,7 +886,7 @@ static const struct pt_model_map *pick_mapping(uint64_t *s, uint64_t lo,
 		return NULL;
 	}
 	const struct pt_model_map *p =
-		&model.maps[first + rng_below(s, last - first)];
+		&model.maps[first + pt_test_rng_below(s, last - first)];
 
 	return p->va >= lo && p->va < hi ? p : NULL;
 }
@@ -913,7 +894,7 @@ static const struct pt_model_map *pick_mapping(uint64_t *s, uint64_t lo,
 static void gen_jump(uint64_t *s, struct op *o)
 {
 	uint64_t pages = (model.end - model.start) >> PAGE_SHIFT;
-	uint64_t p = rng_below(s, 100);
+	uint64_t p = pt_test_rng_below(s, 100);
 	const struct pt_model_map *m = NULL;
 
 	o->kind = OP_JUMP;
@@ -930,13 +911,16 @@ static void gen_jump(uint64_t *s, struct op *o)
 		/* Onto a mapping, or into a huge one. */
 		uint64_t size = pt_page_size(m->level);
 
-		o->a = m->va + (rng_below(s, size >> PAGE_SHIFT) << PAGE_SHIFT);
-		if (rng_pct(s, 50) || o->a >= model.end) {
+		o->a = m->va +
+		       (pt_test_rng_below(s, size >> PAGE_SHIFT) << PAGE_SHIFT);
+		if (pt_test_rng_pct(s, 50) || o->a >= model.end) {
 			o->a = m->va;
 		}
 	} else {
-		o->a = model.start + (rng_below(s, pages) << PAGE_SHIFT);
-		if (rng_pct(s, 30) && (o->a & ~(SZ_2M - 1)) >= model.start) {
+		o->a = model.start +
+		       (pt_test_rng_below(s, pages) << PAGE_SHIFT);
+		if (pt_test_rng_pct(s, 30) &&
+		    (o->a & ~(SZ_2M - 1)) >= model.start) {
 			o->a &= ~(SZ_2M - 1);
 		}
 	}
@@ -949,7 +933,7 @@ static void gen_cursor(const struct run *r, uint64_t *s, struct op *o)
 	for (unsigned int i = 0; i < r->nwin; i++) {
 		total += r->win[i].weight;
 	}
-	uint64_t pick = rng_below(s, total);
+	uint64_t pick = pt_test_rng_below(s, total);
 	const struct window *w = &r->win[0];
 
 	for (unsigned int i = 0; i < r->nwin; i++) {
@@ -965,16 +949,17 @@ static void gen_cursor(const struct run *r, uint64_t *s, struct op *o)
 	const struct pt_model_map *m = NULL;
 
 	o->kind = OP_CURSOR;
-	o->mut = rng_pct(s, 93);
-	if (rng_pct(s, 40) && (m = pick_mapping(s, w->start, wend)) != NULL) {
+	o->mut = pt_test_rng_pct(s, 93);
+	if (pt_test_rng_pct(s, 40) &&
+	    (m = pick_mapping(s, w->start, wend)) != NULL) {
 		/* Back to where something is mapped. */
-		start = m->va - (rng_below(s, 16) << PAGE_SHIFT);
+		start = m->va - (pt_test_rng_below(s, 16) << PAGE_SHIFT);
 		if (start > m->va) {
 			start = w->start;
 		}
 	} else if (w->size > SZ_8M) {
 		/* A big window: whole, or 8 MiB around one of its spots. */
-		if (rng_pct(s, 25)) {
+		if (pt_test_rng_pct(s, 25)) {
 			o->a = w->start;
 			o->b = wend;
 			return;
@@ -988,25 +973,28 @@ static void gen_cursor(const struct run *r, uint64_t *s, struct op *o)
 			wend - SZ_8M,
 		};
 
-		start = spots[rng_below(s, ARRAY_SIZE(spots))] +
-			(rng_below(s, SZ_8M >> PAGE_SHIFT) << PAGE_SHIFT);
+		start = spots[pt_test_rng_below(s, ARRAY_SIZE(spots))] +
+			(pt_test_rng_below(s, SZ_8M >> PAGE_SHIFT)
+			 << PAGE_SHIFT);
 	} else {
-		start += rng_below(s, SZ_8M >> PAGE_SHIFT) << PAGE_SHIFT;
+		start += pt_test_rng_below(s, SZ_8M >> PAGE_SHIFT)
+			 << PAGE_SHIFT;
 	}
-	if (rng_pct(s, 30)) {
+	if (pt_test_rng_pct(s, 30)) {
 		start &= ~(SZ_2M - 1);
 	}
 	if (start < w->start || start >= wend) {
 		start = w->start;
 	}
-	uint64_t len = rng_pct(s, 40) ? wend - start
-				      : geometric_pages(s) << (PAGE_SHIFT + 4);
+	uint64_t len = pt_test_rng_pct(s, 40)
+			       ? wend - start
+			       : geometric_pages(s) << (PAGE_SHIFT + 4);
 
 	o->a = start;
 	o->b = len < wend - start ? start + len : wend;
-	if (rng_pct(s, 2)) {
+	if (pt_test_rng_pct(s, 2)) {
 		/* A bad range: the model predicts the error. */
-		switch (rng_below(s, 4)) {
+		switch (pt_test_rng_below(s, 4)) {
 		case 0:
 			o->b = o->a;
 			break;
@@ -1036,9 +1024,9 @@ static void gen_op(const struct run *r, uint64_t *s, struct op *o)
 		gen_cursor(r, s, o);
 		return;
 	}
-	uint64_t p = rng_below(s, 100);
+	uint64_t p = pt_test_rng_below(s, 100);
 
-	if (model.cur == model.end && rng_pct(s, 80)) {
+	if (model.cur == model.end && pt_test_rng_pct(s, 80)) {
 		/* Nothing but errors at the end: mostly go back. */
 		gen_jump(s, o);
 		if (o->a >= model.end || o->a < model.start) {
@@ -1052,7 +1040,7 @@ static void gen_op(const struct run *r, uint64_t *s, struct op *o)
 	} else if (p < 75) {
 		o->kind = OP_PROTECT;
 		o->a = gen_len(s);
-		o->pref = (uint8_t)rng_next(s);
+		o->pref = (uint8_t)pt_test_rng_next(s);
 	} else if (p < 82) {
 		o->kind = OP_QUERY;
 	} else if (p < 90) {
@@ -1060,7 +1048,7 @@ static void gen_op(const struct run *r, uint64_t *s, struct op *o)
 		o->a = gen_len(s);
 	} else if (p < 95) {
 		gen_jump(s, o);
-	} else if (rng_pct(s, 2)) {
+	} else if (pt_test_rng_pct(s, 2)) {
 		/* Rare: a kernel table allocates a node per root entry. */
 		o->kind = OP_TABLE;
 	} else {

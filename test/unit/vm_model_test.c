@@ -34,6 +34,8 @@
 #include "ostd/test.h"
 #include "ostd/vm_space.h"
 
+#include "../lib/pt_test_util.h"
+
 #if CONFIG_ARCH_HOST
 #include "ostd/host/sim.h"
 #endif
@@ -50,29 +52,6 @@
 #define KBUF_SIZE (4 * P)
 /* Every this many operations, every shadow is compared with its frame. */
 #define FULL_CHECK_OPS 32U
-
-/* ---------------------------------------------------------------------
- * Randomness: splitmix64.
- * --------------------------------------------------------------------- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t *s, uint64_t n)
-{
-	return rng_next(s) % n;
-}
-
-static bool rng_pct(uint64_t *s, unsigned int pct)
-{
-	return rng_below(s, 100) < pct;
-}
 
 /* ---------------------------------------------------------------------
  * The model.
@@ -282,40 +261,9 @@ static void cpu_forget_root(void)
 }
 #endif
 
-/* True if @p s is @p a followed by @p b. */
-static bool str_is_concat(const char *s, const char *a, const char *b)
-{
-	while (*a != '\0') {
-		if (*s++ != *a++) {
-			return false;
-		}
-	}
-	while (*b != '\0') {
-		if (*s++ != *b++) {
-			return false;
-		}
-	}
-	return *s == '\0';
-}
-
-/* The kernel twin of user config @p user ("x" -> "x-kernel"). */
-static const struct pt_config *kernel_twin(const struct pt_config *user)
-{
-	unsigned int n;
-	const struct pt_config *const *all = arch_pt_configs_for_tests(&n);
-
-	for (unsigned int i = 0; i < n; i++) {
-		if (!all[i]->top_level_can_unmap &&
-		    str_is_concat(all[i]->name, user->name, "-kernel")) {
-			return all[i];
-		}
-	}
-	return NULL;
-}
-
 static bool model_begin(const struct pt_config *cfg, uint64_t seed)
 {
-	const struct pt_config *kcfg = kernel_twin(cfg);
+	const struct pt_config *kcfg = pt_test_kernel_twin(cfg);
 
 	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
@@ -503,9 +451,9 @@ static struct pt_cursor cur;
  */
 static struct mspace *pick_space(uint64_t *rs, bool live)
 {
-	int start = (int)rng_below(rs, MODEL_SPACES);
+	int start = (int)pt_test_rng_below(rs, MODEL_SPACES);
 
-	if (m.cur >= 0 && rng_pct(rs, 75)) {
+	if (m.cur >= 0 && pt_test_rng_pct(rs, 75)) {
 		return &m.spaces[m.cur];
 	}
 
@@ -545,10 +493,10 @@ static bool tok_wanted(const struct mspace *s, const struct mtoken *t,
 static struct mtoken *pick_token(uint64_t *rs, struct mspace *s, int kind,
 				 enum want_tok want)
 {
-	unsigned int start = (unsigned int)rng_below(rs, MODEL_TOKENS);
+	unsigned int start = (unsigned int)pt_test_rng_below(rs, MODEL_TOKENS);
 	struct mtoken *any = NULL;
 
-	if (rng_pct(rs, 20)) {
+	if (pt_test_rng_pct(rs, 20)) {
 		want = WANT_ANY;
 	}
 	for (unsigned int k = 0; k < MODEL_TOKENS; k++) {
@@ -574,7 +522,7 @@ static bool op_new_space(uint64_t *rs)
 		if (s->exists && !s->destroyed) {
 			continue;
 		}
-		bool shared = rng_pct(rs, 50);
+		bool shared = pt_test_rng_pct(rs, 50);
 
 		if (!expect_err("vm_space_new", OSTD_OK,
 				vm_space_new(&s->vs, &m.kpt, shared))) {
@@ -648,7 +596,7 @@ static bool op_toggle_active(uint64_t *rs)
 	if (s != NULL) {
 		/* Deactivation is owner state: the model sets the flag. An
 		 * inactive owner comes back soon, or nothing gets created. */
-		s->active = !s->active || rng_pct(rs, 50);
+		s->active = !s->active || pt_test_rng_pct(rs, 50);
 		s->vs.owner.active = s->active;
 	}
 	return true;
@@ -663,15 +611,15 @@ static bool op_map(uint64_t *rs)
 	if (s == NULL) {
 		return true;
 	}
-	int p = (int)rng_below(rs, MODEL_PAGES);
-	int f = (int)rng_below(rs, MODEL_FRAMES);
+	int p = (int)pt_test_rng_below(rs, MODEL_PAGES);
+	int f = (int)pt_test_rng_below(rs, MODEL_FRAMES);
 
 	for (int q = 0; q < MODEL_PAGES; q++) {
 		if (s->pages[q].frame == f && !s->destroyed) {
 			return true;
 		}
 	}
-	bool writable = rng_pct(rs, 70);
+	bool writable = pt_test_rng_pct(rs, 70);
 	uint64_t va = UBASE + (uint64_t)p * P;
 	ostd_err_t err = vm_space_cursor_mut(&s->vs, va, va + P, &cur);
 
@@ -704,8 +652,8 @@ static bool op_unmap(uint64_t *rs)
 	if (s == NULL) {
 		return true;
 	}
-	uint64_t p = rng_below(rs, MODEL_PAGES);
-	uint64_t n = 1 + rng_below(rs, 3);
+	uint64_t p = pt_test_rng_below(rs, MODEL_PAGES);
+	uint64_t n = 1 + pt_test_rng_below(rs, 3);
 
 	n = p + n > MODEL_PAGES ? MODEL_PAGES - p : n;
 	uint64_t va = UBASE + p * P;
@@ -729,7 +677,7 @@ static bool op_unmap(uint64_t *rs)
  */
 static struct mtoken *free_token(uint64_t *rs, struct mspace *s)
 {
-	unsigned int start = (unsigned int)rng_below(rs, MODEL_TOKENS);
+	unsigned int start = (unsigned int)pt_test_rng_below(rs, MODEL_TOKENS);
 
 	for (unsigned int k = 0; k < MODEL_TOKENS; k++) {
 		struct mtoken *t = &s->toks[(start + k) % MODEL_TOKENS];
@@ -773,22 +721,22 @@ static void pick_range(uint64_t *rs, uint64_t *va, uint64_t *len)
 {
 	uint64_t window = MODEL_PAGES * P;
 
-	switch (rng_below(rs, 40)) {
+	switch (pt_test_rng_below(rs, 40)) {
 	case 0:
 		*va = 0;
-		*len = 1 + rng_below(rs, P);
+		*len = 1 + pt_test_rng_below(rs, P);
 		return;
 	case 1:
-		*va = UBASE + rng_below(rs, window);
+		*va = UBASE + pt_test_rng_below(rs, window);
 		*len = 0;
 		return;
 	case 2:
-		*va = MAX_USER_VADDR - rng_below(rs, 16);
-		*len = 1 + rng_below(rs, 32);
+		*va = MAX_USER_VADDR - pt_test_rng_below(rs, 16);
+		*len = 1 + pt_test_rng_below(rs, 32);
 		return;
 	case 3:
-		*va = UINT64_MAX - rng_below(rs, P);
-		*len = 1 + rng_below(rs, 2 * P);
+		*va = UINT64_MAX - pt_test_rng_below(rs, P);
+		*len = 1 + pt_test_rng_below(rs, 2 * P);
 		return;
 	case 4:
 	case 5:
@@ -797,13 +745,13 @@ static void pick_range(uint64_t *rs, uint64_t *va, uint64_t *len)
 	case 8:
 	case 9:
 		/* Whole pages: neighbours touch without overlapping. */
-		*va = UBASE + rng_below(rs, MODEL_PAGES) * P;
-		*len = (1 + rng_below(rs, 2)) * P;
+		*va = UBASE + pt_test_rng_below(rs, MODEL_PAGES) * P;
+		*len = (1 + pt_test_rng_below(rs, 2)) * P;
 		return;
 	default:
-		*va = UBASE + rng_below(rs, window);
-		*len = 1 + rng_below(rs, window + P - (*va - UBASE));
-		*len = *len > 3 * P ? 1 + rng_below(rs, 3 * P) : *len;
+		*va = UBASE + pt_test_rng_below(rs, window);
+		*len = 1 + pt_test_rng_below(rs, window + P - (*va - UBASE));
+		*len = *len > 3 * P ? 1 + pt_test_rng_below(rs, 3 * P) : *len;
 		return;
 	}
 }
@@ -839,7 +787,8 @@ static bool op_create(uint64_t *rs)
 	if (t == NULL) {
 		return false;
 	}
-	enum vm_io_kind kind = rng_pct(rs, 50) ? VM_IO_READER : VM_IO_WRITER;
+	enum vm_io_kind kind =
+		pt_test_rng_pct(rs, 50) ? VM_IO_READER : VM_IO_WRITER;
 	uint64_t va;
 	uint64_t len;
 
@@ -880,7 +829,7 @@ static bool op_create(uint64_t *rs)
 		return false;
 	}
 	/* Mostly put to work at once: nothing changed since the checks. */
-	if (rng_pct(rs, 30)) {
+	if (pt_test_rng_pct(rs, 30)) {
 		return true;
 	}
 	err = kind == VM_IO_READER ? vm_space_activate_reader(&s->vs, &t->tok)
@@ -909,10 +858,10 @@ static bool op_token(uint64_t *rs, int which)
 	struct mspace *to = s;
 	enum vm_io_kind as = t->kind;
 
-	if (rng_pct(rs, 5)) {
+	if (pt_test_rng_pct(rs, 5)) {
 		to = pick_space(rs, false);
 	}
-	if (rng_pct(rs, 5)) {
+	if (pt_test_rng_pct(rs, 5)) {
 		as = t->kind == VM_IO_READER ? VM_IO_WRITER : VM_IO_READER;
 	}
 	bool same = to == s && as == t->kind && t->life == s->life;
@@ -971,8 +920,9 @@ static bool op_copy_kernel(uint64_t *rs, bool to_user)
 		return true;
 	}
 	uint64_t left = t->end - t->cursor;
-	uint64_t klen = rng_pct(rs, 60) ? rng_below(rs, left + 1)
-					: rng_below(rs, KBUF_SIZE + 1);
+	uint64_t klen = pt_test_rng_pct(rs, 60)
+				? pt_test_rng_below(rs, left + 1)
+				: pt_test_rng_below(rs, KBUF_SIZE + 1);
 	ostd_err_t want = side_err(s, t);
 	uint64_t n = t->end - t->cursor < klen ? t->end - t->cursor : klen;
 	uint64_t done = want == OSTD_OK ? m_run(s, t->cursor, n, to_user) : 0;
@@ -983,7 +933,7 @@ static bool op_copy_kernel(uint64_t *rs, bool to_user)
 		want = OSTD_EFAULT;
 	}
 	if (to_user) {
-		uint64_t salt = rng_next(rs);
+		uint64_t salt = pt_test_rng_next(rs);
 
 		for (uint64_t i = 0; i < klen; i++) {
 			kbuf[i] = (uint8_t)(salt + i * 7 + (i >> 8));
@@ -1085,13 +1035,13 @@ static bool op_val(uint64_t *rs, bool write)
 	if (t == NULL) {
 		return true;
 	}
-	uint64_t size = 1 + rng_below(rs, 8);
+	uint64_t size = 1 + pt_test_rng_below(rs, 8);
 	uint8_t val[8];
 	ostd_err_t want = OSTD_EINVAL;
 	uint64_t reach = 0;
 
 	for (unsigned int i = 0; i < sizeof(val); i++) {
-		val[i] = (uint8_t)rng_next(rs);
+		val[i] = (uint8_t)pt_test_rng_next(rs);
 	}
 	if (t->end - t->cursor >= size) {
 		want = side_err(s, t);
@@ -1135,7 +1085,7 @@ static bool op_fill_zeros(uint64_t *rs)
 	if (t == NULL) {
 		return true;
 	}
-	uint64_t len = rng_below(rs, 3 * P);
+	uint64_t len = pt_test_rng_below(rs, 3 * P);
 	ostd_err_t want = side_err(s, t);
 	uint64_t n = t->end - t->cursor < len ? t->end - t->cursor : len;
 	uint64_t done = want == OSTD_OK ? m_run(s, t->cursor, n, true) : 0;
@@ -1163,8 +1113,8 @@ static bool op_skip_limit(uint64_t *rs)
 	}
 	uint64_t left = t->end - t->cursor;
 
-	if (rng_pct(rs, 30)) {
-		uint64_t n = rng_below(rs, left + 2);
+	if (pt_test_rng_pct(rs, 30)) {
+		uint64_t n = pt_test_rng_below(rs, left + 2);
 
 		if (t->kind == VM_IO_READER) {
 			vm_reader_limit(&t->r, n);
@@ -1175,8 +1125,8 @@ static bool op_skip_limit(uint64_t *rs)
 		return true;
 	}
 	/* Often to the next 4-byte boundary, for the atomics. */
-	uint64_t n = rng_pct(rs, 50) ? (4 - (t->cursor & 3)) & 3
-				     : rng_below(rs, left + 2);
+	uint64_t n = pt_test_rng_pct(rs, 50) ? (4 - (t->cursor & 3)) & 3
+					     : pt_test_rng_below(rs, left + 2);
 	ostd_err_t err = t->kind == VM_IO_READER ? vm_reader_skip(&t->r, n)
 						 : vm_writer_skip(&t->w, n);
 
@@ -1221,8 +1171,10 @@ static bool op_atomic(uint64_t *rs, bool cmpxchg)
 		       (want != OSTD_OK ||
 			expect_eq("atomic_load value", cur_val, got));
 	}
-	uint32_t expected = rng_pct(rs, 50) ? cur_val : (uint32_t)rng_next(rs);
-	uint32_t new_val = (uint32_t)rng_next(rs);
+	uint32_t expected = pt_test_rng_pct(rs, 50)
+				    ? cur_val
+				    : (uint32_t)pt_test_rng_next(rs);
+	uint32_t new_val = (uint32_t)pt_test_rng_next(rs);
 
 	if (!expect_err(
 		    "cmpxchg", want,
@@ -1240,7 +1192,7 @@ static bool op_atomic(uint64_t *rs, bool cmpxchg)
 
 static bool run_op(uint64_t *rs)
 {
-	unsigned int k = (unsigned int)rng_below(rs, 100);
+	unsigned int k = (unsigned int)pt_test_rng_below(rs, 100);
 
 	if (k < 3) {
 		return op_new_space(rs);

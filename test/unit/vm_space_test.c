@@ -16,10 +16,11 @@
  * host only: on the kernel images arch_vm_activate() panics by design
  * until the arch kernel issues give each port a kernel page table
  * (arch/<arch>/vm.c). Those tests, or their parts, return early there
- * with `if (!IS_ENABLED(CONFIG_ARCH_HOST))`. What fails before that check
- * (an inactive owner, a space not current, a destroyed space), the
- * user-mapping rules, kernel-memory readers and writers and the frame
- * accounting run everywhere.
+ * with `if (!IS_ENABLED(CONFIG_ARCH_HOST))` (the reader/writer pairs are
+ * marked HOST_ONLY). What fails before that check (an inactive owner, a
+ * space not current, a destroyed space), the user-mapping rules,
+ * kernel-memory readers and writers and the frame accounting run
+ * everywhere.
  *
  * Unchanged state. A refused call must leave the owner (active flag,
  * registry, active-token count), the space's token counter, generation
@@ -43,6 +44,8 @@
 #include "ostd/string.h"
 #include "ostd/test.h"
 #include "ostd/vm_space.h"
+
+#include "../lib/pt_test_util.h"
 
 #if CONFIG_ARCH_HOST
 #include "ostd/host/sim.h"
@@ -118,37 +121,6 @@ static struct {
 
 static struct pt_cursor hcur;
 
-/* True if @p s is @p a followed by @p b. */
-static bool str_is_concat(const char *s, const char *a, const char *b)
-{
-	while (*a != '\0') {
-		if (*s++ != *a++) {
-			return false;
-		}
-	}
-	while (*b != '\0') {
-		if (*s++ != *b++) {
-			return false;
-		}
-	}
-	return *s == '\0';
-}
-
-/* The kernel twin of user config @p user ("x" -> "x-kernel"). */
-static const struct pt_config *kernel_twin(const struct pt_config *user)
-{
-	unsigned int n;
-	const struct pt_config *const *all = arch_pt_configs_for_tests(&n);
-
-	for (unsigned int i = 0; i < n; i++) {
-		if (!all[i]->top_level_can_unmap &&
-		    str_is_concat(all[i]->name, user->name, "-kernel")) {
-			return all[i];
-		}
-	}
-	return NULL;
-}
-
 /* Spaces exist for user formats only (kernel runs pass at once). */
 static bool user_format(const struct pt_config *cfg)
 {
@@ -157,7 +129,7 @@ static bool user_format(const struct pt_config *cfg)
 
 static ostd_err_t fx_kernel(const struct pt_config *cfg)
 {
-	const struct pt_config *kcfg = kernel_twin(cfg);
+	const struct pt_config *kcfg = pt_test_kernel_twin(cfg);
 
 	memset(&fx, 0, sizeof(fx));
 	if (kcfg == NULL) {
@@ -183,6 +155,14 @@ static ostd_err_t fx_setup(const struct pt_config *cfg, bool shared)
 	ostd_err_t err = fx_kernel(cfg);
 
 	return err != OSTD_OK ? err : fx_space(&fx.vs, &fx.vs_ok, shared);
+}
+
+/* The kernel table and fx.vs, installed on this CPU (host only). */
+static ostd_err_t fx_setup_active(const struct pt_config *cfg, bool shared)
+{
+	ostd_err_t err = fx_setup(cfg, shared);
+
+	return err != OSTD_OK ? err : vm_space_activate(&fx.vs);
 }
 
 static void space_teardown(struct vm_space *vs, bool *ok)
@@ -358,6 +338,15 @@ static ostd_err_t layout(void)
 		fill_page(fx.pa[i], va);
 	}
 	return OSTD_OK;
+}
+
+/* The kernel table and fx.vs with layout(), installed on this CPU. */
+static ostd_err_t fx_setup_layout(const struct pt_config *cfg, bool shared)
+{
+	ostd_err_t err = fx_setup(cfg, shared);
+
+	err = err != OSTD_OK ? err : layout();
+	return err != OSTD_OK ? err : vm_space_activate(&fx.vs);
 }
 
 /* The kernel pointer to user address @p va of layout(). */
@@ -547,17 +536,35 @@ static ostd_err_t create_checked(struct vm_space *vs, enum vm_io_kind kind,
 typedef int (*requires_fn)(const struct pt_config *cfg, enum vm_io_kind kind,
 			   bool shared);
 
+/* Where a both_modes() body runs. */
+enum where {
+	EVERYWHERE,
+	HOST_ONLY, /* It needs a space installed on this CPU. */
+};
+
 /* Runs @p fn with shared_reader off, then on; 0 or the failed line. */
 static int both_modes(requires_fn fn, const struct pt_config *cfg,
-		      enum vm_io_kind kind)
+		      enum vm_io_kind kind, enum where where)
 {
-	if (!user_format(cfg)) {
+	if (!user_format(cfg) ||
+	    (where == HOST_ONLY && !IS_ENABLED(CONFIG_ARCH_HOST))) {
 		return 0;
 	}
 	int line = fn(cfg, kind, false);
 
 	return line != 0 ? line : fn(cfg, kind, true);
 }
+
+/* The reader and the writer test of one both_modes() body. */
+#define TEST_READER_WRITER(reader_test, writer_test, fn, where)         \
+	TEST_FORMAT(vm_space, reader_test)                              \
+	{                                                               \
+		ASSERT_EQ(both_modes(fn, cfg, VM_IO_READER, where), 0); \
+	}                                                               \
+	TEST_FORMAT(vm_space, writer_test)                              \
+	{                                                               \
+		ASSERT_EQ(both_modes(fn, cfg, VM_IO_WRITER, where), 0); \
+	}
 
 static struct io io_a;
 static struct io io_b;
@@ -583,6 +590,9 @@ out:
 	fx_teardown();
 	return line;
 }
+
+TEST_READER_WRITER(reader_requires_live_space, writer_requires_live_space,
+		   requires_live_space, EVERYWHERE)
 
 /* requires owner.active. */
 static int requires_active(const struct pt_config *cfg, enum vm_io_kind kind,
@@ -611,6 +621,9 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_active, writer_requires_active,
+		   requires_active, EVERYWHERE)
+
 /* requires: this CPU's page table is this space's. */
 static int requires_current_space(const struct pt_config *cfg,
 				  enum vm_io_kind kind, bool shared)
@@ -634,17 +647,16 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_current_space, writer_requires_current_space,
+		   requires_current_space, EVERYWHERE)
+
 /* requires vaddr != 0. */
 static int requires_nonzero_vaddr(const struct pt_config *cfg,
 				  enum vm_io_kind kind, bool shared)
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	EXPECT_REFUSED(&fx.vs, kind, 0, 1, OSTD_EINVAL);
 	EXPECT_REFUSED(&fx.vs, kind, 0, P, OSTD_EINVAL);
 	EXPECT_ALLOWED(&fx.vs, kind, 1, 1);
@@ -653,17 +665,16 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_nonzero_vaddr, writer_requires_nonzero_vaddr,
+		   requires_nonzero_vaddr, HOST_ONLY)
+
 /* requires len > 0 (TESTING.md row 28, pinned: OSTD_EINVAL). */
 static int requires_nonzero_len(const struct pt_config *cfg,
 				enum vm_io_kind kind, bool shared)
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	EXPECT_REFUSED(&fx.vs, kind, UBASE, 0, OSTD_EINVAL);
 	/* The length is checked before the range. */
 	EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR, 0, OSTD_EINVAL);
@@ -673,17 +684,16 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_nonzero_len, writer_requires_nonzero_len,
+		   requires_nonzero_len, HOST_ONLY)
+
 /* requires vaddr + len does not wrap (TESTING.md row 24). */
 static int requires_no_overflow(const struct pt_config *cfg,
 				enum vm_io_kind kind, bool shared)
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	EXPECT_REFUSED(&fx.vs, kind, UINT64_MAX, 1, OSTD_EACCES);
 	EXPECT_REFUSED(&fx.vs, kind, UINT64_MAX - P + 1, 2 * P, OSTD_EACCES);
 	EXPECT_REFUSED(&fx.vs, kind, UBASE, UINT64_MAX, OSTD_EACCES);
@@ -696,17 +706,16 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_no_overflow, writer_requires_no_overflow,
+		   requires_no_overflow, HOST_ONLY)
+
 /* requires vaddr + len <= MAX_USER_VADDR (TESTING.md row 25). */
 static int requires_below_max(const struct pt_config *cfg, enum vm_io_kind kind,
 			      bool shared)
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	/* va + len == MAX_USER_VADDR + 1. */
 	EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR - P, P + 1, OSTD_EACCES);
 	EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR - 1, 2, OSTD_EACCES);
@@ -718,17 +727,17 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_below_max_user_vaddr,
+		   writer_requires_below_max_user_vaddr, requires_below_max,
+		   HOST_ONLY)
+
 /* requires the range to be user space (TESTING.md row 26). */
 static int requires_user_address(const struct pt_config *cfg,
 				 enum vm_io_kind kind, bool shared)
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	/* The kernel half of this format. */
 	EXPECT_REFUSED(&fx.vs, kind, fx.kpt.va_start, P, OSTD_EACCES);
 	EXPECT_REFUSED(&fx.vs, kind, fx.kpt.va_start + UBASE, 8, OSTD_EACCES);
@@ -741,6 +750,9 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_user_address, writer_requires_user_address,
+		   requires_user_address, HOST_ONLY)
+
 /*
  * requires can_create_reader / can_create_writer: no active writer
  * overlaps, whatever shared_reader says.
@@ -750,14 +762,10 @@ static int requires_no_writer_overlap(const struct pt_config *cfg,
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
 	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
 		return 0; /* The overlap checks are compiled out by design. */
 	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	EXPECT(io_open(&fx.vs, &io_a, VM_IO_WRITER, UBASE + P, 2 * P) ==
 	       OSTD_OK);
 	EXPECT_REFUSED(&fx.vs, kind, UBASE, P + 1, OSTD_EBUSY);
@@ -782,6 +790,10 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_no_writer_overlap,
+		   writer_requires_no_writer_overlap,
+		   requires_no_writer_overlap, HOST_ONLY)
+
 /*
  * requires can_create_*: an active reader blocks a writer always, and a
  * reader unless shared_reader (reader ∩ reader is the one overlap that
@@ -792,16 +804,12 @@ static int requires_no_reader_overlap(const struct pt_config *cfg,
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
 	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
 		return 0; /* The overlap checks are compiled out by design. */
 	}
 	bool allowed = kind == VM_IO_READER && shared;
 
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	EXPECT(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P, 2 * P) ==
 	       OSTD_OK);
 	if (allowed) {
@@ -830,6 +838,10 @@ out:
 	return line;
 }
 
+TEST_READER_WRITER(reader_requires_no_reader_overlap_unless_shared,
+		   writer_requires_no_reader_overlap,
+		   requires_no_reader_overlap, HOST_ONLY)
+
 /*
  * The registry has room (OSTD_ENOMEM): VM_SPACE_MAX_IO ranges of a kind
  * at most. Readers share one range (shared_reader), writers take one page
@@ -843,17 +855,13 @@ static int requires_registry_room(const struct pt_config *cfg,
 	int line = 0;
 	unsigned int opened = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
 	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
 		return 0; /* No registry, no limit. */
 	}
 	if (kind == VM_IO_READER && !shared) {
 		return 0; /* 32 readers need shared_reader to coexist. */
 	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	uint64_t step = kind == VM_IO_READER ? 0 : P;
 
 	/* One extra token created while there was room. */
@@ -876,115 +884,8 @@ out:
 	return line;
 }
 
-TEST_FORMAT(vm_space, reader_requires_live_space)
-{
-	ASSERT_EQ(both_modes(requires_live_space, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_live_space)
-{
-	ASSERT_EQ(both_modes(requires_live_space, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_active)
-{
-	ASSERT_EQ(both_modes(requires_active, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_active)
-{
-	ASSERT_EQ(both_modes(requires_active, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_current_space)
-{
-	ASSERT_EQ(both_modes(requires_current_space, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_current_space)
-{
-	ASSERT_EQ(both_modes(requires_current_space, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_nonzero_vaddr)
-{
-	ASSERT_EQ(both_modes(requires_nonzero_vaddr, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_nonzero_vaddr)
-{
-	ASSERT_EQ(both_modes(requires_nonzero_vaddr, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_nonzero_len)
-{
-	ASSERT_EQ(both_modes(requires_nonzero_len, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_nonzero_len)
-{
-	ASSERT_EQ(both_modes(requires_nonzero_len, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_no_overflow)
-{
-	ASSERT_EQ(both_modes(requires_no_overflow, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_no_overflow)
-{
-	ASSERT_EQ(both_modes(requires_no_overflow, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_below_max_user_vaddr)
-{
-	ASSERT_EQ(both_modes(requires_below_max, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_below_max_user_vaddr)
-{
-	ASSERT_EQ(both_modes(requires_below_max, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_user_address)
-{
-	ASSERT_EQ(both_modes(requires_user_address, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_user_address)
-{
-	ASSERT_EQ(both_modes(requires_user_address, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_no_writer_overlap)
-{
-	ASSERT_EQ(both_modes(requires_no_writer_overlap, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_no_writer_overlap)
-{
-	ASSERT_EQ(both_modes(requires_no_writer_overlap, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_no_reader_overlap_unless_shared)
-{
-	ASSERT_EQ(both_modes(requires_no_reader_overlap, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_no_reader_overlap)
-{
-	ASSERT_EQ(both_modes(requires_no_reader_overlap, cfg, VM_IO_WRITER), 0);
-}
-
-TEST_FORMAT(vm_space, reader_requires_registry_room)
-{
-	ASSERT_EQ(both_modes(requires_registry_room, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_registry_room)
-{
-	ASSERT_EQ(both_modes(requires_registry_room, cfg, VM_IO_WRITER), 0);
-}
+TEST_READER_WRITER(reader_requires_registry_room, writer_requires_registry_room,
+		   requires_registry_room, HOST_ONLY)
 
 /*
  * When one call breaks several clauses, the first in the header's order
@@ -995,9 +896,6 @@ static int requires_in_order(const struct pt_config *cfg, enum vm_io_kind kind,
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
 	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
 	EXPECT(fx_space(&fx.vs2, &fx.vs2_ok, shared) == OSTD_OK);
 	/* Inactive and not current, with a zero length: the flag first. */
@@ -1029,15 +927,9 @@ out:
 	return line;
 }
 
-TEST_FORMAT(vm_space, reader_requires_checked_in_order)
-{
-	ASSERT_EQ(both_modes(requires_in_order, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_requires_checked_in_order)
-{
-	ASSERT_EQ(both_modes(requires_in_order, cfg, VM_IO_WRITER), 0);
-}
+TEST_READER_WRITER(reader_requires_checked_in_order,
+		   writer_requires_checked_in_order, requires_in_order,
+		   HOST_ONLY)
 
 /*
  * ensures of create: the registry is unchanged (the token is not active
@@ -1049,11 +941,7 @@ static int create_ensures(const struct pt_config *cfg, enum vm_io_kind kind,
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	EXPECT(io_create(&fx.vs, &io_a, kind, UBASE + 5, 3 * P) == OSTD_OK);
 	EXPECT(io_create(&fx.vs, &io_b, kind, UBASE + 5, 3 * P) == OSTD_OK);
 	EXPECT(fx.vs.owner.reader_count == 0 && fx.vs.owner.writer_count == 0);
@@ -1080,15 +968,8 @@ out:
 	return line;
 }
 
-TEST_FORMAT(vm_space, reader_create_ensures)
-{
-	ASSERT_EQ(both_modes(create_ensures, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_create_ensures)
-{
-	ASSERT_EQ(both_modes(create_ensures, cfg, VM_IO_WRITER), 0);
-}
+TEST_READER_WRITER(reader_create_ensures, writer_create_ensures, create_ensures,
+		   HOST_ONLY)
 
 /*
  * Activation repeats can_create: a token created while its range was
@@ -1100,14 +981,10 @@ static int activate_rechecks(const struct pt_config *cfg, enum vm_io_kind kind,
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
 	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
 		return 0; /* Activation rechecks only the registry. */
 	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	EXPECT(io_create(&fx.vs, &io_a, kind, UBASE, 2 * P) == OSTD_OK);
 	EXPECT(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + P, P) == OSTD_OK);
 	static struct owner_snap before;
@@ -1124,15 +1001,9 @@ out:
 	return line;
 }
 
-TEST_FORMAT(vm_space, reader_activate_rechecks_registry)
-{
-	ASSERT_EQ(both_modes(activate_rechecks, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_activate_rechecks_registry)
-{
-	ASSERT_EQ(both_modes(activate_rechecks, cfg, VM_IO_WRITER), 0);
-}
+TEST_READER_WRITER(reader_activate_rechecks_registry,
+		   writer_activate_rechecks_registry, activate_rechecks,
+		   HOST_ONLY)
 
 /* ---------------------------------------------------------------------
  * TESTING.md bad-input rows 21-33.
@@ -1290,8 +1161,7 @@ TEST_FORMAT(vm_space, row24_reader_writer_overflow)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
 	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, UINT64_MAX - 0xff, 0x200,
 				 &same),
 		  OSTD_EACCES);
@@ -1318,8 +1188,7 @@ TEST_FORMAT(vm_space, row25_last_user_byte)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
 	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, MAX_USER_VADDR - 1, 2,
 				 &same),
 		  OSTD_EACCES);
@@ -1357,8 +1226,7 @@ TEST_FORMAT(vm_space, row26_kernel_address)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
 	for (int k = 0; k < 2; k++) {
 		enum vm_io_kind kind = k == 0 ? VM_IO_READER : VM_IO_WRITER;
 
@@ -1441,8 +1309,7 @@ TEST_FORMAT(vm_space, row28_zero_length_is_einval)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
 	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, UBASE, 0, &same),
 		  OSTD_EINVAL);
 	ASSERT_TRUE(same);
@@ -1478,9 +1345,7 @@ TEST_FORMAT(vm_space, row29_read_val_short)
 	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* The user half needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 8, 3), OSTD_OK);
 	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 3),
 		  OSTD_OK);
@@ -1513,9 +1378,7 @@ TEST_FORMAT(vm_space, row30_partial_read_to_unmapped)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	memset(kbuf, 0x5a, sizeof(kbuf));
 	/* 100 bytes of page 0, then page 1 (unmapped). */
 	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P - 100, 300),
@@ -1547,9 +1410,7 @@ TEST_FORMAT(vm_space, row31_writer_onto_read_only_page)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	uint64_t ro = UBASE + 3 * P;
 
 	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_WRITER, ro, 64), OSTD_OK);
@@ -1683,14 +1544,9 @@ static int token_lifecycle(const struct pt_config *cfg, enum vm_io_kind kind,
 	unsigned int *count = kind == VM_IO_READER ? &fx.vs.owner.reader_count
 						   : &fx.vs.owner.writer_count;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
 	bool registry = IS_ENABLED(CONFIG_VM_OWNER_REGISTRY);
 
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(layout() == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_layout(cfg, shared) == OSTD_OK);
 	uint64_t va = UBASE + 2 * P;
 
 	EXPECT(io_create(&fx.vs, &io_a, kind, va, 64) == OSTD_OK);
@@ -1734,15 +1590,8 @@ out:
 	return line;
 }
 
-TEST_FORMAT(vm_space, reader_token_lifecycle)
-{
-	ASSERT_EQ(both_modes(token_lifecycle, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_token_lifecycle)
-{
-	ASSERT_EQ(both_modes(token_lifecycle, cfg, VM_IO_WRITER), 0);
-}
+TEST_READER_WRITER(reader_token_lifecycle, writer_token_lifecycle,
+		   token_lifecycle, HOST_ONLY)
 
 /*
  * A copy of a token taken while it was active still says "active" after
@@ -1754,16 +1603,12 @@ static int token_copy_refused(const struct pt_config *cfg, enum vm_io_kind kind,
 {
 	int line = 0;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
 	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
 		/* Without the registry a copy cannot be told from its
 		 * original, by design. */
 		return 0;
 	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	EXPECT(io_open(&fx.vs, &io_a, kind, UBASE, P) == OSTD_OK);
 	io_b = io_a;
 	EXPECT(io_dispose(&fx.vs, &io_a) == OSTD_OK);
@@ -1786,15 +1631,9 @@ out:
 	return line;
 }
 
-TEST_FORMAT(vm_space, reader_token_copy_refused_after_dispose)
-{
-	ASSERT_EQ(both_modes(token_copy_refused, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, writer_token_copy_refused_after_dispose)
-{
-	ASSERT_EQ(both_modes(token_copy_refused, cfg, VM_IO_WRITER), 0);
-}
+TEST_READER_WRITER(reader_token_copy_refused_after_dispose,
+		   writer_token_copy_refused_after_dispose, token_copy_refused,
+		   HOST_ONLY)
 
 /* Destroy with an active token: OSTD_EBUSY, and nothing changed. */
 static int destroy_busy(const struct pt_config *cfg, enum vm_io_kind kind,
@@ -1804,12 +1643,7 @@ static int destroy_busy(const struct pt_config *cfg, enum vm_io_kind kind,
 	uint64_t done = 0;
 	struct pt_query q;
 
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return 0; /* Needs activation: host only. */
-	}
-	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(layout() == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT(fx_setup_layout(cfg, shared) == OSTD_OK);
 	EXPECT(io_open(&fx.vs, &io_a, kind, UBASE + 2 * P, 64) == OSTD_OK);
 	static struct owner_snap before;
 
@@ -1833,15 +1667,8 @@ out:
 	return line;
 }
 
-TEST_FORMAT(vm_space, destroy_with_active_reader_is_busy)
-{
-	ASSERT_EQ(both_modes(destroy_busy, cfg, VM_IO_READER), 0);
-}
-
-TEST_FORMAT(vm_space, destroy_with_active_writer_is_busy)
-{
-	ASSERT_EQ(both_modes(destroy_busy, cfg, VM_IO_WRITER), 0);
-}
+TEST_READER_WRITER(destroy_with_active_reader_is_busy,
+		   destroy_with_active_writer_is_busy, destroy_busy, HOST_ONLY)
 
 /* ---------------------------------------------------------------------
  * Copies.
@@ -1930,9 +1757,7 @@ TEST_FORMAT(vm_space, copy_user_to_user)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 10, 3000),
 		  OSTD_OK);
 	ASSERT_EQ(
@@ -1965,9 +1790,7 @@ TEST_FORMAT(vm_space, copy_partial_exact_counts)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 
 	/* Kernel -> user: 30 bytes of page 2, then page 3 (read-only). */
 	memset(kbuf, 0xee, 100);
@@ -2031,9 +1854,7 @@ TEST_FORMAT(vm_space, read_val_write_val_rollback)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	/* 4 bytes of page 0, then page 1 (unmapped). */
 	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P - 8, 16),
 		  OSTD_OK);
@@ -2083,9 +1904,7 @@ TEST_FORMAT(vm_space, fill_zeros_partial)
 	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* The user half needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	/* 64 bytes of page 0, then page 1 (unmapped). */
 	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + P - 96, 128),
 		  OSTD_OK);
@@ -2136,9 +1955,7 @@ TEST_FORMAT(vm_space, skip_limit_remain_avail)
 		return; /* The user half needs activation: host only. */
 	}
 	/* A user reader skips an unmapped page without touching it. */
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P, 2 * P),
 		  OSTD_OK);
 	ASSERT_EQ(vm_reader_skip(&io_a.r, P + 8), OSTD_OK);
@@ -2169,9 +1986,7 @@ TEST_FORMAT(vm_space, atomics_user)
 	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
 		return; /* Needs activation: host only. */
 	}
-	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(layout(), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	uint32_t *word = (uint32_t *)(void *)(frame_bytes(fx.pa[2]) + 8);
 
 	*word = 5;

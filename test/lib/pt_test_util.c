@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "pt_test_util.h"
+
+/* True if @p s is @p a followed by @p b. */
+static bool str_is_concat(const char *s, const char *a, const char *b)
+{
+	while (*a != '\0') {
+		if (*s++ != *a++) {
+			return false;
+		}
+	}
+	while (*b != '\0') {
+		if (*s++ != *b++) {
+			return false;
+		}
+	}
+	return *s == '\0';
+}
+
+const struct pt_config *pt_test_kernel_twin(const struct pt_config *user)
+{
+	unsigned int n;
+	const struct pt_config *const *all = arch_pt_configs_for_tests(&n);
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (!all[i]->top_level_can_unmap &&
+		    str_is_concat(all[i]->name, user->name, "-kernel")) {
+			return all[i];
+		}
+	}
+	return NULL;
+}
+
+const struct pt_config *pt_test_user_twin(const struct pt_config *kernel)
+{
+	unsigned int n;
+	const struct pt_config *const *all = arch_pt_configs_for_tests(&n);
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (all[i]->top_level_can_unmap &&
+		    str_is_concat(kernel->name, all[i]->name, "-kernel")) {
+			return all[i];
+		}
+	}
+	return NULL;
+}
+
+ostd_err_t pt_test_new_table(const struct pt_config *cfg, struct page_table *pt)
+{
+	if (cfg->top_level_can_unmap) {
+		return page_table_new_user(cfg, NULL, pt);
+	}
+	return page_table_new_kernel(cfg, pt);
+}
+
+uint64_t pt_test_rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t pt_test_rng_below(uint64_t *s, uint64_t n)
+{
+	return pt_test_rng_next(s) % n;
+}
+
+bool pt_test_rng_pct(uint64_t *s, unsigned int pct)
+{
+	return pt_test_rng_below(s, 100) < pct;
+}

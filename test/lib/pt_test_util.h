@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+/*
+ * Small helpers the page-table and VmSpace tests share: the twin formats
+ * ("x" and "x-kernel"), a fresh table of either half, and a deterministic
+ * PRNG. Plain C for both test images (no libc).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ostd/page_table.h"
+#include "ostd/pt_config.h"
+
+/** The kernel twin of user config @p user ("x" -> "x-kernel"), or NULL. */
+const struct pt_config *pt_test_kernel_twin(const struct pt_config *user);
+
+/** The user twin of kernel config @p kernel ("x-kernel" -> "x"), or NULL. */
+const struct pt_config *pt_test_user_twin(const struct pt_config *kernel);
+
+/**
+ * A fresh table of @p cfg's half: page_table_new_user(cfg, NULL, pt) for a
+ * user format, page_table_new_kernel(cfg, pt) for a kernel one.
+ */
+ostd_err_t pt_test_new_table(const struct pt_config *cfg,
+			     struct page_table *pt);
+
+/** splitmix64: the next value of the stream with state @p s. */
+uint64_t pt_test_rng_next(uint64_t *s);
+
+/** Uniform in [0, n), n > 0 (the bias is irrelevant here). */
+uint64_t pt_test_rng_below(uint64_t *s, uint64_t n);
+
+/** True with probability @p pct percent. */
+bool pt_test_rng_pct(uint64_t *s, unsigned int pct);
