@@ -122,15 +122,8 @@ static enum sim_fault hostile_walk(const struct sim_mmu_hw *hw, paddr_t root,
 				   struct sim_translation *out)
 {
 	(void)hw;
-	for (;;) {
-		bool again = false;
-		enum sim_fault f =
-			hostile_walk_once(root, va, kind, mode, out, &again);
-
-		if (!again) {
-			return f;
-		}
-	}
+	return sim_walk_until_stable(hostile_walk_once, root, va, kind, mode,
+				     out);
 }
 
 const struct sim_mmu_hw sim_mmu_hostile = {

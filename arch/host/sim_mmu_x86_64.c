@@ -191,15 +191,7 @@ static enum sim_fault x86_walk(const struct sim_mmu_hw *hw, paddr_t root,
 			       struct sim_translation *out)
 {
 	(void)hw;
-	for (;;) {
-		bool again = false;
-		enum sim_fault f =
-			x86_walk_once(root, va, kind, mode, out, &again);
-
-		if (!again) {
-			return f;
-		}
-	}
+	return sim_walk_until_stable(x86_walk_once, root, va, kind, mode, out);
 }
 
 const struct sim_mmu_hw sim_mmu_x86_64 = {

@@ -422,8 +422,13 @@ static bool next_leaf(const struct pt_cursor *cur, uint64_t va, uint64_t last,
 	}
 }
 
-ostd_err_t pt_cursor_find_next(struct pt_cursor *cur, uint64_t len,
-			       uint64_t *found)
+/*
+ * The shared start of find_next and protect_next: validates @p len and
+ * finds the first leaf meeting [va, va + len); with none, the cursor moves
+ * to va + len and the result is OSTD_ENOENT.
+ */
+static ostd_err_t seek_leaf(struct pt_cursor *cur, uint64_t len, uint64_t *last,
+			    struct pos *leaf, uint64_t *leaf_va)
 {
 	ostd_err_t err = check_len(cur, len);
 
@@ -433,13 +438,24 @@ ostd_err_t pt_cursor_find_next(struct pt_cursor *cur, uint64_t len,
 	if (len == 0) {
 		return OSTD_ENOENT;
 	}
-	uint64_t last = cur->va + (len - 1);
+	*last = cur->va + (len - 1);
+	if (!next_leaf(cur, cur->va, *last, leaf, leaf_va)) {
+		cur->va = *last + 1;
+		return OSTD_ENOENT;
+	}
+	return OSTD_OK;
+}
+
+ostd_err_t pt_cursor_find_next(struct pt_cursor *cur, uint64_t len,
+			       uint64_t *found)
+{
+	uint64_t last;
 	struct pos leaf;
 	uint64_t leaf_va;
+	ostd_err_t err = seek_leaf(cur, len, &last, &leaf, &leaf_va);
 
-	if (!next_leaf(cur, cur->va, last, &leaf, &leaf_va)) {
-		cur->va = last + 1;
-		return OSTD_ENOENT;
+	if (err != OSTD_OK) {
+		return err;
 	}
 	cur->va = MAX(leaf_va, cur->va);
 	if (found != NULL) {
@@ -902,21 +918,13 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 	CHECKIF (!cur->is_mut || op == NULL) {
 		return cur->is_mut ? OSTD_EINVAL : OSTD_EPERM;
 	}
-	ostd_err_t err = check_len(cur, len);
+	uint64_t last;
+	struct pos leaf;
+	uint64_t leaf_va;
+	ostd_err_t err = seek_leaf(cur, len, &last, &leaf, &leaf_va);
 
 	if (err != OSTD_OK) {
 		return err;
-	}
-	if (len == 0) {
-		return OSTD_ENOENT;
-	}
-	uint64_t last = cur->va + (len - 1);
-	struct pos leaf;
-	uint64_t leaf_va;
-
-	if (!next_leaf(cur, cur->va, last, &leaf, &leaf_va)) {
-		cur->va = last + 1;
-		return OSTD_ENOENT;
 	}
 	/* The piece to change: the largest leaf inside the range. */
 	uint64_t lo = MAX(leaf_va, cur->va);

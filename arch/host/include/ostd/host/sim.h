@@ -121,6 +121,23 @@ struct sim_mmu_hw {
 	unsigned int levels;
 };
 
+/*
+ * One walk of a format whose hardware updates A/D bits itself. It sets
+ * *again when an entry changed between its read and its A/D update (the
+ * locked update lands only on the entry as read), and the walk restarts.
+ */
+typedef enum sim_fault (*sim_walk_once_fn)(paddr_t root, uint64_t va,
+					   enum sim_access kind,
+					   const struct sim_mode *mode,
+					   struct sim_translation *out,
+					   bool *again);
+
+/** Runs @p once until a walk completes without a concurrent change. */
+enum sim_fault sim_walk_until_stable(sim_walk_once_fn once, paddr_t root,
+				     uint64_t va, enum sim_access kind,
+				     const struct sim_mode *mode,
+				     struct sim_translation *out);
+
 extern const struct sim_mmu_hw sim_mmu_x86_64;
 extern const struct sim_mmu_hw sim_mmu_sv48;
 extern const struct sim_mmu_hw sim_mmu_sv39;
