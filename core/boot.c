@@ -169,5 +169,11 @@ void ostd_boot(const struct ostd_boot_info *info)
 		"frames: %llu managed (%llu KiB)\n",
 		(unsigned long long)frame_stats_total(),
 		(unsigned long long)(frame_stats_total() * (PAGE_SIZE >> 10)));
+	err = vm_space_init_kernel(arch_pt_config_kernel());
+	if (err != OSTD_OK) {
+		panic("cannot create the kernel page table: %s",
+		      ostd_err_name(err));
+	}
+	arch_kernel_pt_activate(vm_space_kernel_pt());
 	ostd_power_off(ostd_main());
 }

@@ -4,11 +4,25 @@
  * with paging off, flat segments and %ebx = the physical address of the
  * hvm_start_info (Xen "x86/HVM direct boot ABI", docs/misc/pvh.pandoc).
  *
- * We clear the BSS, identity-map the first 4 GiB with 2 MiB pages (enough
- * for the image, RAM below 4 GiB and the local APIC), enable long mode
- * (Intel SDM vol 3A, 9.8.5 "Initializing IA-32e Mode") and call
- * x86_64_entry(start_info) on the boot stack.
+ * The image is linked at KERNEL_VMA_OFFSET + 1 MiB and loaded at 1 MiB, so
+ * until paging runs every symbol is used through its physical address
+ * (PA()). We clear the BSS and map the first 4 GiB with 2 MiB pages three
+ * times over (one set of page directories, shared):
+ *
+ *   [0, 4 GiB)                    identity, only while jumping high;
+ *   [PHYS_OFFSET, +4 GiB)         the linear map (PML4[256]), so that
+ *                                 arch_paddr_to_ptr() works from the start;
+ *   [KERNEL_VMA_OFFSET, +1 GiB)   the kernel image (PML4[511], PDPT[510]).
+ *
+ * Then we enable long mode (Intel SDM vol 3A, 9.8.5 "Initializing IA-32e
+ * Mode"), jump to the high address and call x86_64_entry(start_info) on
+ * the boot stack. arch_kernel_pt_activate() later replaces these tables by
+ * the core's kernel page table.
  */
+
+#include "ostd/arch/x86_64_layout.h"
+
+#define PA(x) ((x) - KERNEL_VMA_OFFSET)
 
 #define CR0_PE (1 << 0)
 #define CR0_WP (1 << 16)  /* Honour read-only pages in ring 0 too. */
@@ -32,7 +46,7 @@
 	.long 18
 	.asciz "Xen"
 	.p2align 2
-	.long _start32
+	.long PA(_start32)
 
 	.section .text.boot, "ax"
 	.code32
@@ -43,31 +57,43 @@ _start32:
 	mov %ebx, %esi			/* Keep start_info; rep stos uses edi/ecx. */
 
 	/* Clear the BSS: the page tables and the stack live there. */
-	mov $__bss_start, %edi
-	mov $__bss_end, %ecx
+	mov $PA(__bss_start), %edi
+	mov $PA(__bss_end), %ecx
 	sub %edi, %ecx
 	xor %eax, %eax
 	rep stosb
 
-	mov $boot_stack_top, %esp
+	mov $PA(boot_stack_top), %esp
 
-	/* PML4[0] -> PDPT, PDPT[0..3] -> PD0..PD3. */
-	mov $boot_pdpt, %eax
+	/*
+	 * PML4[0] and PML4[256] (the linear map) -> PDPT, whose entries
+	 * 0..3 -> PD0..PD3.
+	 */
+	mov $PA(boot_pdpt), %eax
 	or $PTE_P_RW, %eax
-	mov %eax, boot_pml4
-	mov $boot_pd, %eax
+	mov %eax, PA(boot_pml4)
+	mov %eax, PA(boot_pml4) + 8 * PHYS_OFFSET_PML4_INDEX
+	mov $PA(boot_pd), %eax
 	or $PTE_P_RW, %eax
 	xor %ecx, %ecx
-1:	mov %eax, boot_pdpt(, %ecx, 8)
+1:	mov %eax, PA(boot_pdpt)(, %ecx, 8)
 	add $4096, %eax
 	inc %ecx
 	cmp $4, %ecx
 	jne 1b
 
-	/* 2048 PD entries of 2 MiB each: identity map of [0, 4 GiB). */
+	/* PML4[511] -> high PDPT, whose entry 510 -> PD0: [0, 1 GiB). */
+	mov $PA(boot_pdpt_high), %eax
+	or $PTE_P_RW, %eax
+	mov %eax, PA(boot_pml4) + 8 * 511
+	mov $PA(boot_pd), %eax
+	or $PTE_P_RW, %eax
+	mov %eax, PA(boot_pdpt_high) + 8 * 510
+
+	/* 2048 PD entries of 2 MiB each: physical [0, 4 GiB). */
 	mov $(PTE_P_RW | PTE_PS), %eax
 	xor %ecx, %ecx
-2:	mov %eax, boot_pd(, %ecx, 8)
+2:	mov %eax, PA(boot_pd)(, %ecx, 8)
 	add $0x200000, %eax
 	inc %ecx
 	cmp $2048, %ecx
@@ -77,7 +103,7 @@ _start32:
 	mov %cr4, %eax
 	or $CR4_PAE, %eax
 	mov %eax, %cr4
-	mov $boot_pml4, %eax
+	mov $PA(boot_pml4), %eax
 	mov %eax, %cr3
 	mov $MSR_EFER, %ecx
 	rdmsr
@@ -87,11 +113,21 @@ _start32:
 	or $(CR0_PE | CR0_PG | CR0_WP), %eax
 	mov %eax, %cr0
 
-	lgdt boot_gdt_desc
-	ljmp $0x08, $_start64
+	lgdt PA(boot_gdt_desc32)
+	ljmp $0x08, $PA(_start64)
 
 	.code64
 _start64:
+	/* Still at the identity address: go to the linked one. */
+	movabs $_start64_high, %rax
+	jmp *%rax
+_start64_high:
+	/* The outermost frame: gdb's backtrace stops here. */
+	.cfi_sections .debug_frame
+	.cfi_startproc
+	.cfi_undefined rip
+	/* The GDT too: the identity map goes away with the boot tables. */
+	lgdt boot_gdt_desc64
 	mov $0x10, %ax
 	mov %ax, %ds
 	mov %ax, %es
@@ -106,24 +142,37 @@ _start64:
 3:	cli
 	hlt
 	jmp 3b
+	.cfi_endproc
 
 	.section .rodata
 	.p2align 3
-/* A flat GDT: null, 64-bit code (0x08), data (0x10). SDM vol 3A, 3.4.5. */
+/*
+ * A flat GDT: null, 64-bit code (0x08), data (0x10). SDM vol 3A, 3.4.5.
+ * The accessed bits (type bit 0) are preset: the CPU would otherwise set
+ * them on a segment load, a write this read-only page refuses (CR0.WP).
+ */
 boot_gdt:
 	.quad 0
-	.quad 0x00af9a000000ffff
-	.quad 0x00cf92000000ffff
+	.quad 0x00af9b000000ffff
+	.quad 0x00cf93000000ffff
 boot_gdt_end:
-boot_gdt_desc:
+/* For lgdt in 32-bit mode: a 32-bit base, the physical address. */
+boot_gdt_desc32:
 	.word boot_gdt_end - boot_gdt - 1
-	.long boot_gdt
+	.long PA(boot_gdt)
+	.p2align 3
+/* For lgdt in 64-bit mode: a 64-bit base, the linked address. */
+boot_gdt_desc64:
+	.word boot_gdt_end - boot_gdt - 1
+	.quad boot_gdt
 
 	.section .bss
 	.p2align 12
 boot_pml4:
 	.skip 4096
 boot_pdpt:
+	.skip 4096
+boot_pdpt_high:
 	.skip 4096
 boot_pd:
 	.skip 4 * 4096

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/mm.h"
+#include "ostd/arch/x86_64_layout.h"
 
 #include "ostd/boot.h"
 #include "ostd/config.h"
@@ -61,8 +63,12 @@ void arch_halt(void)
 
 uintptr_t arch_unmapped_test_addr(void)
 {
-	/* boot.S maps only [0, 4 GiB); 1 TiB is canonical and unmapped. */
-	return 1ULL << 40;
+	/*
+	 * In the kernel half, and in a root slot (PML4[384]) that neither
+	 * the linear map nor the image uses: unmapped in the kernel page
+	 * table (and in boot.S's tables).
+	 */
+	return X86_UNMAPPED_TEST_ADDR;
 }
 
 static void parse_pvh(const struct hvm_start_info *si)
@@ -74,7 +80,7 @@ static void parse_pvh(const struct hvm_start_info *si)
 		panic("PVH start info v%u has no memory map", si->version);
 	}
 	const struct hvm_memmap_entry *map =
-		(const struct hvm_memmap_entry *)(uintptr_t)si->memmap_paddr;
+		arch_paddr_to_ptr(pa_init(si->memmap_paddr));
 
 	for (uint32_t i = 0; i < si->memmap_entries; i++) {
 		enum ostd_mem_kind kind = map[i].type == E820_RAM
@@ -97,8 +103,11 @@ static void parse_pvh(const struct hvm_start_info *si)
 void x86_64_entry(uint32_t start_info_pa)
 {
 	x86_64_trap_init();
-	info.kernel_start = pa_init((uintptr_t)__kernel_start);
-	info.kernel_end = pa_init((uintptr_t)__kernel_end);
-	parse_pvh((const struct hvm_start_info *)(uintptr_t)start_info_pa);
+	/* The image runs at KERNEL_VMA_OFFSET + its load address. */
+	info.kernel_start =
+		pa_init((uintptr_t)__kernel_start - KERNEL_VMA_OFFSET);
+	info.kernel_end = pa_init((uintptr_t)__kernel_end - KERNEL_VMA_OFFSET);
+	/* PVH passes the start info's physical address. */
+	parse_pvh(arch_paddr_to_ptr(pa_init(start_info_pa)));
 	ostd_boot(&info);
 }

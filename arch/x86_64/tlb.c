@@ -5,13 +5,13 @@
  */
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/x86_64.h"
 
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
 
 void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 {
-	(void)pt;
 	switch (op.kind) {
 	case TLB_OP_PAGE:
 		/* invlpg drops the page's entries, global ones too (SDM vol
@@ -27,11 +27,20 @@ void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 		}
 		break;
 	case TLB_OP_ALL: {
-		/* A CR3 write flushes every non-global entry (4.10.4.1). */
-		uint64_t cr3;
+		uint64_t cr4 = x86_64_read_cr4();
 
-		__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
-		__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+		/*
+		 * The kernel table's leaves are global once CR4.PGE (bit 7)
+		 * is set, and a CR3 write keeps global entries: toggling
+		 * CR4.PGE flushes everything (SDM vol 3A, 4.10.4.1).
+		 */
+		if (!pt->cfg->top_level_can_unmap && (cr4 & (1ULL << 7)) != 0) {
+			x86_64_write_cr4(cr4 & ~(1ULL << 7));
+			x86_64_write_cr4(cr4);
+			break;
+		}
+		/* A CR3 write flushes every non-global entry (4.10.4.1). */
+		x86_64_write_cr3(x86_64_read_cr3());
 		break;
 	}
 	}

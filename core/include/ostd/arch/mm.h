@@ -5,11 +5,13 @@
 
 /*
  * The memory contract every port implements: how the kernel reaches
- * physical memory. Today every kernel image runs with physical memory
- * identity-mapped (x86_64's boot tables, riscv64 and aarch64 with the MMU
- * off); the host maps its simulated memory arena. The linear map of the
- * kernel page table replaces this with an offset later.
+ * physical memory. x86_64 reaches it through the linear map at
+ * PHYS_OFFSET (boot.S's tables, then the kernel page table); riscv64 and
+ * aarch64 still run with the MMU off (identity); the host maps its
+ * simulated memory arena.
  */
+
+struct page_table;
 
 /**
  * The kernel pointer through which physical address @p pa is reached.
@@ -20,3 +22,15 @@ void *arch_paddr_to_ptr(paddr_t pa);
 
 /** The inverse of arch_paddr_to_ptr() for a pointer it returned. */
 paddr_t arch_ptr_to_paddr(const void *ptr);
+
+/**
+ * Fills the kernel page table @p kpt (just created by
+ * vm_space_init_kernel(), empty) with the port's kernel mappings and
+ * switches this CPU to it; the boot translation is unused afterwards.
+ * Panics if it cannot. A port whose kernel still runs on its boot
+ * translation does nothing (arch/common/kernel_pt.c).
+ *
+ * Context: ostd_boot(), once, after frame_init() and
+ * vm_space_init_kernel().
+ */
+void arch_kernel_pt_activate(struct page_table *kpt);

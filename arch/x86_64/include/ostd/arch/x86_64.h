@@ -46,3 +46,64 @@ static inline uint64_t x86_64_read_cr3(void)
 	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
 	return v;
 }
+
+static inline void x86_64_write_cr3(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline uint64_t x86_64_read_cr0(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline void x86_64_write_cr0(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+}
+
+static inline uint64_t x86_64_read_cr4(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static inline void x86_64_write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+/* WRMSR (SDM vol 2B): EDX:EAX into the MSR that ECX names. */
+static inline void x86_64_wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr"
+			 :
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			 : "memory");
+}
+
+struct x86_64_cpuid {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+/* CPUID (SDM vol 2A) for leaf @p leaf, sub-leaf @p subleaf. */
+static inline struct x86_64_cpuid x86_64_cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	struct x86_64_cpuid r;
+
+	__asm__ volatile("cpuid"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+			 : "a"(leaf), "c"(subleaf));
+	return r;
+}
+
+/* The largest leaf number CPUID supports in @p leaf's range. */
+static inline uint32_t x86_64_cpuid_max(uint32_t leaf)
+{
+	return x86_64_cpuid(leaf & 0x80000000U, 0).eax;
+}

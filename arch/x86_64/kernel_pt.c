@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * The x86_64 kernel moves from boot.S's tables onto the core's kernel page
+ * table (DESIGN.md §2): the linear map of RAM at PHYS_OFFSET and the image
+ * at KERNEL_VMA_OFFSET with per-section rights, checked for W+X, then the
+ * paging controls and CR3. All references are to the Intel SDM vol 3A.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ostd/arch/mm.h"
+#include "ostd/arch/x86_64.h"
+#include "ostd/arch/x86_64_layout.h"
+#include "ostd/arch/x86_64_pte.h"
+
+#include "ostd/boot.h"
+#include "ostd/page_table.h"
+#include "ostd/panic.h"
+#include "ostd/printf.h"
+
+/* 2.5 "Control Registers". */
+#define CR0_WP (1ULL << 16)   /* Supervisor writes honour R/W (4.6.1). */
+#define CR4_PGE (1ULL << 7)   /* Global pages (4.10.2.4). */
+#define CR4_SMEP (1ULL << 20) /* No supervisor fetches from user pages. */
+#define CR4_SMAP (1ULL << 21) /* No supervisor data access to user pages. */
+
+/* 12.12.2 "IA32_PAT MSR": address 277H (vol 4, Table 2-2). */
+#define MSR_IA32_PAT 0x277U
+
+/*
+ * CPUID.(EAX=07H,ECX=0):EBX bit 7 = SMEP, bit 20 = SMAP (4.1.4
+ * "Enumeration of Paging Features by CPUID"; vol 2A, Table 3-8).
+ */
+#define CPUID_7_EBX_SMEP (1U << 7)
+#define CPUID_7_EBX_SMAP (1U << 20)
+/* CPUID.80000001H:EDX bit 26 = Page1GB: 1 GiB leaves in a PDPTE (4.1.4). */
+#define CPUID_80000001_EDX_PAGE1GB (1U << 26)
+
+extern char __text_start[], __text_end[];
+extern char __rodata_start[], __rodata_end[];
+extern char __data_start[], __data_end[];
+
+static uint64_t align_down_page(uint64_t x)
+{
+	return x & ~(PAGE_SIZE - 1);
+}
+
+static uint64_t align_up_page(uint64_t x)
+{
+	return (x + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+}
+
+/*
+ * Maps physical [pa, pa + len) at @p va (all page aligned) as untracked
+ * items of the largest page size both sides' alignment allows, capped at
+ * @p max_level.
+ */
+static void map_range(struct page_table *kpt, uint64_t va, uint64_t pa,
+		      uint64_t len, struct pt_prop prop, pt_level_t max_level,
+		      const char *what)
+{
+	struct pt_cursor cur;
+	ostd_err_t err = pt_cursor_new_mut(kpt, va, va + len, &cur);
+
+	if (err != OSTD_OK) {
+		panic("kernel page table: no cursor for %s [%#llx, +%#llx): %s",
+		      what, (unsigned long long)va, (unsigned long long)len,
+		      ostd_err_name(err));
+	}
+	for (uint64_t off = 0; off < len;) {
+		pt_level_t level = pt_config_largest_pages(
+			kpt->cfg, va + off, pa_init(pa + off), len - off);
+
+		if (level > max_level) {
+			level = max_level;
+		}
+		err = pt_cursor_map(&cur,
+				    pt_item_untracked(pa_init(pa + off), level),
+				    prop);
+		if (err != OSTD_OK) {
+			panic("kernel page table: cannot map %s at %#llx: %s",
+			      what, (unsigned long long)(va + off),
+			      ostd_err_name(err));
+		}
+		off += pt_page_size(level);
+	}
+	pt_cursor_drop(&cur);
+}
+
+/* Merged, page-aligned physical ranges of every RAM region. */
+struct ram_ranges {
+	uint64_t start[OSTD_MAX_MEM_REGIONS];
+	uint64_t end[OSTD_MAX_MEM_REGIONS];
+	unsigned int count;
+};
+
+static void collect_ram(const struct ostd_boot_info *info,
+			struct ram_ranges *out)
+{
+	out->count = 0;
+	for (unsigned int i = 0; i < info->mem_count; i++) {
+		const struct ostd_mem_region *r = &info->mem[i];
+		uint64_t start = align_down_page(pa_addr(r->base));
+		uint64_t end = align_up_page(pa_addr(r->base) + r->size);
+
+		/* Insertion sort by start. */
+		unsigned int j = out->count++;
+
+		while (j > 0 && out->start[j - 1] > start) {
+			out->start[j] = out->start[j - 1];
+			out->end[j] = out->end[j - 1];
+			j--;
+		}
+		out->start[j] = start;
+		out->end[j] = end;
+	}
+	/* Merge overlapping and touching ranges. */
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < out->count; i++) {
+		if (n > 0 && out->start[i] <= out->end[n - 1]) {
+			if (out->end[i] > out->end[n - 1]) {
+				out->end[n - 1] = out->end[i];
+			}
+			continue;
+		}
+		out->start[n] = out->start[i];
+		out->end[n] = out->end[i];
+		n++;
+	}
+	out->count = n;
+}
+
+static void map_image_part(struct page_table *kpt, const char *start,
+			   const char *end, uint32_t flags, const char *what)
+{
+	uint64_t va = (uintptr_t)start;
+	uint64_t len = (uintptr_t)end - va;
+
+	if (len == 0) {
+		return;
+	}
+	map_range(kpt, va, va - KERNEL_VMA_OFFSET, len,
+		  (struct pt_prop){ .flags = flags | PT_GLOBAL,
+				    .cache = PT_CACHE_WRITEBACK },
+		  1, what);
+}
+
+static void check_no_wx(const struct pt_query *leaf, void *ctx)
+{
+	const uint32_t wx = PROT_W | PROT_X;
+
+	(void)ctx;
+	if ((leaf->prop.flags & wx) == wx) {
+		panic("W+X check: the leaf at %#llx (+%#llx) is writable and "
+		      "executable",
+		      (unsigned long long)leaf->va,
+		      (unsigned long long)leaf->size);
+	}
+}
+
+void arch_kernel_pt_activate(struct page_table *kpt)
+{
+	if (kpt == NULL) {
+		panic("no kernel page table to activate");
+	}
+	uint32_t max_ext = x86_64_cpuid_max(0x80000000U);
+	bool page_1g =
+		max_ext >= 0x80000001U && (x86_64_cpuid(0x80000001U, 0).edx &
+					   CPUID_80000001_EDX_PAGE1GB) != 0;
+
+	/* (a) The linear map: every RAM region, RW, NX, global. */
+	struct ram_ranges ram;
+
+	collect_ram(ostd_boot_info(), &ram);
+	for (unsigned int i = 0; i < ram.count; i++) {
+		map_range(
+			kpt, PHYS_OFFSET + ram.start[i], ram.start[i],
+			ram.end[i] - ram.start[i],
+			(struct pt_prop){ .flags = PROT_R | PROT_W | PT_GLOBAL,
+					  .cache = PT_CACHE_WRITEBACK },
+			page_1g ? 3 : 2, "the linear map");
+	}
+
+	/* (b) The image, per section: text RX, rodata R, data + bss RW. */
+	map_image_part(kpt, __text_start, __text_end, PROT_R | PROT_X,
+		       "the kernel text");
+	map_image_part(kpt, __rodata_start, __rodata_end, PROT_R,
+		       "the kernel rodata");
+	map_image_part(kpt, __data_start, __data_end, PROT_R | PROT_W,
+		       "the kernel data");
+
+	/* The core refuses W+X in kernel tables; check what it built. */
+	pt_for_each_leaf(kpt, check_no_wx, NULL);
+	ostd_printf("W+X check: passed\n");
+
+	/*
+	 * 12.12.2 "IA32_PAT MSR": the layout pt_format.c encodes. Entries
+	 * 0-3 are the power-on default, so the boot tables' WB mappings
+	 * mean the same across the write.
+	 */
+	x86_64_wrmsr(MSR_IA32_PAT, X86_PAT_MSR_VALUE);
+
+	/* 2.5: CR0.WP, so read-only pages bind ring 0 too (4.6.1). */
+	x86_64_write_cr0(x86_64_read_cr0() | CR0_WP);
+
+	/* 2.5, 4.6.1: SMEP and SMAP where CPUID reports them. */
+	uint64_t cr4 = x86_64_read_cr4();
+
+	if (x86_64_cpuid_max(0) >= 7) {
+		uint32_t ebx = x86_64_cpuid(7, 0).ebx;
+
+		cr4 |= (ebx & CPUID_7_EBX_SMEP) != 0 ? CR4_SMEP : 0;
+		cr4 |= (ebx & CPUID_7_EBX_SMAP) != 0 ? CR4_SMAP : 0;
+	}
+	x86_64_write_cr4(cr4);
+
+	/* 4.10.4.1: a CR3 write flushes the boot tables' (non-global)
+	 * translations. From here on boot.S's tables are unused. */
+	x86_64_write_cr3(pa_addr(kpt->root));
+	cpu_set_add(&kpt->active_cpus, arch_cpu_id());
+
+	/* 4.10.2.4 "Global Pages": honour G from now on. Setting CR4.PGE
+	 * also flushes the whole TLB (4.10.4.1). */
+	x86_64_write_cr4(cr4 | CR4_PGE);
+}
