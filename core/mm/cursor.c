@@ -501,9 +501,11 @@ static void replace_entry(struct pt_cursor *cur, const struct pos *p,
 				   pt_page_size(p->level)));
 }
 
+/* Counts the leaves of a sub-tree (and, for a probe, stops at the first). */
 struct detach_ctx {
 	const struct pt_config *cfg;
 	uint64_t leaves;
+	bool stop_at_first;
 };
 
 static bool detach_entry(void *c, paddr_t node, pt_level_t level,
@@ -517,7 +519,7 @@ static bool detach_entry(void *c, paddr_t node, pt_level_t level,
 	enum pt_entry_type t = d->cfg->classify(d->cfg, pte, level);
 
 	d->leaves += t == PT_ENTRY_LEAF;
-	return t == PT_ENTRY_TABLE;
+	return t == PT_ENTRY_TABLE && !(d->stop_at_first && d->leaves != 0);
 }
 
 static void detach_leave(void *c, paddr_t node, pt_level_t level)
@@ -634,28 +636,14 @@ static void split_at(struct pt_cursor *cur, uint64_t b, struct reserve *r)
  * map.
  * --------------------------------------------------------------------- */
 
-static bool leaf_found(void *c, paddr_t node, pt_level_t level,
-		       unsigned int idx, pte_t pte, uint64_t va)
-{
-	struct detach_ctx *d = c;
-
-	(void)node;
-	(void)idx;
-	(void)va;
-	enum pt_entry_type t = d->cfg->classify(d->cfg, pte, level);
-
-	d->leaves += t == PT_ENTRY_LEAF;
-	return t == PT_ENTRY_TABLE && d->leaves == 0;
-}
-
 /* True if the table entry @p p has a leaf anywhere below it. */
 static bool subtree_has_leaf(const struct pt_cursor *cur, const struct pos *p,
 			     uint64_t va)
 {
-	static const struct pt_dfs_ops ops = { .entry = leaf_found };
+	static const struct pt_dfs_ops ops = { .entry = detach_entry };
 	const struct pt_config *cfg = cfg_of(cur);
 	uint64_t size = pt_page_size(p->level);
-	struct detach_ctx d = { .cfg = cfg, .leaves = 0 };
+	struct detach_ctx d = { .cfg = cfg, .stop_at_first = true };
 
 	pt_dfs(cfg, cfg->paddr(cfg, p->pte, p->level), p->level - 1, va, va,
 	       va + (size - 1), &ops, &d);
