@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "ostd/boot.h"
 
+#include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
 
 #include "ostd/assert.h"
@@ -175,5 +176,7 @@ void ostd_boot(const struct ostd_boot_info *info)
 		      ostd_err_name(err));
 	}
 	arch_kernel_pt_activate(vm_space_kernel_pt());
+	plat_timer_init();
+	arch_irq_enable();
 	ostd_power_off(ostd_main());
 }

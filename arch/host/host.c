@@ -16,6 +16,7 @@
 #include "ostd/config.h"
 #include "ostd/host/sim.h"
 #include "ostd/plat.h"
+#include "ostd/timer.h"
 #include "ostd/pt_config.h"
 
 /* The size of the host's simulated physical memory. */
@@ -117,4 +118,32 @@ int main(void)
 		return 1;
 	}
 	ostd_boot(&info);
+}
+
+/* The host process has no interrupts: tests that need ticks run in QEMU. */
+void plat_timer_init(void)
+{
+}
+
+void plat_irq_handle(unsigned int irq)
+{
+	(void)irq;
+}
+
+void arch_irq_enable(void)
+{
+}
+
+unsigned long arch_irq_save(void)
+{
+	return 0;
+}
+
+void arch_irq_restore(unsigned long flags)
+{
+	(void)flags;
+}
+
+void arch_wait_for_interrupt(void)
+{
 }

@@ -7,6 +7,7 @@
 #include "ostd/arch/cpu.h"
 
 #include "ostd/drivers/exit.h"
+#include "ostd/drivers/pc_timer.h"
 #include "ostd/drivers/uart16550.h"
 #include "ostd/plat.h"
 
@@ -25,6 +26,19 @@ void plat_console_init(const struct ostd_boot_info *info)
 void plat_console_putc(char c)
 {
 	uart16550_putc(c);
+}
+
+/* Device interrupts start at vector 32, after the exceptions. */
+#define IRQ_VECTOR_BASE 32
+
+void plat_timer_init(void)
+{
+	pc_timer_init(IRQ_VECTOR_BASE);
+}
+
+void plat_irq_handle(unsigned int irq)
+{
+	pc_timer_irq(irq);
 }
 
 void plat_power_off(int status)

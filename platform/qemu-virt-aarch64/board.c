@@ -22,6 +22,7 @@
 #include "ostd/drivers/pl011.h"
 #include "ostd/fdt.h"
 #include "ostd/plat.h"
+#include "ostd/timer.h"
 
 #define VIRT_UART_BASE 0x09000000
 
@@ -77,4 +78,14 @@ void plat_power_off(int status)
 		exit_psci_system_off(0);
 	}
 	arch_halt();
+}
+
+/* No timer driver yet: the arch kernel issue brings one. */
+void plat_timer_init(void)
+{
+}
+
+void plat_irq_handle(unsigned int irq)
+{
+	(void)irq;
 }

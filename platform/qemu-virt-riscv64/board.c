@@ -15,6 +15,7 @@
 #include "ostd/drivers/uart16550.h"
 #include "ostd/fdt.h"
 #include "ostd/plat.h"
+#include "ostd/timer.h"
 
 #define VIRT_UART0_BASE 0x10000000UL
 #define VIRT_TEST_BASE 0x100000UL
@@ -70,4 +71,14 @@ void plat_power_off(int status)
 				   : RISCV_SBI_SRST_REASON_FAILURE);
 	riscv_sbi_call(RISCV_SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0);
 	arch_halt();
+}
+
+/* No timer driver yet: the arch kernel issue brings one. */
+void plat_timer_init(void)
+{
+}
+
+void plat_irq_handle(unsigned int irq)
+{
+	(void)irq;
 }

@@ -43,6 +43,13 @@ struct ostd_boot_info {
 	paddr_t kernel_end;
 	/* The device tree blob, or 0 if the boot protocol gives none. */
 	paddr_t fdt;
+	/*
+	 * The initial RAM disk the loader placed (QEMU -initrd: PVH module
+	 * 0, /chosen linux,initrd-start), or size 0. The example kernel
+	 * runs it as the user program. Reserved in mem[].
+	 */
+	paddr_t initrd;
+	uint64_t initrd_size;
 	/* The boot CPU's hardware id (APIC id, hart id, MPIDR affinity). */
 	uint64_t boot_cpu_id;
 	struct ostd_mem_region mem[OSTD_MAX_MEM_REGIONS];

@@ -12,6 +12,7 @@
 #define ALIGNED(n) __attribute__((aligned(n)))
 #define UNUSED __attribute__((unused))
 #define USED __attribute__((used))
+#define WEAK __attribute__((weak))
 #define SECTION(s) __attribute__((section(s)))
 #define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
 #define likely(x) __builtin_expect(!!(x), 1)

@@ -25,6 +25,23 @@ void plat_console_init(const struct ostd_boot_info *info);
 void plat_console_putc(char c);
 
 /**
+ * Starts the periodic timer at OSTD_TICK_HZ (ostd/timer.h); its interrupt
+ * ends in ostd_timer_tick(). Called by ostd_boot() with interrupts masked,
+ * after the kernel page table is up. A board without a timer yet does
+ * nothing.
+ */
+void plat_timer_init(void);
+
+/**
+ * Handles device interrupt @p irq, as the arch's trap code numbers it
+ * (x86_64: the vector less 32; the other ports document theirs), and
+ * acknowledges it.
+ *
+ * Context: interrupt, interrupts masked.
+ */
+void plat_irq_handle(unsigned int irq);
+
+/**
  * Powers the machine off, reporting @p status to whoever started it (QEMU's
  * exit status). If the exit device can only report success, the platform
  * reports what it can; the runner then also reads the console.

@@ -27,3 +27,12 @@ uintptr_t arch_unmapped_test_addr(void);
  * a descheduled lock holder can run.
  */
 void arch_cpu_relax(void);
+
+/** Unmasks interrupts on this CPU (x86 sti, sstatus.SIE, DAIF.I). */
+void arch_irq_enable(void);
+
+/** Masks interrupts and returns the previous state for arch_irq_restore(). */
+unsigned long arch_irq_save(void);
+
+/** Restores the interrupt state @p flags that arch_irq_save() returned. */
+void arch_irq_restore(unsigned long flags);
