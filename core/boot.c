@@ -39,6 +39,19 @@ ostd_err_t ostd_boot_info_add_mem(struct ostd_boot_info *info, paddr_t base,
 	return OSTD_OK;
 }
 
+ostd_err_t ostd_boot_info_set_initrd(struct ostd_boot_info *info,
+				     paddr_t base, uint64_t size)
+{
+	ostd_err_t err =
+		ostd_boot_info_add_mem(info, base, size, OSTD_MEM_RESERVED);
+
+	if (err == OSTD_OK) {
+		info->initrd = base;
+		info->initrd_size = size;
+	}
+	return err;
+}
+
 ostd_err_t ostd_boot_info_add_fdt(struct ostd_boot_info *info, paddr_t fdt)
 {
 	const void *blob = arch_paddr_to_ptr(fdt);
@@ -52,6 +65,22 @@ ostd_err_t ostd_boot_info_add_fdt(struct ostd_boot_info *info, paddr_t fdt)
 	if (err == OSTD_OK) {
 		err = ostd_boot_info_add_mem(&next, fdt, ostd_fdt_size(blob),
 					     OSTD_MEM_RESERVED);
+	}
+	/*
+	 * The initrd (DT spec 3.6 /chosen; Linux's linux,initrd-start and
+	 * -end, end exclusive), kept away from the frame allocator.
+	 */
+	uint64_t start;
+	uint64_t end;
+
+	if (err == OSTD_OK &&
+	    ostd_fdt_prop_u64(blob, "/chosen", "linux,initrd-start", &start) ==
+		    OSTD_OK &&
+	    ostd_fdt_prop_u64(blob, "/chosen", "linux,initrd-end", &end) ==
+		    OSTD_OK &&
+	    end > start) {
+		err = ostd_boot_info_set_initrd(&next, pa_init(start),
+						end - start);
 	}
 	if (err == OSTD_OK) {
 		next.fdt = fdt;
@@ -138,6 +167,12 @@ uint64_t ostd_boot_info_usable_bytes(const struct ostd_boot_info *info)
 		}
 	}
 	return total;
+}
+
+const void *ostd_boot_initrd(uint64_t *size)
+{
+	*size = boot_info->initrd_size;
+	return *size == 0 ? NULL : arch_paddr_to_ptr(boot_info->initrd);
 }
 
 const struct ostd_boot_info *ostd_boot_info(void)

@@ -9,6 +9,14 @@
 
 void ostd_power_off(int status)
 {
+	/*
+	 * Some exit devices carry fewer bits than a status (isa-debug-exit
+	 * 7, SBI SRST none): the runner reads the full value here and
+	 * checks it against what the device reported.
+	 */
+	if (ostd_console_ready()) {
+		ostd_printf("ostd: power off, status %d\n", status);
+	}
 	plat_power_off(status);
 }
 

@@ -289,7 +289,7 @@ def ninja_text(name, kconf, arch_ini, board):
                "platform/" + board] + ["arch/" + a for a in FORMAT_ARCHES] + [
                "platform/drivers", "test/unit", "test/harness", "test/host", "test/lib",
         "arch/common",
-               "examples/hello", "configs"]
+               "examples/hello", "examples/hello/user/" + arch, "configs"]
     deps = ["tools/configure.py", "configs/%s_defconfig" % name,
             "arch/%s/build.ini" % arch, "platform/%s/board.ini" % board,
             out + "/overrides"] + kconfig_files() + \
@@ -320,6 +320,8 @@ def ninja_text(name, kconf, arch_ini, board):
         base += [f for a in FORMAT_ARCHES
                  for f in sources_in("arch/" + a)
                  if os.path.basename(f) == "pt_format.c"]
+        # No user mode or tasks on the host: the stand-in contexts.
+        base += ["arch/common/user.c"]
     if not host:
         # Shared by the kernel ports: freestanding libc bits, and the
         # single-CPU and no-user-space stand-ins an arch replaces by
@@ -357,6 +359,19 @@ def ninja_text(name, kconf, arch_ini, board):
                 lines.append("build %s/%s.bin: objcopy %s/%s.elf"
                              % (out, image, out, image))
                 images.append("%s/%s.bin" % (out, image))
+        # The example kernel's user programs: static ELFs for this arch,
+        # one per examples/hello/user/<arch>/*.S (./ostd run --user).
+        udir = "examples/hello/user/" + arch
+        for src in sources_in(udir):
+            prog = os.path.splitext(os.path.basename(src))[0]
+            obj = "%s/user/%s.o" % (out, prog)
+            elf = "%s/user/%s.elf" % (out, prog)
+            lines += ["build %s: cc %s" % (obj, src),
+                      "  cflags = -nostdlib -ffreestanding",
+                      "build %s: link %s | %s/user.ld" % (elf, obj, udir),
+                      "  link = ld.lld -nostdlib -static -z noexecstack "
+                      "-T %s/user.ld" % udir]
+            images.append(elf)
         lines.append("default " + " ".join(images))
     return "\n".join(lines) + "\n"
 

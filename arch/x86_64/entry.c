@@ -34,6 +34,14 @@ struct hvm_start_info {
 	uint32_t reserved;
 };
 
+/* One module: QEMU passes -initrd as module 0. */
+struct hvm_modlist_entry {
+	uint64_t paddr;
+	uint64_t size;
+	uint64_t cmdline_paddr;
+	uint64_t reserved;
+};
+
 struct hvm_memmap_entry {
 	uint64_t addr;
 	uint64_t size;
@@ -96,6 +104,16 @@ static void parse_pvh(const struct hvm_start_info *si)
 				    "+%#llx) dropped\n",
 				    i, (unsigned long long)map[i].addr,
 				    (unsigned long long)map[i].size);
+		}
+	}
+	if (si->nr_modules > 0 && si->modlist_paddr != 0) {
+		const struct hvm_modlist_entry *mod =
+			arch_paddr_to_ptr(pa_init(si->modlist_paddr));
+
+		if (mod->size != 0 &&
+		    ostd_boot_info_set_initrd(&info, pa_init(mod->paddr),
+					      mod->size) != OSTD_OK) {
+			panic("no room to record the initrd");
 		}
 	}
 }

@@ -214,6 +214,8 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 		cr4 |= (ebx & CPUID_7_EBX_SMEP) != 0 ? CR4_SMEP : 0;
 		cr4 |= (ebx & CPUID_7_EBX_SMAP) != 0 ? CR4_SMAP : 0;
 	}
+	/* usercopy.S opens SMAP with STAC only where it exists (#UD). */
+	x86_64_has_smap = (cr4 & CR4_SMAP) != 0;
 	x86_64_write_cr4(cr4);
 
 	/* 4.10.4.1: a CR3 write flushes the boot tables' (non-global)

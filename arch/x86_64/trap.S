@@ -34,6 +34,14 @@ x86_64_trap_common:
 	push %r14
 	push %r15
 	cld
+	/*
+	 * RFLAGS.AC may be set: user code owns it, and a fallible copy
+	 * runs with it (SMAP open). Interrupt gates do not clear it (SDM
+	 * vol 3A, 6.12.1.3), so close SMAP here; IRETQ restores it.
+	 */
+	pushfq
+	andq $~(1 << 18), (%rsp)
+	popfq
 	mov %rsp, %rdi
 	call x86_64_trap
 	pop %r15

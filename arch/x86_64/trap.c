@@ -1,33 +1,45 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * The IDT and the exception handler. For now every exception is fatal: it
- * prints the vector, the faulting address and the registers, then panics.
- * User-mode routing and the exception table come with the x86_64 kernel
- * issue.
+ * The IDT and the trap handler (Intel SDM vol 3A, chapter 6). Every
+ * vector lands in x86_64_trap() with one frame layout (trap.S), and goes:
+ *
+ *   - device interrupts (vectors 32-47, the PICs) to the board;
+ *   - anything from ring 3 back to user_mode_execute()'s caller, with the
+ *     user state saved and the exception decoded;
+ *   - a kernel #PF or #GP at an exception-table pc (a fallible copy or a
+ *     probe) to its fixup, and a kernel fetch fault of arch_probe_exec()'s
+ *     target back to its caller;
+ *   - anything else to a register dump, a backtrace and a panic.
  */
 
 #include <stdint.h>
 
+#include "ostd/arch/probe.h"
 #include "ostd/arch/x86_64.h"
+#include "ostd/arch/x86_64_layout.h"
 
 #include "ostd/assert.h"
 #include "ostd/console.h"
+#include "ostd/extable.h"
+#include "ostd/page_table.h"
 #include "ostd/panic.h"
+#include "ostd/plat.h"
 #include "ostd/printf.h"
+#include "ostd/user.h"
 
 struct x86_64_trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t vector;
 	uint64_t error_code;
-	/* Pushed by the CPU (SDM vol 3A, Figure 6-9, 64-bit mode). */
+	/* Pushed by the CPU (Figure 6-9, 64-bit mode). */
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
 STATIC_ASSERT(sizeof(struct x86_64_trap_frame) == 22 * sizeof(uint64_t),
 	      "The trap frame must match the push order in trap.S.");
 
-/* An IDT gate descriptor: SDM vol 3A, Figure 6-8 (64-bit interrupt gate). */
+/* An IDT gate descriptor: Figure 6-8 (64-bit interrupt gate). */
 struct idt_gate {
 	uint16_t offset_lo;
 	uint16_t selector;
@@ -40,11 +52,29 @@ struct idt_gate {
 
 STATIC_ASSERT(sizeof(struct idt_gate) == 16, "An IDT gate is 16 bytes.");
 
-#define KERNEL_CS 0x08
 /* Present, DPL 0, type 0xE (64-bit interrupt gate: IF cleared on entry). */
 #define GATE_INTERRUPT 0x8e
 
+#define VEC_DE 0
+#define VEC_BP 3
+#define VEC_UD 6
+#define VEC_DF 8
+#define VEC_GP 13
+#define VEC_PF 14
+#define VEC_AC 17
+#define VEC_IRQ_FIRST 32
+#define VEC_IRQ_LAST 47
+/* The IST slot gdt.c gives a stack of its own. */
+#define DF_IST 1
+
+/* #PF error code bits (4.7, Figure 4-12). */
+#define PF_PRESENT (1U << 0)
+#define PF_WRITE (1U << 1)
+#define PF_USER (1U << 2)
+#define PF_FETCH (1U << 4)
+
 extern const uint64_t x86_64_vectors[256];
+uint8_t x86_64_has_smap;
 
 static struct idt_gate idt[256] ALIGNED(16);
 
@@ -75,13 +105,14 @@ static const char *const exception_names[32] = {
 
 void x86_64_trap_init(void)
 {
+	x86_64_gdt_init();
 	for (unsigned int i = 0; i < 256; i++) {
 		uint64_t addr = x86_64_vectors[i];
 
 		idt[i] = (struct idt_gate){
 			.offset_lo = (uint16_t)addr,
 			.selector = KERNEL_CS,
-			.ist = 0,
+			.ist = i == VEC_DF ? DF_IST : 0,
 			.type_attr = GATE_INTERRUPT,
 			.offset_mid = (uint16_t)(addr >> 16),
 			.offset_hi = (uint32_t)(addr >> 32),
@@ -92,6 +123,114 @@ void x86_64_trap_init(void)
 		uint64_t base;
 	} PACKED idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(idtr));
+	x86_64_syscall_init();
+}
+
+static const char *vector_name(uint64_t vector)
+{
+	if (vector < ARRAY_SIZE(exception_names) &&
+	    exception_names[vector] != NULL) {
+		return exception_names[vector];
+	}
+	return "interrupt";
+}
+
+/* ---------------------------------------------------------------------
+ * Traps from ring 3.
+ * --------------------------------------------------------------------- */
+
+extern struct user_context *x86_64_user_ctx;
+NORETURN void x86_64_user_return(enum user_return_reason why);
+
+static enum cpu_exception_kind exception_kind(uint64_t vector)
+{
+	switch (vector) {
+	case VEC_PF:
+		return CPU_EXC_PAGE_FAULT;
+	case VEC_UD:
+		return CPU_EXC_ILLEGAL_INSN;
+	case VEC_BP:
+		return CPU_EXC_BREAKPOINT;
+	case VEC_AC:
+		return CPU_EXC_ALIGNMENT;
+	case VEC_DE:
+		return CPU_EXC_ARITHMETIC;
+	case VEC_GP:
+		return CPU_EXC_GENERAL;
+	default:
+		return CPU_EXC_OTHER;
+	}
+}
+
+static NORETURN void user_trap(const struct x86_64_trap_frame *f)
+{
+	struct user_context *ctx = x86_64_user_ctx;
+	const uint64_t regs[16] = {
+		f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi,
+		f->rbp, f->rsp, f->r8,	f->r9,	f->r10, f->r11,
+		f->r12, f->r13, f->r14, f->r15,
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(regs); i++) {
+		ctx->regs[i] = regs[i];
+	}
+	ctx->pc = f->rip;
+	ctx->flags = f->rflags;
+	ctx->exc = (struct cpu_exception){
+		.kind = exception_kind(f->vector),
+		.code = f->vector,
+		.detail = f->error_code,
+		.name = vector_name(f->vector),
+	};
+	if (f->vector == VEC_PF) {
+		ctx->exc.addr = x86_64_read_cr2();
+		ctx->exc.access = (f->error_code & PF_FETCH) != 0   ? PROT_X
+				  : (f->error_code & PF_WRITE) != 0 ? PROT_W
+								    : PROT_R;
+	}
+	x86_64_user_return(USER_RETURN_EXCEPTION);
+}
+
+/* ---------------------------------------------------------------------
+ * Kernel faults: recoverable ones, then the fatal path.
+ * --------------------------------------------------------------------- */
+
+static volatile uintptr_t exec_probe_target;
+static volatile bool exec_probe_faulted;
+
+bool arch_probe_exec(uintptr_t va)
+{
+	exec_probe_faulted = false;
+	exec_probe_target = va;
+	((void (*)(void))va)();
+	exec_probe_target = 0;
+	return !exec_probe_faulted;
+}
+
+static bool kernel_fixup(struct x86_64_trap_frame *f)
+{
+	if (f->vector != VEC_PF && f->vector != VEC_GP) {
+		return false;
+	}
+	uintptr_t fixup = extable_fixup(f->rip);
+
+	if (fixup != 0) {
+		f->rip = fixup;
+		return true;
+	}
+	/*
+	 * arch_probe_exec() called a page the CPU refused to fetch from:
+	 * RIP is the target and the return address is on top of the stack.
+	 * Return to the caller as the probed `ret` would have.
+	 */
+	if (f->vector == VEC_PF && (f->error_code & PF_FETCH) != 0 &&
+	    exec_probe_target != 0 && f->rip == exec_probe_target) {
+		f->rip = *(const uint64_t *)(uintptr_t)f->rsp;
+		f->rsp += 8;
+		exec_probe_faulted = true;
+		return true;
+	}
+	return false;
 }
 
 static void dump_backtrace(uint64_t rbp)
@@ -100,7 +239,7 @@ static void dump_backtrace(uint64_t rbp)
 	for (int depth = 0; rbp != 0 && depth < 16; depth++) {
 		const uint64_t *frame = (const uint64_t *)(uintptr_t)rbp;
 
-		if ((rbp & 7) != 0) {
+		if ((rbp & 7) != 0 || rbp < KERNEL_VMA_OFFSET - (1ULL << 46)) {
 			break;
 		}
 		ostd_printf("  #%d %016llx\n", depth,
@@ -109,14 +248,8 @@ static void dump_backtrace(uint64_t rbp)
 	}
 }
 
-void x86_64_trap(struct x86_64_trap_frame *f);
-
-void x86_64_trap(struct x86_64_trap_frame *f)
+static NORETURN void fatal(const struct x86_64_trap_frame *f)
 {
-	const char *name = f->vector < ARRAY_SIZE(exception_names) &&
-					   exception_names[f->vector] != NULL
-				   ? exception_names[f->vector]
-				   : "interrupt";
 	uint64_t cr2 = x86_64_read_cr2();
 
 	/* A trap in the entry code comes before ostd_boot() starts it. */
@@ -125,7 +258,7 @@ void x86_64_trap(struct x86_64_trap_frame *f)
 	}
 	ostd_printf("\nEXCEPTION: vector %llu (%s) error=%#llx rip=%016llx "
 		    "addr=%016llx\n",
-		    (unsigned long long)f->vector, name,
+		    (unsigned long long)f->vector, vector_name(f->vector),
 		    (unsigned long long)f->error_code,
 		    (unsigned long long)f->rip, (unsigned long long)cr2);
 	ostd_printf("rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n"
@@ -148,4 +281,21 @@ void x86_64_trap(struct x86_64_trap_frame *f)
 	dump_backtrace(f->rbp);
 	panic("unhandled kernel exception (vector %llu)",
 	      (unsigned long long)f->vector);
+}
+
+void x86_64_trap(struct x86_64_trap_frame *f);
+
+void x86_64_trap(struct x86_64_trap_frame *f)
+{
+	if (f->vector >= VEC_IRQ_FIRST && f->vector <= VEC_IRQ_LAST) {
+		plat_irq_handle((unsigned int)(f->vector - VEC_IRQ_FIRST));
+		return;
+	}
+	if ((f->cs & 3) == 3) {
+		user_trap(f);
+	}
+	if (kernel_fixup(f)) {
+		return;
+	}
+	fatal(f);
 }

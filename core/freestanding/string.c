@@ -11,6 +11,8 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+int strcmp(const char *a, const char *b);
+size_t strlen(const char *s);
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
@@ -61,4 +63,23 @@ int memcmp(const void *a, const void *b, size_t n)
 		}
 	}
 	return 0;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] != '\0') {
+		n++;
+	}
+	return n;
 }

@@ -96,6 +96,9 @@ struct node {
 	bool resv_container; /* This is /reserved-memory. */
 	bool on_path; /* Matches the first `depth` components of the path. */
 	const char *path_value;
+	/* The same property, as raw bytes (any value). */
+	const uint8_t *path_raw;
+	uint32_t path_raw_len;
 };
 
 struct walk {
@@ -114,6 +117,8 @@ struct walk {
 	uint64_t base;
 	uint64_t size;
 	const char *string;
+	const uint8_t *raw;
+	uint32_t raw_len;
 };
 
 static size_t str_nlen(const char *s, size_t max)
@@ -239,9 +244,12 @@ static void handle_prop(struct walk *w, struct node *n, const char *name,
 		n->disabled = !list_contains(val, len, "okay") &&
 			      !list_contains(val, len, "ok");
 	}
-	if (n->on_path && w->prop != NULL && str_eq(name, w->prop) && len > 0 &&
-	    val[len - 1] == '\0') {
-		n->path_value = (const char *)val;
+	if (n->on_path && w->prop != NULL && str_eq(name, w->prop)) {
+		n->path_raw = val;
+		n->path_raw_len = len;
+		if (len > 0 && val[len - 1] == '\0') {
+			n->path_value = (const char *)val;
+		}
 	}
 }
 
@@ -249,8 +257,10 @@ static void handle_node_end(struct walk *w, const struct node *n,
 			    const struct node *parent, int depth)
 {
 	if (n->on_path && path_ends_at(w->path, depth) &&
-	    n->path_value != NULL && !w->found) {
+	    n->path_raw != NULL && !w->found) {
 		w->string = n->path_value;
+		w->raw = n->path_raw;
+		w->raw_len = n->path_raw_len;
 		w->found = true;
 	}
 	if (parent == NULL) {
@@ -471,4 +481,24 @@ const char *ostd_fdt_prop_string(const void *fdt, const char *path,
 		return NULL;
 	}
 	return w.string;
+}
+
+ostd_err_t ostd_fdt_prop_u64(const void *fdt, const char *path,
+			     const char *prop, uint64_t *val)
+{
+	if (path == NULL || prop == NULL || val == NULL ||
+	    ostd_fdt_check(fdt) != OSTD_OK) {
+		return OSTD_EINVAL;
+	}
+	struct walk w = { .fdt = fdt, .path = path, .prop = prop };
+
+	if (walk(&w) != OSTD_OK || !w.found) {
+		return OSTD_ENOENT;
+	}
+	/* One or two cells (DT spec 2.2.4: <u32> or <u64>, big-endian). */
+	if (w.raw_len != 4 && w.raw_len != 8) {
+		return OSTD_EINVAL;
+	}
+	*val = read_cells(w.raw, w.raw_len / 4);
+	return OSTD_OK;
 }

@@ -8,6 +8,8 @@
  * translates with (S3).
  */
 
+#include "ostd/arch/mm.h"
+
 #include "ostd/assert.h"
 #include "ostd/math.h"
 #include "ostd/string.h"
@@ -25,6 +27,22 @@ struct vm_writer vm_writer_from_kernel(void *ptr, uint64_t len)
 	return (struct vm_writer){ .cursor = (uint64_t)(uintptr_t)ptr,
 				   .end = (uint64_t)(uintptr_t)ptr + len,
 				   .fallible = false };
+}
+
+/*
+ * A frame is reached through the kernel's mapping of physical memory; the
+ * caller's handle keeps it allocated while the reader or writer is used.
+ */
+struct vm_reader frame_reader(struct frame f)
+{
+	CHECK(pa_addr(f.pa) != 0);
+	return vm_reader_from_kernel(arch_paddr_to_ptr(f.pa), PAGE_SIZE);
+}
+
+struct vm_writer frame_writer(struct frame f)
+{
+	CHECK(pa_addr(f.pa) != 0);
+	return vm_writer_from_kernel(arch_paddr_to_ptr(f.pa), PAGE_SIZE);
 }
 
 /* May the fallible side use its range right now? */

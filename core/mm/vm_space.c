@@ -156,6 +156,14 @@ ostd_err_t vm_space_activate(struct vm_space *vs)
 	return OSTD_OK;
 }
 
+struct vm_space *vm_space_current(void)
+{
+	struct page_table *pt = current_pt[arch_cpu_id()];
+
+	/* current_pt only ever holds a space's own table (activate). */
+	return pt == NULL ? NULL : CONTAINER_OF(pt, struct vm_space, pt);
+}
+
 bool vm_space_is_current(const struct vm_space *vs)
 {
 	return !vs->destroyed &&

@@ -46,10 +46,13 @@ void plat_power_off(int status)
 	if (status == 0) {
 		exit_acpi_poweroff(ICH9_PM1A_CNT);
 	} else {
-		if (status < 0 || status > DEBUG_EXIT_MAX) {
-			status = DEBUG_EXIT_MAX;
-		}
-		exit_isa_debug(DEBUG_EXIT_PORT, status);
+		/*
+		 * The low 7 bits; never 0 for a failure. ostd_power_off()
+		 * printed the whole status for the runner.
+		 */
+		int low = status & DEBUG_EXIT_MAX;
+
+		exit_isa_debug(DEBUG_EXIT_PORT, low != 0 ? low : DEBUG_EXIT_MAX);
 	}
 	arch_halt();
 }

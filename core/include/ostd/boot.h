@@ -69,6 +69,14 @@ WARN_UNUSED ostd_err_t ostd_boot_info_add_mem(struct ostd_boot_info *info,
 					      enum ostd_mem_kind kind);
 
 /**
+ * Records the initrd at [@p base, + @p size) and reserves it, so the frame
+ * allocator leaves it alone. Errors as ostd_boot_info_add_mem(); then
+ * nothing changed.
+ */
+WARN_UNUSED ostd_err_t ostd_boot_info_set_initrd(struct ostd_boot_info *info,
+						 paddr_t base, uint64_t size);
+
+/**
  * Describes the machine from the device tree at @p fdt: sets info->fdt,
  * adds the memory nodes and reservations (ostd_fdt_add_memory()) and
  * reserves the blob itself, which sits in RAM the tree calls usable and is
@@ -95,6 +103,12 @@ uint64_t ostd_boot_info_usable_bytes(const struct ostd_boot_info *info);
  * off with its result.
  */
 NORETURN void ostd_boot(const struct ostd_boot_info *info);
+
+/**
+ * The initrd's bytes (reached through the kernel's map of physical
+ * memory) and, in *@p size, their number; NULL and 0 if there is none.
+ */
+const void *ostd_boot_initrd(uint64_t *size);
 
 /** The boot information given to ostd_boot(). */
 const struct ostd_boot_info *ostd_boot_info(void);

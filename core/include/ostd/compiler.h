@@ -18,6 +18,10 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* The struct of type @p type whose member @p member is at @p ptr. */
+#define CONTAINER_OF(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - __builtin_offsetof(type, member)))
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Turns a CONFIG_* symbol (always defined as 0 or 1) into a C expression. */

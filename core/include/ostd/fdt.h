@@ -58,5 +58,16 @@ WARN_UNUSED ostd_err_t ostd_fdt_find_reg(const void *fdt, const char *compat,
  * Returns the string property @p prop of the node at @p path ("/psci"), or
  * NULL. For example `ostd_fdt_prop_string(fdt, "/psci", "method")`.
  */
+/**
+ * Reads property @p prop of the node at @p path as one or two big-endian
+ * cells, e.g. /chosen linux,initrd-start.
+ *
+ * @retval OSTD_ENOENT No such node or property.
+ * @retval OSTD_EINVAL The blob is malformed, or the value is not 4 or 8
+ *         bytes long.
+ */
+WARN_UNUSED ostd_err_t ostd_fdt_prop_u64(const void *fdt, const char *path,
+					 const char *prop, uint64_t *val);
+
 const char *ostd_fdt_prop_string(const void *fdt, const char *path,
 				 const char *prop);

@@ -33,6 +33,7 @@
 
 #include "ostd/compiler.h"
 #include "ostd/err.h"
+#include "ostd/frame.h"
 #include "ostd/page_table.h"
 #include "ostd/sync.h"
 
@@ -154,6 +155,9 @@ WARN_UNUSED ostd_err_t vm_space_destroy(struct vm_space *vs);
  */
 WARN_UNUSED ostd_err_t vm_space_activate(struct vm_space *vs);
 
+/** The space vm_space_activate() last installed on this CPU, or NULL. */
+struct vm_space *vm_space_current(void);
+
 /** True if this CPU's current root is @p vs's table. */
 bool vm_space_is_current(const struct vm_space *vs);
 
@@ -252,6 +256,14 @@ struct vm_writer {
 
 /** An infallible reader over kernel memory [ptr, ptr + len). */
 struct vm_reader vm_reader_from_kernel(const void *ptr, uint64_t len);
+
+/**
+ * Infallible readers and writers over the whole of frame @p f (OSTD's
+ * Frame::reader()/writer()), e.g. to fill a user page before mapping it.
+ * The caller's reference must outlive them.
+ */
+struct vm_reader frame_reader(struct frame f);
+struct vm_writer frame_writer(struct frame f);
 
 /** An infallible writer over kernel memory [ptr, ptr + len). */
 struct vm_writer vm_writer_from_kernel(void *ptr, uint64_t len);

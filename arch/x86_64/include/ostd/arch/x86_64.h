@@ -107,3 +107,19 @@ static inline uint32_t x86_64_cpuid_max(uint32_t leaf)
 {
 	return x86_64_cpuid(leaf & 0x80000000U, 0).eax;
 }
+
+/* RDMSR (SDM vol 2B): the MSR that ECX names, from EDX:EAX. */
+static inline uint64_t x86_64_rdmsr(uint32_t msr)
+{
+	uint32_t lo;
+	uint32_t hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* True once x86_64_trap_init() found SMAP (CPUID.7.0:EBX[20]). */
+extern uint8_t x86_64_has_smap;
+
+void x86_64_gdt_init(void);
+void x86_64_syscall_init(void);

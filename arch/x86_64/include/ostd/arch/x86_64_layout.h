@@ -24,3 +24,18 @@
 #define PHYS_OFFSET_PML4_INDEX 256
 #define KERNEL_VMA_OFFSET X86_ULL(0xffffffff80000000)
 #define X86_UNMAPPED_TEST_ADDR X86_ULL(0xffffc00000000000)
+
+/*
+ * GDT selectors (gdt.c). The order is what SYSCALL/SYSRET need (SDM vol
+ * 3A, 5.8.8): kernel code, kernel data = code + 8; user data, user code =
+ * data + 8, both found from STAR[63:48] = KERNEL_DS.
+ */
+#define KERNEL_CS 0x08
+#define KERNEL_DS 0x10
+#define USER_DS (0x18 | 3)
+#define USER_CS (0x20 | 3)
+#define TSS_SEL 0x28
+
+/* RFLAGS bits (SDM vol 1, 3.4.3). */
+#define X86_RFLAGS_IF (1 << 9)
+#define X86_RFLAGS_AC (1 << 18)

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * User contexts and kernel tasks for a port that has neither yet (and for
+ * the host, which never will: user copies go through its software MMU,
+ * and swapcontext would confuse ThreadSanitizer). Contexts can be built
+ * and read, over a neutral layout (sp in regs[31], the number in regs[8],
+ * arguments and the return value from regs[0]); entering user mode or
+ * switching tasks panics. A port provides arch/<isa>/user.c, which
+ * replaces this file, and its context switch.
+ */
+
+#include "ostd/assert.h"
+#include "ostd/panic.h"
+#include "ostd/task.h"
+#include "ostd/user.h"
+
+void arch_context_switch(uintptr_t *save_sp, uintptr_t next_sp)
+{
+	(void)save_sp;
+	(void)next_sp;
+	panic("this port has no kernel tasks yet");
+}
+
+uintptr_t arch_task_stack_init(uintptr_t stack_top)
+{
+	return stack_top;
+}
+
+enum user_return_reason arch_user_enter(struct user_context *ctx)
+{
+	(void)ctx;
+	panic("this port has no user mode yet");
+}
+
+uint64_t arch_user_default_flags(void)
+{
+	return 0;
+}
+
+const struct user_syscall_abi user_syscall_abi = {
+	.write = 64,
+	.exit = 93,
+	.exit_group = 94,
+};
+
+#define HOST_SP 31
+#define HOST_NR 8
+
+uint64_t user_context_pc(const struct user_context *ctx)
+{
+	return ctx->pc;
+}
+
+void user_context_set_pc(struct user_context *ctx, uint64_t pc)
+{
+	ctx->pc = pc;
+}
+
+uint64_t user_context_sp(const struct user_context *ctx)
+{
+	return ctx->regs[HOST_SP];
+}
+
+void user_context_set_sp(struct user_context *ctx, uint64_t sp)
+{
+	ctx->regs[HOST_SP] = sp;
+}
+
+uint64_t user_context_syscall_nr(const struct user_context *ctx)
+{
+	return ctx->regs[HOST_NR];
+}
+
+uint64_t user_context_syscall_arg(const struct user_context *ctx,
+				  unsigned int i)
+{
+	CHECK(i < 6);
+	return ctx->regs[i];
+}
+
+void user_context_set_arg(struct user_context *ctx, unsigned int i,
+			  uint64_t val)
+{
+	CHECK(i < 6);
+	ctx->regs[i] = val;
+}
+
+void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
+{
+	ctx->regs[0] = ret;
+}

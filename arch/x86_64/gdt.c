@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * The run-time GDT and TSS (Intel SDM vol 3A, 3.4.5 "Segment
+ * Descriptors", 7.7 "Task Management in 64-bit Mode"). boot.S's GDT has no
+ * user segments and no TSS; this one adds both. The TSS only supplies
+ * stacks: RSP0 for traps from ring 3 (set by user.S on every entry to user
+ * mode) and IST1 for double faults, so a kernel stack overflow still
+ * reports instead of triple-faulting.
+ */
+
+#include <stdint.h>
+
+#include "ostd/arch/x86_64.h"
+#include "ostd/arch/x86_64_layout.h"
+
+#include "ostd/assert.h"
+#include "ostd/compiler.h"
+
+/* Figure 7-11 "64-Bit TSS Format". */
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} PACKED;
+
+STATIC_ASSERT(sizeof(struct tss) == 104, "The 64-bit TSS is 104 bytes.");
+
+#define DF_STACK_SIZE 8192
+
+/* user.S stores RSP0 at x86_64_tss + 4. */
+struct tss x86_64_tss ALIGNED(16) = {
+	/* Past the limit: no I/O permission bitmap, all ports fault. */
+	.iomap_base = sizeof(struct tss),
+};
+
+static uint8_t df_stack[DF_STACK_SIZE] ALIGNED(16);
+
+/*
+ * Flat 64-bit descriptors (3.4.5, Figure 3-8; L = 1 for code, 5.2.1):
+ * present, S = 1, accessed preset, DPL 0 or 3. The TSS descriptor (7.2.3,
+ * Figure 7-4) is 16 bytes and filled in at run time; the GDT stays
+ * writable because LTR sets its busy bit.
+ */
+static uint64_t gdt[7] ALIGNED(16) = {
+	0,
+	0x00af9b000000ffffULL, /* 0x08 kernel code: type 0xb, DPL 0, L. */
+	0x00cf93000000ffffULL, /* 0x10 kernel data: type 0x3, DPL 0. */
+	0x00cff3000000ffffULL, /* 0x18 user data: DPL 3. */
+	0x00affb000000ffffULL, /* 0x20 user code: DPL 3, L. */
+	0,		       /* 0x28 TSS, low half. */
+	0,		       /* 0x30 TSS, high half. */
+};
+
+/* The IST slot idt entries use for #DF (trap.c). */
+#define DF_IST 1
+
+void x86_64_gdt_init(void)
+{
+	uint64_t base = (uint64_t)(uintptr_t)&x86_64_tss;
+	uint64_t limit = sizeof(x86_64_tss) - 1;
+
+	x86_64_tss.ist[DF_IST - 1] = (uint64_t)(uintptr_t)(df_stack +
+							    DF_STACK_SIZE);
+	/* Type 0x9: available 64-bit TSS; present; DPL 0. */
+	gdt[TSS_SEL / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+			   (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |
+			   (((base >> 24) & 0xff) << 56);
+	gdt[TSS_SEL / 8 + 1] = base >> 32;
+
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} PACKED gdtr = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+
+	/*
+	 * Reload CS with a far return (there is no far jump to an immediate
+	 * in 64-bit mode), then the data segments, then the task register.
+	 */
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "mov %2, %%ds\n\t"
+			 "mov %2, %%es\n\t"
+			 "mov %2, %%ss\n\t"
+			 "ltr %w3"
+			 :
+			 : "m"(gdtr), "i"(KERNEL_CS), "r"(KERNEL_DS),
+			   "r"(TSS_SEL)
+			 : "rax", "memory");
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * User contexts on x86_64: the register accessors, the SYSCALL MSRs, the
+ * C side of entering ring 3 (user.S), a new task's first stack frame, and
+ * the machine code the hardware-only tests run. References are to the
+ * Intel SDM.
+ */
+
+#include <stdint.h>
+
+#include "ostd/arch/cpu.h"
+#include "ostd/arch/probe.h"
+#include "ostd/arch/x86_64.h"
+#include "ostd/arch/x86_64_layout.h"
+
+#include "ostd/assert.h"
+#include "ostd/task.h"
+#include "ostd/user.h"
+
+/* regs[] indices (user.S's CTX_* offsets). */
+enum {
+	R_RAX,
+	R_RBX,
+	R_RCX,
+	R_RDX,
+	R_RSI,
+	R_RDI,
+	R_RBP,
+	R_RSP,
+	R_R8,
+	R_R9,
+	R_R10,
+	R_R11,
+};
+
+/* Linux arch/x86/entry/syscalls/syscall_64.tbl. */
+const struct user_syscall_abi user_syscall_abi = {
+	.write = 1,
+	.exit = 60,
+	.exit_group = 231,
+};
+
+/* The Linux syscall ABI passes arguments 4-6 in r10, r8, r9. */
+static const uint8_t syscall_args[6] = { R_RDI, R_RSI, R_RDX,
+					 R_R10, R_R8,  R_R9 };
+/* The function-call ABI: rcx instead of r10 (System V AMD64 ABI 3.2.3). */
+static const uint8_t call_args[6] = { R_RDI, R_RSI, R_RDX, R_RCX, R_R8, R_R9 };
+
+uint64_t user_context_pc(const struct user_context *ctx)
+{
+	return ctx->pc;
+}
+
+void user_context_set_pc(struct user_context *ctx, uint64_t pc)
+{
+	ctx->pc = pc;
+}
+
+uint64_t user_context_sp(const struct user_context *ctx)
+{
+	return ctx->regs[R_RSP];
+}
+
+void user_context_set_sp(struct user_context *ctx, uint64_t sp)
+{
+	ctx->regs[R_RSP] = sp;
+}
+
+uint64_t user_context_syscall_nr(const struct user_context *ctx)
+{
+	return ctx->regs[R_RAX];
+}
+
+uint64_t user_context_syscall_arg(const struct user_context *ctx,
+				  unsigned int i)
+{
+	CHECK(i < ARRAY_SIZE(syscall_args));
+	return ctx->regs[syscall_args[i]];
+}
+
+void user_context_set_arg(struct user_context *ctx, unsigned int i,
+			  uint64_t val)
+{
+	CHECK(i < ARRAY_SIZE(call_args));
+	ctx->regs[call_args[i]] = val;
+}
+
+void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
+{
+	ctx->regs[R_RAX] = ret;
+}
+
+/*
+ * The RFLAGS bits user code may own (vol 1, 3.4.3): the arithmetic flags,
+ * DF and AC. Never IOPL, NT, VM, RF or TF from a saved context; IF is
+ * always set, bit 1 is reserved as 1.
+ */
+#define USER_RFLAGS_MASK 0x40cd5ULL
+#define RFLAGS_FIXED (X86_RFLAGS_IF | 0x2ULL)
+
+uint64_t arch_user_default_flags(void)
+{
+	return RFLAGS_FIXED;
+}
+
+enum user_return_reason x86_64_user_enter(struct user_context *ctx);
+
+enum user_return_reason arch_user_enter(struct user_context *ctx)
+{
+	unsigned long irq = arch_irq_save();
+
+	ctx->flags = (ctx->flags & USER_RFLAGS_MASK) | RFLAGS_FIXED;
+	enum user_return_reason why = x86_64_user_enter(ctx);
+
+	arch_irq_restore(irq);
+	return why;
+}
+
+/* 2.2.1 "Extended Feature Enable Register", 5.8.8 "Fast System Calls". */
+#define MSR_EFER 0xc0000080U
+#define EFER_SCE (1ULL << 0)
+#define MSR_STAR 0xc0000081U
+#define MSR_LSTAR 0xc0000082U
+#define MSR_SFMASK 0xc0000084U
+/* Cleared on SYSCALL: IF (no interrupt before the stack switch), TF,
+ * DF (the ABI's direction), NT, and AC (SMAP closed in the kernel). */
+#define SYSCALL_RFLAGS_CLEAR 0x44700ULL
+
+void x86_64_syscall_entry(void);
+
+void x86_64_syscall_init(void)
+{
+	/*
+	 * STAR[47:32]: SYSCALL's CS (SS = CS + 8). STAR[63:48]: the base
+	 * SYSRET adds 16 (CS) and 8 (SS) to, with RPL 3.
+	 */
+	x86_64_wrmsr(MSR_STAR, ((uint64_t)KERNEL_DS << 48) |
+				       ((uint64_t)KERNEL_CS << 32));
+	x86_64_wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)x86_64_syscall_entry);
+	x86_64_wrmsr(MSR_SFMASK, SYSCALL_RFLAGS_CLEAR);
+	x86_64_wrmsr(MSR_EFER, x86_64_rdmsr(MSR_EFER) | EFER_SCE);
+}
+
+void x86_64_task_start(void);
+
+uintptr_t arch_task_stack_init(uintptr_t stack_top)
+{
+	uint64_t *sp = (uint64_t *)(stack_top & ~(uintptr_t)15);
+
+	/* switch.S pops rbp rbx r12-r15 (all 0), then returns. */
+	*--sp = (uint64_t)(uintptr_t)x86_64_task_start;
+	for (int i = 0; i < 6; i++) {
+		*--sp = 0;
+	}
+	return (uintptr_t)sp;
+}
+
+/* ---------------------------------------------------------------------
+ * Machine code for the hardware-only tests.
+ * --------------------------------------------------------------------- */
+
+static const uint8_t ret_bytes[] = { 0xc3 };	     /* ret */
+static const uint8_t syscall_bytes[] = { 0x0f, 0x05 }; /* syscall */
+
+const struct arch_code arch_ret_insn = { ret_bytes, sizeof(ret_bytes) };
+const struct arch_code arch_syscall_insn = { syscall_bytes,
+					     sizeof(syscall_bytes) };
+
+/* Each: one access through rdi (argument 0), then SYSCALL. */
+static const uint8_t probe_read[] = { 0x8a, 0x07, 0x0f, 0x05 };	 /* mov (%rdi),%al */
+static const uint8_t probe_write[] = { 0x88, 0x07, 0x0f, 0x05 }; /* mov %al,(%rdi) */
+static const uint8_t probe_exec[] = { 0xff, 0xe7 };		 /* jmp *%rdi */
+
+struct arch_code arch_user_probe_code(enum probe_access kind)
+{
+	switch (kind) {
+	case PROBE_READ:
+		return (struct arch_code){ probe_read, sizeof(probe_read) };
+	case PROBE_WRITE:
+		return (struct arch_code){ probe_write, sizeof(probe_write) };
+	case PROBE_EXEC:
+		return (struct arch_code){ probe_exec, sizeof(probe_exec) };
+	}
+	CHECK(false);
+	return (struct arch_code){ 0 };
+}
+
+bool arch_user_access_protected(void)
+{
+	return x86_64_has_smap != 0;
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * user_mode_execute(): the arch-neutral half of running user code. The
+ * arch enters and leaves user mode; here the state it is given is checked
+ * first, and user page faults are offered to the space's handler (demand
+ * paging) before they reach the kernel author.
+ */
+
+#include "ostd/user.h"
+
+#include "ostd/arch/cpu.h"
+
+#include "ostd/assert.h"
+#include "ostd/page_table.h"
+#include "ostd/panic.h"
+#include "ostd/string.h"
+#include "ostd/vm_space.h"
+
+void user_context_init(struct user_context *ctx, uint64_t pc, uint64_t sp)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	user_context_set_pc(ctx, pc);
+	user_context_set_sp(ctx, sp);
+	ctx->flags = arch_user_default_flags();
+}
+
+const struct cpu_exception *
+user_context_exception(const struct user_context *ctx)
+{
+	return &ctx->exc;
+}
+
+/*
+ * Reports a bad pc or stack as the CPU would, without entering: the
+ * return path of some CPUs (x86 sysret, CVE-2012-0217) faults in kernel
+ * mode on a non-canonical pc, and no CPU should be trusted with one.
+ */
+static enum user_return_reason refuse(struct user_context *ctx, uint64_t addr)
+{
+	ctx->exc = (struct cpu_exception){
+		.kind = CPU_EXC_GENERAL,
+		.addr = addr,
+		.name = "pc or stack outside user space",
+	};
+	return USER_RETURN_EXCEPTION;
+}
+
+enum user_return_reason user_mode_execute(struct user_context *ctx)
+{
+	CHECK(ctx != NULL);
+	for (;;) {
+		uint64_t pc = user_context_pc(ctx);
+		uint64_t sp = user_context_sp(ctx);
+
+		if (pc >= MAX_USER_VADDR) {
+			return refuse(ctx, pc);
+		}
+		/* A stack may start at the very top: pushes go below it. */
+		if (sp > MAX_USER_VADDR) {
+			return refuse(ctx, sp);
+		}
+		enum user_return_reason why = arch_user_enter(ctx);
+
+		if (why != USER_RETURN_EXCEPTION ||
+		    ctx->exc.kind != CPU_EXC_PAGE_FAULT) {
+			return why;
+		}
+		struct vm_space *vs = vm_space_current();
+
+		if (vs == NULL ||
+		    vm_space_handle_fault(vs, ctx->exc.addr,
+					  ctx->exc.access == PROT_W) !=
+			    OSTD_OK) {
+			return why;
+		}
+		/* Resolved: retry the access. */
+	}
+}
