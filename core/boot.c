@@ -39,8 +39,8 @@ ostd_err_t ostd_boot_info_add_mem(struct ostd_boot_info *info, paddr_t base,
 	return OSTD_OK;
 }
 
-ostd_err_t ostd_boot_info_set_initrd(struct ostd_boot_info *info,
-				     paddr_t base, uint64_t size)
+ostd_err_t ostd_boot_info_set_initrd(struct ostd_boot_info *info, paddr_t base,
+				     uint64_t size)
 {
 	ostd_err_t err =
 		ostd_boot_info_add_mem(info, base, size, OSTD_MEM_RESERVED);

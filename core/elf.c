@@ -9,6 +9,7 @@
 
 #include "ostd/assert.h"
 #include "ostd/config.h"
+#include "ostd/math.h"
 #include "ostd/page_table.h"
 #include "ostd/pt_config.h"
 #include "ostd/string.h"
@@ -102,7 +103,8 @@ ostd_err_t elf_segment(const struct elf_image *img, unsigned int index,
 		return OSTD_EINVAL;
 	}
 	for (uint16_t i = 0; i < img->phnum; i++) {
-		const uint8_t *ph = img->data + img->phoff + (uint64_t)i * PHDR_SIZE;
+		const uint8_t *ph =
+			img->data + img->phoff + (uint64_t)i * PHDR_SIZE;
 
 		if (le(ph, 4) != PT_LOAD || index-- != 0) {
 			continue;
@@ -123,10 +125,14 @@ ostd_err_t elf_segment(const struct elf_image *img, unsigned int index,
 			 (s.prot & (PROT_W | PROT_X)) == (PROT_W | PROT_X)) {
 			return OSTD_EINVAL;
 		}
+		/* MAX_USER_VADDR is page aligned: so is the rounded end. */
 		CHECKIF (!inside(s.vaddr, s.memsz, MAX_USER_VADDR) ||
 			 s.vaddr == 0) {
 			return OSTD_ERANGE;
 		}
+		s.page_start = align_down(s.vaddr, PAGE_SIZE);
+		s.page_end = align_down(s.vaddr + s.memsz + PAGE_SIZE - 1,
+					PAGE_SIZE);
 		*seg = s;
 		return OSTD_OK;
 	}

@@ -24,6 +24,13 @@ void user_context_init(struct user_context *ctx, uint64_t pc, uint64_t sp)
 	ctx->flags = arch_user_default_flags();
 }
 
+void user_context_syscall_args(const struct user_context *ctx, uint64_t args[6])
+{
+	for (unsigned int i = 0; i < 6; i++) {
+		args[i] = user_context_syscall_arg(ctx, i);
+	}
+}
+
 const struct cpu_exception *
 user_context_exception(const struct user_context *ctx)
 {

@@ -210,6 +210,12 @@ HOST_SANITIZERS = {
     "HOST_TSAN": "-fsanitize=thread",
     "HOST_INTSAN": "-fsanitize=address,undefined -fno-sanitize-recover=all",
 }
+# The software MMU of each kernel arch's format (arch/host/).
+SIM_MMU = {
+    "x86_64": "sim_mmu_x86_64.c",
+    "riscv64": "sim_mmu_riscv.c",
+    "aarch64": "sim_mmu_aarch64.c",
+}
 # Only the core's own arithmetic: libraries and tests may wrap on purpose.
 INTSAN_CORE = ("-fsanitize=unsigned-integer-overflow,implicit-conversion "
                "-fno-sanitize-recover=all")
@@ -287,7 +293,7 @@ def ninja_text(name, kconf, arch_ini, board):
     ]
     scanned = ["core", "core/lib", "core/mm", "arch/" + arch,
                "platform/" + board] + ["arch/" + a for a in FORMAT_ARCHES] + [
-               "platform/drivers", "test/unit", "test/harness", "test/host", "test/lib",
+               "platform/drivers", "test/unit", "test/harness", "test/host", "test/lib", "test/kernel",
         "arch/common",
                "examples/hello", "examples/hello/user/" + arch, "configs"]
     deps = ["tools/configure.py", "configs/%s_defconfig" % name,
@@ -348,6 +354,13 @@ def ninja_text(name, kconf, arch_ini, board):
             b["linker_script"]
         kernel_objs = compile_all(sources_in("examples/hello"))
         runner = compile_all(["test/harness/kernel_runner.c"])
+        # test/kernel/: tests only a real (emulated) CPU can run. The
+        # differential MMU test links this format's software MMU from the
+        # host backend, to compare its prediction with the hardware.
+        sim = ["arch/host/sim_walk.c", "arch/host/%s" % SIM_MMU[arch]]
+        for s in sources_in("test/kernel") + sim:
+            test_objs += compile_all([s])
+            lines.append("  extra = -Iarch/host/include")
         images = []
         for image, objs in (("kernel", kernel_objs),
                             ("ktest", runner + test_objs)):

@@ -416,18 +416,3 @@ void arch_cpu_relax(void)
 	/* Threads may outnumber cores: let a descheduled holder run. */
 	sched_yield();
 }
-
-enum sim_fault sim_walk_until_stable(sim_walk_once_fn once, paddr_t root,
-				     uint64_t va, enum sim_access kind,
-				     const struct sim_mode *mode,
-				     struct sim_translation *out)
-{
-	for (;;) {
-		bool again = false;
-		enum sim_fault f = once(root, va, kind, mode, out, &again);
-
-		if (!again) {
-			return f;
-		}
-	}
-}

@@ -6,6 +6,8 @@
  * Intel SDM.
  */
 
+#include "ostd/user.h"
+
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
@@ -15,7 +17,6 @@
 
 #include "ostd/assert.h"
 #include "ostd/task.h"
-#include "ostd/user.h"
 
 /* regs[] indices (user.S's CTX_* offsets). */
 enum {
@@ -41,8 +42,9 @@ const struct user_syscall_abi user_syscall_abi = {
 };
 
 /* The Linux syscall ABI passes arguments 4-6 in r10, r8, r9. */
-static const uint8_t syscall_args[6] = { R_RDI, R_RSI, R_RDX,
-					 R_R10, R_R8,  R_R9 };
+static const uint8_t syscall_args[6] = {
+	R_RDI, R_RSI, R_RDX, R_R10, R_R8, R_R9
+};
 /* The function-call ABI: rcx instead of r10 (System V AMD64 ABI 3.2.3). */
 static const uint8_t call_args[6] = { R_RDI, R_RSI, R_RDX, R_RCX, R_R8, R_R9 };
 
@@ -134,8 +136,8 @@ void x86_64_syscall_init(void)
 	 * STAR[47:32]: SYSCALL's CS (SS = CS + 8). STAR[63:48]: the base
 	 * SYSRET adds 16 (CS) and 8 (SS) to, with RPL 3.
 	 */
-	x86_64_wrmsr(MSR_STAR, ((uint64_t)KERNEL_DS << 48) |
-				       ((uint64_t)KERNEL_CS << 32));
+	x86_64_wrmsr(MSR_STAR,
+		     ((uint64_t)KERNEL_DS << 48) | ((uint64_t)KERNEL_CS << 32));
 	x86_64_wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)x86_64_syscall_entry);
 	x86_64_wrmsr(MSR_SFMASK, SYSCALL_RFLAGS_CLEAR);
 	x86_64_wrmsr(MSR_EFER, x86_64_rdmsr(MSR_EFER) | EFER_SCE);
@@ -159,7 +161,7 @@ uintptr_t arch_task_stack_init(uintptr_t stack_top)
  * Machine code for the hardware-only tests.
  * --------------------------------------------------------------------- */
 
-static const uint8_t ret_bytes[] = { 0xc3 };	     /* ret */
+static const uint8_t ret_bytes[] = { 0xc3 };           /* ret */
 static const uint8_t syscall_bytes[] = { 0x0f, 0x05 }; /* syscall */
 
 const struct arch_code arch_ret_insn = { ret_bytes, sizeof(ret_bytes) };
@@ -167,9 +169,11 @@ const struct arch_code arch_syscall_insn = { syscall_bytes,
 					     sizeof(syscall_bytes) };
 
 /* Each: one access through rdi (argument 0), then SYSCALL. */
-static const uint8_t probe_read[] = { 0x8a, 0x07, 0x0f, 0x05 };	 /* mov (%rdi),%al */
-static const uint8_t probe_write[] = { 0x88, 0x07, 0x0f, 0x05 }; /* mov %al,(%rdi) */
-static const uint8_t probe_exec[] = { 0xff, 0xe7 };		 /* jmp *%rdi */
+static const uint8_t probe_read[] = { 0x8a, 0x07, 0x0f,
+				      0x05 }; /* mov (%rdi),%al */
+static const uint8_t probe_write[] = { 0x40, 0x88, 0x37, 0x0f,
+				       0x05 };      /* mov %sil,(%rdi) */
+static const uint8_t probe_exec[] = { 0xff, 0xe7 }; /* jmp *%rdi */
 
 struct arch_code arch_user_probe_code(enum probe_access kind)
 {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "pt_test_util.h"
 
+#include "ostd/config.h"
+#include "ostd/vm_space.h"
+
 /* True if @p s is @p a followed by @p b. */
 static bool str_is_concat(const char *s, const char *a, const char *b)
 {
@@ -70,4 +73,34 @@ uint64_t pt_test_rng_below(uint64_t *s, uint64_t n)
 bool pt_test_rng_pct(uint64_t *s, unsigned int pct)
 {
 	return pt_test_rng_below(s, 100) < pct;
+}
+
+ostd_err_t pt_test_kernel_parent(const struct pt_config *kcfg,
+				 struct page_table *storage,
+				 struct page_table **out, bool *owned)
+{
+	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
+		struct page_table *kpt = vm_space_kernel_pt();
+
+		if (kpt == NULL || kpt->cfg != kcfg) {
+			return OSTD_EINVAL;
+		}
+		*out = kpt;
+		*owned = false;
+		return OSTD_OK;
+	}
+	ostd_err_t err = page_table_new_kernel(kcfg, storage);
+
+	if (err == OSTD_OK) {
+		*out = storage;
+		*owned = true;
+	}
+	return err;
+}
+
+void pt_test_kernel_parent_release(struct page_table *pt, bool owned)
+{
+	if (owned) {
+		page_table_destroy(pt);
+	}
 }

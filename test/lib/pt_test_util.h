@@ -34,3 +34,17 @@ uint64_t pt_test_rng_below(uint64_t *s, uint64_t n);
 
 /** True with probability @p pct percent. */
 bool pt_test_rng_pct(uint64_t *s, unsigned int pct);
+
+/**
+ * The kernel table a test's user spaces of kernel format @p kcfg go on.
+ * On the host (any format) it is a fresh table in @p storage, *@p owned
+ * true. On a kernel image it is the kernel's own table, the only one that
+ * maps the running kernel (a space on a bare table could not be
+ * installed), *@p owned false; @p kcfg must be its format.
+ */
+ostd_err_t pt_test_kernel_parent(const struct pt_config *kcfg,
+				 struct page_table *storage,
+				 struct page_table **out, bool *owned);
+
+/** Gives back what pt_test_kernel_parent() returned. */
+void pt_test_kernel_parent_release(struct page_table *pt, bool owned);

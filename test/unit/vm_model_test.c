@@ -19,9 +19,9 @@
  *   every pool frame's refcount must be its handle plus its mappings.
  *
  * On a divergence it prints the seed, the operation's index and what
- * differed, and fails. Host only: the user copies need a space installed
- * on this CPU, which on the kernel images panics by design until the arch
- * kernel issues add a kernel page table (arch/<arch>/vm.c).
+ * differed, and fails. It runs where a space can be installed on this CPU
+ * (CONFIG_ARCH_USER_SPACES: the host, and the kernel ports that finished
+ * their arch issue, whose spaces sit on the kernel's own table).
  */
 
 #include "ostd/arch/mm.h"
@@ -48,7 +48,7 @@
 #define MODEL_PAGES 8
 #define MODEL_TOKENS 6
 /* The shadows take room only where the test runs. */
-#define MODEL_FRAMES (IS_ENABLED(CONFIG_ARCH_HOST) ? 12 : 1)
+#define MODEL_FRAMES (IS_ENABLED(CONFIG_ARCH_USER_SPACES) ? 12 : 1)
 #define KBUF_SIZE (4 * P)
 /* Every this many operations, every shadow is compared with its frame. */
 #define FULL_CHECK_OPS 32U
@@ -95,8 +95,10 @@ struct mspace {
 
 static struct {
 	const struct pt_config *cfg;
-	struct page_table kpt;
+	struct page_table kpt_store;
+	struct page_table *kpt; /* kpt_store, or the kernel's own. */
 	bool kpt_ok;
+	bool kpt_owned;
 	struct mframe frames[MODEL_FRAMES];
 	struct mspace spaces[MODEL_SPACES];
 	int cur; /* The space current on this CPU, or -1. */
@@ -270,7 +272,8 @@ static bool model_begin(const struct pt_config *cfg, uint64_t seed)
 	m.seed = seed;
 	m.cur = -1;
 	m.registry = IS_ENABLED(CONFIG_VM_OWNER_REGISTRY);
-	if (kcfg == NULL || page_table_new_kernel(kcfg, &m.kpt) != OSTD_OK) {
+	if (kcfg == NULL || pt_test_kernel_parent(kcfg, &m.kpt_store, &m.kpt,
+						  &m.kpt_owned) != OSTD_OK) {
 		return false;
 	}
 	m.kpt_ok = true;
@@ -319,7 +322,7 @@ static void model_end(void)
 	}
 	if (m.kpt_ok) {
 		cpu_forget_root();
-		page_table_destroy(&m.kpt);
+		pt_test_kernel_parent_release(m.kpt, m.kpt_owned);
 	}
 	pt_rcu_barrier();
 }
@@ -525,7 +528,7 @@ static bool op_new_space(uint64_t *rs)
 		bool shared = pt_test_rng_pct(rs, 50);
 
 		if (!expect_err("vm_space_new", OSTD_OK,
-				vm_space_new(&s->vs, &m.kpt, shared))) {
+				vm_space_new(&s->vs, m.kpt, shared))) {
 			return false;
 		}
 		s->exists = true;
@@ -1281,11 +1284,11 @@ TEST_FORMAT(vm_model, random_ops_match_the_model)
 	unsigned int divergences = 0;
 
 	/*
-	 * Host only: user copies need a space installed on this CPU, which
-	 * panics on the kernel images until the arch kernel issues add a
-	 * kernel page table. Spaces exist for user formats only.
+	 * User copies need a space installed on this CPU (a port without
+	 * a kernel page table yet cannot). Spaces exist for user formats
+	 * only.
 	 */
-	if (!IS_ENABLED(CONFIG_ARCH_HOST) || !cfg->top_level_can_unmap) {
+	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES) || !cfg->top_level_can_unmap) {
 		return;
 	}
 	memset(&tally, 0, sizeof(tally));

@@ -12,12 +12,13 @@
  * runs pass at once.
  *
  * Activation. What needs a space installed on this CPU (every check after
- * "this CPU's table is this space's", and every user copy) runs on the
- * host only: on the kernel images arch_vm_activate() panics by design
- * until the arch kernel issues give each port a kernel page table
- * (arch/<arch>/vm.c). Those tests, or their parts, return early there
- * with `if (!IS_ENABLED(CONFIG_ARCH_HOST))` (the reader/writer pairs are
- * marked HOST_ONLY). What fails before that check (an inactive owner, a
+ * "this CPU's table is this space's", and every user copy) runs where the
+ * port can install one (CONFIG_ARCH_USER_SPACES: the host's software MMU,
+ * and each kernel port once its arch issue gave it a kernel page table).
+ * Elsewhere those tests, or their parts, return early with
+ * `if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES))` (the reader/writer pairs are
+ * marked NEEDS_ACTIVE). On a kernel image the spaces sit on the kernel's
+ * own table (pt_test_kernel_parent()): only it maps the running kernel. What fails before that check (an inactive owner, a
  * space not current, a destroyed space), the user-mapping rules,
  * kernel-memory readers and writers and the frame accounting run
  * everywhere.
@@ -109,8 +110,10 @@ static bool tlb_caches(paddr_t pa)
  * --------------------------------------------------------------------- */
 
 static struct {
-	struct page_table kpt;
+	struct page_table kpt_store;
+	struct page_table *kpt; /* kpt_store, or the kernel's own. */
 	bool kpt_ok;
+	bool kpt_owned;
 	struct vm_space vs;
 	bool vs_ok;
 	struct vm_space vs2;
@@ -135,7 +138,8 @@ static ostd_err_t fx_kernel(const struct pt_config *cfg)
 	if (kcfg == NULL) {
 		return OSTD_EINVAL;
 	}
-	ostd_err_t err = page_table_new_kernel(kcfg, &fx.kpt);
+	ostd_err_t err = pt_test_kernel_parent(kcfg, &fx.kpt_store, &fx.kpt,
+					       &fx.kpt_owned);
 
 	fx.kpt_ok = err == OSTD_OK;
 	return err;
@@ -143,7 +147,7 @@ static ostd_err_t fx_kernel(const struct pt_config *cfg)
 
 static ostd_err_t fx_space(struct vm_space *vs, bool *ok, bool shared)
 {
-	ostd_err_t err = vm_space_new(vs, &fx.kpt, shared);
+	ostd_err_t err = vm_space_new(vs, fx.kpt, shared);
 
 	*ok = err == OSTD_OK;
 	return err;
@@ -157,7 +161,7 @@ static ostd_err_t fx_setup(const struct pt_config *cfg, bool shared)
 	return err != OSTD_OK ? err : fx_space(&fx.vs, &fx.vs_ok, shared);
 }
 
-/* The kernel table and fx.vs, installed on this CPU (host only). */
+/* The kernel table and fx.vs, installed on this CPU. */
 static ostd_err_t fx_setup_active(const struct pt_config *cfg, bool shared)
 {
 	ostd_err_t err = fx_setup(cfg, shared);
@@ -192,7 +196,7 @@ static void fx_teardown(void)
 	space_teardown(&fx.vs, &fx.vs_ok);
 	if (fx.kpt_ok) {
 		cpu_forget_root();
-		page_table_destroy(&fx.kpt);
+		pt_test_kernel_parent_release(fx.kpt, fx.kpt_owned);
 		fx.kpt_ok = false;
 	}
 	pt_rcu_barrier();
@@ -539,7 +543,7 @@ typedef int (*requires_fn)(const struct pt_config *cfg, enum vm_io_kind kind,
 /* Where a both_modes() body runs. */
 enum where {
 	EVERYWHERE,
-	HOST_ONLY, /* It needs a space installed on this CPU. */
+	NEEDS_ACTIVE, /* It needs a space installed on this CPU. */
 };
 
 /* Runs @p fn with shared_reader off, then on; 0 or the failed line. */
@@ -547,7 +551,7 @@ static int both_modes(requires_fn fn, const struct pt_config *cfg,
 		      enum vm_io_kind kind, enum where where)
 {
 	if (!user_format(cfg) ||
-	    (where == HOST_ONLY && !IS_ENABLED(CONFIG_ARCH_HOST))) {
+	    (where == NEEDS_ACTIVE && !IS_ENABLED(CONFIG_ARCH_USER_SPACES))) {
 		return 0;
 	}
 	int line = fn(cfg, kind, false);
@@ -607,8 +611,8 @@ static int requires_active(const struct pt_config *cfg, enum vm_io_kind kind,
 	 */
 	fx.vs.owner.active = false;
 	EXPECT_REFUSED(&fx.vs, kind, UBASE, P, OSTD_EACCES);
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		goto out; /* The rest needs activation: host only. */
+	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		goto out; /* The rest needs activation. */
 	}
 	/* Installed on this CPU, the space is refused for the flag alone. */
 	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
@@ -633,8 +637,8 @@ static int requires_current_space(const struct pt_config *cfg,
 	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
 	EXPECT(!vm_space_is_current(&fx.vs));
 	EXPECT_REFUSED(&fx.vs, kind, UBASE, P, OSTD_EACCES);
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		goto out; /* The rest needs activation: host only. */
+	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		goto out; /* The rest needs activation. */
 	}
 	EXPECT(fx_space(&fx.vs2, &fx.vs2_ok, shared) == OSTD_OK);
 	EXPECT(vm_space_activate(&fx.vs2) == OSTD_OK);
@@ -666,7 +670,7 @@ out:
 }
 
 TEST_READER_WRITER(reader_requires_nonzero_vaddr, writer_requires_nonzero_vaddr,
-		   requires_nonzero_vaddr, HOST_ONLY)
+		   requires_nonzero_vaddr, NEEDS_ACTIVE)
 
 /* requires len > 0 (TESTING.md row 28, pinned: OSTD_EINVAL). */
 static int requires_nonzero_len(const struct pt_config *cfg,
@@ -685,7 +689,7 @@ out:
 }
 
 TEST_READER_WRITER(reader_requires_nonzero_len, writer_requires_nonzero_len,
-		   requires_nonzero_len, HOST_ONLY)
+		   requires_nonzero_len, NEEDS_ACTIVE)
 
 /* requires vaddr + len does not wrap (TESTING.md row 24). */
 static int requires_no_overflow(const struct pt_config *cfg,
@@ -707,7 +711,7 @@ out:
 }
 
 TEST_READER_WRITER(reader_requires_no_overflow, writer_requires_no_overflow,
-		   requires_no_overflow, HOST_ONLY)
+		   requires_no_overflow, NEEDS_ACTIVE)
 
 /* requires vaddr + len <= MAX_USER_VADDR (TESTING.md row 25). */
 static int requires_below_max(const struct pt_config *cfg, enum vm_io_kind kind,
@@ -729,7 +733,7 @@ out:
 
 TEST_READER_WRITER(reader_requires_below_max_user_vaddr,
 		   writer_requires_below_max_user_vaddr, requires_below_max,
-		   HOST_ONLY)
+		   NEEDS_ACTIVE)
 
 /* requires the range to be user space (TESTING.md row 26). */
 static int requires_user_address(const struct pt_config *cfg,
@@ -739,9 +743,9 @@ static int requires_user_address(const struct pt_config *cfg,
 
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	/* The kernel half of this format. */
-	EXPECT_REFUSED(&fx.vs, kind, fx.kpt.va_start, P, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, fx.kpt.va_start + UBASE, 8, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, fx.kpt.va_last - 7, 8, OSTD_EACCES);
+	EXPECT_REFUSED(&fx.vs, kind, fx.kpt->va_start, P, OSTD_EACCES);
+	EXPECT_REFUSED(&fx.vs, kind, fx.kpt->va_start + UBASE, 8, OSTD_EACCES);
+	EXPECT_REFUSED(&fx.vs, kind, fx.kpt->va_last - 7, 8, OSTD_EACCES);
 	/* The non-canonical hole above user space. */
 	EXPECT_REFUSED(&fx.vs, kind, 1ULL << 47, 1, OSTD_EACCES);
 	EXPECT_REFUSED(&fx.vs, kind, 1ULL << 62, P, OSTD_EACCES);
@@ -751,7 +755,7 @@ out:
 }
 
 TEST_READER_WRITER(reader_requires_user_address, writer_requires_user_address,
-		   requires_user_address, HOST_ONLY)
+		   requires_user_address, NEEDS_ACTIVE)
 
 /*
  * requires can_create_reader / can_create_writer: no active writer
@@ -792,7 +796,7 @@ out:
 
 TEST_READER_WRITER(reader_requires_no_writer_overlap,
 		   writer_requires_no_writer_overlap,
-		   requires_no_writer_overlap, HOST_ONLY)
+		   requires_no_writer_overlap, NEEDS_ACTIVE)
 
 /*
  * requires can_create_*: an active reader blocks a writer always, and a
@@ -840,7 +844,7 @@ out:
 
 TEST_READER_WRITER(reader_requires_no_reader_overlap_unless_shared,
 		   writer_requires_no_reader_overlap,
-		   requires_no_reader_overlap, HOST_ONLY)
+		   requires_no_reader_overlap, NEEDS_ACTIVE)
 
 /*
  * The registry has room (OSTD_ENOMEM): VM_SPACE_MAX_IO ranges of a kind
@@ -885,7 +889,7 @@ out:
 }
 
 TEST_READER_WRITER(reader_requires_registry_room, writer_requires_registry_room,
-		   requires_registry_room, HOST_ONLY)
+		   requires_registry_room, NEEDS_ACTIVE)
 
 /*
  * When one call breaks several clauses, the first in the header's order
@@ -929,7 +933,7 @@ out:
 
 TEST_READER_WRITER(reader_requires_checked_in_order,
 		   writer_requires_checked_in_order, requires_in_order,
-		   HOST_ONLY)
+		   NEEDS_ACTIVE)
 
 /*
  * ensures of create: the registry is unchanged (the token is not active
@@ -969,7 +973,7 @@ out:
 }
 
 TEST_READER_WRITER(reader_create_ensures, writer_create_ensures, create_ensures,
-		   HOST_ONLY)
+		   NEEDS_ACTIVE)
 
 /*
  * Activation repeats can_create: a token created while its range was
@@ -1003,7 +1007,7 @@ out:
 
 TEST_READER_WRITER(reader_activate_rechecks_registry,
 		   writer_activate_rechecks_registry, activate_rechecks,
-		   HOST_ONLY)
+		   NEEDS_ACTIVE)
 
 /* ---------------------------------------------------------------------
  * TESTING.md bad-input rows 21-33.
@@ -1034,7 +1038,7 @@ TEST_FORMAT(vm_space, row21_map_pt_node_into_user)
 	/* The space's own root, the kernel table's root, a kernel object. */
 	ASSERT_EQ(vm_space_map_frame(&hcur, fx.vs.pt.root, prop_rw),
 		  OSTD_EPERM);
-	ASSERT_EQ(vm_space_map_frame(&hcur, fx.kpt.root, prop_ro), OSTD_EPERM);
+	ASSERT_EQ(vm_space_map_frame(&hcur, fx.kpt->root, prop_ro), OSTD_EPERM);
 	ASSERT_EQ(vm_space_map_frame(&hcur, kobj.pa, prop_rw), OSTD_EPERM);
 	ASSERT_EQ(vm_space_map_frame(&hcur, free_pa, prop_rw), OSTD_EPERM);
 	ASSERT_EQ(pt_cursor_va(&hcur), UBASE);
@@ -1158,8 +1162,8 @@ TEST_FORMAT(vm_space, row24_reader_writer_overflow)
 {
 	bool same = false;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
 	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, UINT64_MAX - 0xff, 0x200,
@@ -1185,8 +1189,8 @@ TEST_FORMAT(vm_space, row25_last_user_byte)
 	uint64_t copied = 1;
 	paddr_t pa = pa_init(0);
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
 	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, MAX_USER_VADDR - 1, 2,
@@ -1223,18 +1227,18 @@ TEST_FORMAT(vm_space, row26_kernel_address)
 {
 	bool same = false;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
 	for (int k = 0; k < 2; k++) {
 		enum vm_io_kind kind = k == 0 ? VM_IO_READER : VM_IO_WRITER;
 
-		ASSERT_EQ(create_checked(&fx.vs, kind, fx.kpt.va_start, 64,
+		ASSERT_EQ(create_checked(&fx.vs, kind, fx.kpt->va_start, 64,
 					 &same),
 			  OSTD_EACCES);
 		ASSERT_TRUE(same);
-		ASSERT_EQ(create_checked(&fx.vs, kind, fx.kpt.va_last - P + 1,
+		ASSERT_EQ(create_checked(&fx.vs, kind, fx.kpt->va_last - P + 1,
 					 P, &same),
 			  OSTD_EACCES);
 		ASSERT_TRUE(same);
@@ -1263,9 +1267,9 @@ TEST_FORMAT(vm_space, row27_space_not_active_on_cpu)
 	ASSERT_EQ(create_checked(&fx.vs, VM_IO_WRITER, UBASE, 16, &same),
 		  OSTD_EACCES);
 	ASSERT_TRUE(same);
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
+	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
 		fx_teardown();
-		return; /* The rest needs activation: host only. */
+		return; /* The rest needs activation. */
 	}
 	ASSERT_EQ(layout(), OSTD_OK);
 	ASSERT_EQ(fx_space(&fx.vs2, &fx.vs2_ok, false), OSTD_OK);
@@ -1306,8 +1310,8 @@ TEST_FORMAT(vm_space, row28_zero_length_is_einval)
 {
 	bool same = false;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
 	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, UBASE, 0, &same),
@@ -1342,8 +1346,8 @@ TEST_FORMAT(vm_space, row29_read_val_short)
 	ASSERT_EQ(vm_writer_write_val(&kw, &v, 4), OSTD_EINVAL);
 	ASSERT_EQ(vm_writer_avail(&kw), 3);
 	ASSERT_TRUE(all_bytes(dst, 3, 0));
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* The user half needs activation: host only. */
+	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* The user half needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 8, 3), OSTD_OK);
@@ -1375,8 +1379,8 @@ TEST_FORMAT(vm_space, row30_partial_read_to_unmapped)
 {
 	uint64_t copied = 0;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	memset(kbuf, 0x5a, sizeof(kbuf));
@@ -1407,8 +1411,8 @@ TEST_FORMAT(vm_space, row31_writer_onto_read_only_page)
 	uint64_t copied = 1;
 	uint32_t old = 0;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	uint64_t ro = UBASE + 3 * P;
@@ -1472,8 +1476,8 @@ TEST_FORMAT(vm_space, row32_stale_tokens)
 {
 	uint64_t copied = 1;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(layout(), OSTD_OK);
@@ -1591,7 +1595,7 @@ out:
 }
 
 TEST_READER_WRITER(reader_token_lifecycle, writer_token_lifecycle,
-		   token_lifecycle, HOST_ONLY)
+		   token_lifecycle, NEEDS_ACTIVE)
 
 /*
  * A copy of a token taken while it was active still says "active" after
@@ -1633,7 +1637,7 @@ out:
 
 TEST_READER_WRITER(reader_token_copy_refused_after_dispose,
 		   writer_token_copy_refused_after_dispose, token_copy_refused,
-		   HOST_ONLY)
+		   NEEDS_ACTIVE)
 
 /* Destroy with an active token: OSTD_EBUSY, and nothing changed. */
 static int destroy_busy(const struct pt_config *cfg, enum vm_io_kind kind,
@@ -1668,7 +1672,8 @@ out:
 }
 
 TEST_READER_WRITER(destroy_with_active_reader_is_busy,
-		   destroy_with_active_writer_is_busy, destroy_busy, HOST_ONLY)
+		   destroy_with_active_writer_is_busy, destroy_busy,
+		   NEEDS_ACTIVE)
 
 /* ---------------------------------------------------------------------
  * Copies.
@@ -1704,8 +1709,8 @@ TEST_FORMAT(vm_space, copy_user_kernel_both_ways)
 {
 	uint64_t copied = 0;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(layout(), OSTD_OK);
@@ -1754,8 +1759,8 @@ TEST_FORMAT(vm_space, copy_user_to_user)
 {
 	uint64_t copied = 0;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 10, 3000),
@@ -1787,8 +1792,8 @@ TEST_FORMAT(vm_space, copy_partial_exact_counts)
 {
 	uint64_t copied = 0;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 
@@ -1851,8 +1856,8 @@ TEST_FORMAT(vm_space, read_val_write_val_rollback)
 	static const uint8_t ones[8] = { 0xff, 0xff, 0xff, 0xff,
 					 0xff, 0xff, 0xff, 0xff };
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	/* 4 bytes of page 0, then page 1 (unmapped). */
@@ -1901,8 +1906,8 @@ TEST_FORMAT(vm_space, fill_zeros_partial)
 	ASSERT_EQ(vm_writer_avail(&kw), 0);
 	ASSERT_TRUE(all_bytes(buf, 20, 0));
 	ASSERT_TRUE(all_bytes(buf + 20, 12, 0x77));
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* The user half needs activation: host only. */
+	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* The user half needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	/* 64 bytes of page 0, then page 1 (unmapped). */
@@ -1919,7 +1924,7 @@ TEST_FORMAT(vm_space, fill_zeros_partial)
 	fx_teardown();
 }
 
-/* skip, limit, remain and avail; kernel everywhere, user on the host. */
+/* skip, limit, remain and avail; kernel everywhere, user where spaces run. */
 TEST_FORMAT(vm_space, skip_limit_remain_avail)
 {
 	static uint8_t buf[64];
@@ -1951,8 +1956,8 @@ TEST_FORMAT(vm_space, skip_limit_remain_avail)
 	w = vm_writer_from_kernel(buf, 64);
 	vm_writer_limit(&w, 0);
 	ASSERT_EQ(vm_writer_avail(&w), 0);
-	if (!IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* The user half needs activation: host only. */
+	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* The user half needs activation. */
 	}
 	/* A user reader skips an unmapped page without touching it. */
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
@@ -1983,8 +1988,8 @@ TEST_FORMAT(vm_space, atomics_user)
 	uint32_t v = 0;
 	uint32_t old = 0;
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	uint32_t *word = (uint32_t *)(void *)(frame_bytes(fx.pa[2]) + 8);
@@ -2073,8 +2078,8 @@ TEST_FORMAT(vm_space, activate_moves_cpu_between_sets)
 {
 	unsigned int cpu = arch_cpu_id();
 
-	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_HOST)) {
-		return; /* Needs activation: host only. */
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(fx_space(&fx.vs2, &fx.vs2_ok, true), OSTD_OK);
@@ -2092,7 +2097,7 @@ TEST_FORMAT(vm_space, activate_moves_cpu_between_sets)
 	ASSERT_EQ(vm_space_activate(&fx.vs2), OSTD_OK);
 	ASSERT_TRUE(cpu_set_contains(&fx.vs2.pt.active_cpus, cpu));
 	ASSERT_EQ(vm_space_destroy(&fx.vs2), OSTD_OK);
-	ASSERT_EQ(pa_addr(arch_vm_current_root()), pa_addr(fx.kpt.root));
+	ASSERT_EQ(pa_addr(arch_vm_current_root()), pa_addr(fx.kpt->root));
 	ASSERT_FALSE(vm_space_is_current(&fx.vs));
 	fx_teardown();
 }
@@ -2161,9 +2166,9 @@ TEST_FORMAT(vm_space, destroy_returns_every_frame)
 		ASSERT_FALSE(tlb_caches(pas[i]));
 	}
 	ASSERT_FALSE(tlb_caches(shared.pa));
-	if (IS_ENABLED(CONFIG_ARCH_HOST)) {
+	if (IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
 		ASSERT_EQ(pa_addr(arch_vm_current_root()),
-			  pa_addr(fx.kpt.root));
+			  pa_addr(fx.kpt->root));
 	}
 	ASSERT_EQ(vm_space_destroy(&fx.vs2), OSTD_OK);
 	ASSERT_EQ(frame_refcount(shared.pa), 1);
@@ -2245,8 +2250,8 @@ TEST_FORMAT(vm_space, fault_handler_demand_paging)
 	ASSERT_EQ(vm_space_handle_fault(&fx.vs, UBASE, true), OSTD_EFAULT);
 	ASSERT_EQ(log.calls, 3);
 
-	if (IS_ENABLED(CONFIG_ARCH_HOST)) {
-		/* Demand paging needs activation: host only. */
+	if (IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		/* Demand paging needs activation. */
 		vm_space_set_fault_handler(&fx.vs, on_fault, &log);
 		log.map = true;
 		ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
@@ -2291,14 +2296,14 @@ TEST_FORMAT(vm_space, new_refuses_bad_arguments)
 		return;
 	}
 	ASSERT_EQ(fx_kernel(cfg), OSTD_OK);
-	ASSERT_EQ(vm_space_new(NULL, &fx.kpt, false), OSTD_EINVAL);
+	ASSERT_EQ(vm_space_new(NULL, fx.kpt, false), OSTD_EINVAL);
 	ASSERT_EQ(fx_space(&fx.vs, &fx.vs_ok, false), OSTD_OK);
 	uint64_t in_use = frame_stats_in_use();
 
 	ASSERT_EQ(vm_space_new(&fx.vs2, &fx.vs.pt, false), OSTD_EINVAL);
 	ASSERT_EQ(frame_stats_in_use(), in_use);
 	ASSERT_EQ(fx.vs.pt.cfg, cfg);
-	ASSERT_EQ(fx.vs.pt.kernel, &fx.kpt);
+	ASSERT_EQ(fx.vs.pt.kernel, fx.kpt);
 	ASSERT_TRUE(fx.vs.owner.active);
 	ASSERT_FALSE(fx.vs.owner.shared_reader);
 	ASSERT_EQ(fx.vs.owner.active_tokens, 0);

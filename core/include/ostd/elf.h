@@ -31,6 +31,9 @@ struct elf_segment {
 	uint64_t filesz;
 	/* PROT_R, PROT_W, PROT_X (pt_config.h). */
 	uint32_t prot;
+	/* The pages it covers: [page_start, page_end), page aligned. */
+	uint64_t page_start;
+	uint64_t page_end;
 };
 
 /**
@@ -52,5 +55,4 @@ WARN_UNUSED ostd_err_t elf_parse(const void *data, uint64_t size,
  * @retval OSTD_ERANGE It does not fit in user space.
  */
 WARN_UNUSED ostd_err_t elf_segment(const struct elf_image *img,
-				   unsigned int index,
-				   struct elf_segment *seg);
+				   unsigned int index, struct elf_segment *seg);

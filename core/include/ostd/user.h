@@ -34,12 +34,12 @@ enum user_return_reason {
 };
 
 enum cpu_exception_kind {
-	CPU_EXC_PAGE_FAULT = 1,	 /* addr and access are set. */
-	CPU_EXC_ILLEGAL_INSN,	 /* Undefined or privileged instruction. */
-	CPU_EXC_BREAKPOINT,	 /* int3, ebreak, brk. */
-	CPU_EXC_ALIGNMENT,	 /* Misaligned access the CPU refuses. */
-	CPU_EXC_ARITHMETIC,	 /* Divide error. */
-	CPU_EXC_GENERAL,	 /* #GP and the like: a bad address or state. */
+	CPU_EXC_PAGE_FAULT = 1, /* addr and access are set. */
+	CPU_EXC_ILLEGAL_INSN,   /* Undefined or privileged instruction. */
+	CPU_EXC_BREAKPOINT,     /* int3, ebreak, brk. */
+	CPU_EXC_ALIGNMENT,      /* Misaligned access the CPU refuses. */
+	CPU_EXC_ARITHMETIC,     /* Divide error. */
+	CPU_EXC_GENERAL,        /* #GP and the like: a bad address or state. */
 	CPU_EXC_OTHER,
 };
 
@@ -99,6 +99,10 @@ uint64_t user_context_syscall_nr(const struct user_context *ctx);
 /** System call argument @p i, 0 <= i < 6; other i panic. */
 uint64_t user_context_syscall_arg(const struct user_context *ctx,
 				  unsigned int i);
+
+/** All six system call arguments, into @p args. */
+void user_context_syscall_args(const struct user_context *ctx,
+			       uint64_t args[6]);
 
 /** Sets the value the system call returns (rax, a0, x0). */
 void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret);

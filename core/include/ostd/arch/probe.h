@@ -41,10 +41,21 @@ extern const struct arch_code arch_syscall_insn;
 
 /**
  * User code that makes access @p kind to the address in argument register
- * 0 (for PROBE_EXEC: jumps there) and then makes a system call. Position
- * independent.
+ * 0 (user_context_set_arg(ctx, 0, va)) and then makes a system call.
+ * PROBE_READ loads the byte into the system-call-number register (so
+ * user_context_syscall_nr() & 0xff is the byte read); PROBE_WRITE stores
+ * the low byte of argument register 1; PROBE_EXEC jumps to the address,
+ * where the test put arch_syscall_insn. Position independent.
  */
 struct arch_code arch_user_probe_code(enum probe_access kind);
 
 /** True if this CPU stops raw kernel access to user pages (SMAP etc.). */
 bool arch_user_access_protected(void);
+
+/*
+ * The hardware tests also map scratch kernel pages at
+ * arch_unmapped_test_addr() + 2 MiB and up (and unmap them again): a port
+ * must leave [arch_unmapped_test_addr(), + 1 GiB) unmapped in the kernel
+ * half, and keep its format's software MMU (arch/host/sim_mmu_*.c) true
+ * to how it programs the MMU, since the tests compare the two.
+ */
