@@ -102,11 +102,13 @@ ostd_err_t elf_segment(const struct elf_image *img, unsigned int index,
 	CHECKIF (img == NULL || seg == NULL) {
 		return OSTD_EINVAL;
 	}
+	unsigned int seen = 0;
+
 	for (uint16_t i = 0; i < img->phnum; i++) {
 		const uint8_t *ph =
 			img->data + img->phoff + (uint64_t)i * PHDR_SIZE;
 
-		if (le(ph, 4) != PT_LOAD || index-- != 0) {
+		if (le(ph, 4) != PT_LOAD || seen++ != index) {
 			continue;
 		}
 		uint32_t flags = (uint32_t)le(ph + 4, 4);

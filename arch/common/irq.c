@@ -7,6 +7,7 @@
  */
 
 #include "ostd/arch/cpu.h"
+
 #include "ostd/timer.h"
 
 void arch_irq_enable(void)

@@ -14,14 +14,14 @@
 
 #include "ostd/assert.h"
 #include "ostd/boot.h"
-#include "ostd/panic.h"
 #include "ostd/config.h"
 #include "ostd/host/sim.h"
+#include "ostd/panic.h"
 #include "ostd/plat.h"
+#include "ostd/pt_config.h"
 #include "ostd/task.h"
 #include "ostd/timer.h"
 #include "ostd/user.h"
-#include "ostd/pt_config.h"
 
 /* The size of the host's simulated physical memory. */
 #define HOST_MEM_BYTES (256ULL << 20)

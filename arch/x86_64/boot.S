@@ -166,7 +166,13 @@ boot_gdt_desc64:
 	.word boot_gdt_end - boot_gdt - 1
 	.quad boot_gdt
 
-	.section .bss
+/*
+ * The boot page tables: a section of their own, page aligned, which the
+ * linker script places inside the BSS (cleared above) and which
+ * arch_kernel_pt_activate() gives to the frame allocator once CR3 points
+ * at the kernel page table.
+ */
+	.section .boot_pt, "aw", @nobits
 	.p2align 12
 boot_pml4:
 	.skip 4096
@@ -176,6 +182,8 @@ boot_pdpt_high:
 	.skip 4096
 boot_pd:
 	.skip 4 * 4096
+
+	.section .bss
 	.p2align 4
 boot_stack:
 	.skip BOOT_STACK_SIZE

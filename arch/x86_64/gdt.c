@@ -51,8 +51,8 @@ static uint64_t gdt[7] ALIGNED(16) = {
 	0x00cf93000000ffffULL, /* 0x10 kernel data: type 0x3, DPL 0. */
 	0x00cff3000000ffffULL, /* 0x18 user data: DPL 3. */
 	0x00affb000000ffffULL, /* 0x20 user code: DPL 3, L. */
-	0,		       /* 0x28 TSS, low half. */
-	0,		       /* 0x30 TSS, high half. */
+	0,                     /* 0x28 TSS, low half. */
+	0,                     /* 0x30 TSS, high half. */
 };
 
 /* The IST slot idt entries use for #DF (trap.c). */
@@ -63,8 +63,8 @@ void x86_64_gdt_init(void)
 	uint64_t base = (uint64_t)(uintptr_t)&x86_64_tss;
 	uint64_t limit = sizeof(x86_64_tss) - 1;
 
-	x86_64_tss.ist[DF_IST - 1] = (uint64_t)(uintptr_t)(df_stack +
-							    DF_STACK_SIZE);
+	x86_64_tss.ist[DF_IST - 1] =
+		(uint64_t)(uintptr_t)(df_stack + DF_STACK_SIZE);
 	/* Type 0x9: available 64-bit TSS; present; DPL 0. */
 	gdt[TSS_SEL / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
 			   (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |

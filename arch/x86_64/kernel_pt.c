@@ -15,6 +15,7 @@
 #include "ostd/arch/x86_64_pte.h"
 
 #include "ostd/boot.h"
+#include "ostd/frame.h"
 #include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"
@@ -40,6 +41,7 @@
 extern char __text_start[], __text_end[];
 extern char __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
+extern char __boot_pt_start[], __boot_pt_end[];
 
 static uint64_t align_down_page(uint64_t x)
 {
@@ -160,6 +162,35 @@ static void check_no_wx(const struct pt_query *leaf, void *ctx)
 	}
 }
 
+/*
+ * boot.S's page tables are unused once CR3 holds the kernel table: take
+ * them out of the image's mapping (so a frame never has a second,
+ * writable image alias) and give them to the frame allocator.
+ */
+static void release_boot_tables(struct page_table *kpt)
+{
+	uint64_t va = (uintptr_t)__boot_pt_start;
+	uint64_t len = (uintptr_t)__boot_pt_end - va;
+	struct pt_cursor cur;
+	ostd_err_t err = pt_cursor_new_mut(kpt, va, va + len, &cur);
+
+	if (err == OSTD_OK) {
+		err = pt_cursor_unmap(&cur, len, NULL);
+		/* Dropping the cursor flushes the unmapped pages (tlb.c). */
+		pt_cursor_drop(&cur);
+	}
+	if (err == OSTD_OK) {
+		err = frame_release_boot_memory(pa_init(va - KERNEL_VMA_OFFSET),
+						len);
+	}
+	if (err != OSTD_OK) {
+		panic("cannot release the boot page tables: %s",
+		      ostd_err_name(err));
+	}
+	ostd_printf("boot page tables released: %llu KiB\n",
+		    (unsigned long long)(len >> 10));
+}
+
 void arch_kernel_pt_activate(struct page_table *kpt)
 {
 	if (kpt == NULL) {
@@ -226,4 +257,5 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 	/* 4.10.2.4 "Global Pages": honour G from now on. Setting CR4.PGE
 	 * also flushes the whole TLB (4.10.4.1). */
 	x86_64_write_cr4(cr4 | CR4_PGE);
+	release_boot_tables(kpt);
 }

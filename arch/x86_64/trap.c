@@ -166,9 +166,8 @@ static NORETURN void user_trap(const struct x86_64_trap_frame *f)
 {
 	struct user_context *ctx = x86_64_user_ctx;
 	const uint64_t regs[16] = {
-		f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi,
-		f->rbp, f->rsp, f->r8,	f->r9,	f->r10, f->r11,
-		f->r12, f->r13, f->r14, f->r15,
+		f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp, f->rsp,
+		f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15,
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(regs); i++) {

@@ -256,8 +256,8 @@ static void handle_prop(struct walk *w, struct node *n, const char *name,
 static void handle_node_end(struct walk *w, const struct node *n,
 			    const struct node *parent, int depth)
 {
-	if (n->on_path && path_ends_at(w->path, depth) &&
-	    n->path_raw != NULL && !w->found) {
+	if (n->on_path && path_ends_at(w->path, depth) && n->path_raw != NULL &&
+	    !w->found) {
 		w->string = n->path_value;
 		w->raw = n->path_raw;
 		w->raw_len = n->path_raw_len;

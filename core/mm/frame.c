@@ -34,6 +34,10 @@ static uint64_t total_frames;
 static _Atomic uint64_t in_use;
 
 static struct buddy buddy;
+/* The kernel image, which frame_init() leaves out. */
+static uint64_t image_start;
+static uint64_t image_end;
+static bool boot_memory_released;
 static struct frame_allocator *allocator;
 
 static _Atomic uint64_t fi_count;
@@ -170,6 +174,8 @@ ostd_err_t frame_init(const struct ostd_boot_info *info)
 	hole_add(&holes, 0, PAGE_SIZE);
 	hole_add(&holes, pa_addr(info->kernel_start),
 		 pa_addr(info->kernel_end) - pa_addr(info->kernel_start));
+	image_start = pa_addr(info->kernel_start);
+	image_end = pa_addr(info->kernel_end);
 
 	/* Place the metadata array in the first free run that holds it. */
 	uint64_t meta_bytes = (hi - lo) * sizeof(struct frame_meta);
@@ -212,6 +218,33 @@ ostd_err_t frame_init(const struct ostd_boot_info *info)
 					  NULL);
 		}
 	}
+	return OSTD_OK;
+}
+
+ostd_err_t frame_release_boot_memory(paddr_t pa, uint64_t len)
+{
+	uint64_t start = pa_addr(pa);
+
+	CHECKIF (len == 0) {
+		return OSTD_EINVAL;
+	}
+	CHECKIF (((start | len) & (PAGE_SIZE - 1)) != 0) {
+		return OSTD_EUNALIGNED;
+	}
+	CHECKIF (start < image_start || start > image_end ||
+		 len > image_end - start) {
+		return OSTD_EINVAL;
+	}
+	/*
+	 * The image lies inside the metadata's span (it is in usable RAM),
+	 * and none of its frames ever reached the allocator: once only.
+	 */
+	CHECKIF (boot_memory_released) {
+		return OSTD_EBADSTATE;
+	}
+	boot_memory_released = true;
+	buddy_add_range(&buddy, start >> PAGE_SHIFT, len >> PAGE_SHIFT);
+	total_frames += len >> PAGE_SHIFT;
 	return OSTD_OK;
 }
 

@@ -8,11 +8,12 @@
  * 3.6.2.2), so no APIC programming is needed for one CPU.
  */
 
+#include "ostd/drivers/pc_timer.h"
+
 #include <stdint.h>
 
 #include "ostd/arch/x86_64.h"
 
-#include "ostd/drivers/pc_timer.h"
 #include "ostd/plat.h"
 #include "ostd/timer.h"
 
@@ -47,11 +48,12 @@ void pc_timer_init(unsigned int vector_base)
 	x86_64_outb(PIC1_DATA, (uint8_t)vector_base);
 	x86_64_outb(PIC2_DATA, (uint8_t)(vector_base + 8));
 	x86_64_outb(PIC1_DATA, 1 << IRQ_CASCADE); /* ICW3: slave on IRQ 2. */
-	x86_64_outb(PIC2_DATA, IRQ_CASCADE);	  /* ICW3: its cascade id. */
+	x86_64_outb(PIC2_DATA, IRQ_CASCADE);      /* ICW3: its cascade id. */
 	x86_64_outb(PIC1_DATA, ICW4_8086);
 	x86_64_outb(PIC2_DATA, ICW4_8086);
 	/* Masks (OCW1): only the PIT and the cascade. */
-	x86_64_outb(PIC1_DATA, (uint8_t)~((1 << IRQ_PIT) | (1 << IRQ_CASCADE)));
+	x86_64_outb(PIC1_DATA,
+		    (uint8_t) ~((1 << IRQ_PIT) | (1 << IRQ_CASCADE)));
 	x86_64_outb(PIC2_DATA, 0xff);
 
 	uint32_t divisor = PIT_HZ / OSTD_TICK_HZ;

@@ -52,7 +52,8 @@ void plat_power_off(int status)
 		 */
 		int low = status & DEBUG_EXIT_MAX;
 
-		exit_isa_debug(DEBUG_EXIT_PORT, low != 0 ? low : DEBUG_EXIT_MAX);
+		exit_isa_debug(DEBUG_EXIT_PORT,
+			       low != 0 ? low : DEBUG_EXIT_MAX);
 	}
 	arch_halt();
 }

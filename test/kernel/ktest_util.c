@@ -19,6 +19,9 @@ void *sim_phys_ptr(paddr_t pa, uint64_t len)
 	return arch_paddr_to_ptr(pa);
 }
 
+/* The rest needs the port's user mode and probes. */
+#if CONFIG_ARCH_USER_MODE
+
 const struct sim_mmu_hw *kt_sim_mmu(void)
 {
 #if CONFIG_ARCH_X86_64
@@ -218,3 +221,5 @@ int kt_user_probe(enum probe_access kind, uint64_t addr, uint8_t val,
 		    e->access, (unsigned long long)user_context_pc(&ctx));
 	return -1;
 }
+
+#endif /* CONFIG_ARCH_USER_MODE */

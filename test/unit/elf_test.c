@@ -56,7 +56,10 @@ static void phdr(unsigned int i, uint32_t type, uint32_t flags, uint64_t off,
 static void build(void)
 {
 	memset(image, 0, sizeof(image));
-	memcpy(image, "\177ELF", 4);
+	image[0] = 0x7f; /* ELFMAG: "\177ELF" */
+	image[1] = 'E';
+	image[2] = 'L';
+	image[3] = 'F';
 	image[4] = 2;  /* ELFCLASS64 */
 	image[5] = 1;  /* ELFDATA2LSB */
 	image[6] = 1;  /* EV_CURRENT */

@@ -6,6 +6,7 @@
 
 #include "ostd/arch/mm.h"
 
+#include "ostd/boot.h"
 #include "ostd/frame.h"
 #include "ostd/string.h"
 #include "ostd/test.h"
@@ -314,4 +315,35 @@ TEST(frame, allocator_is_injectable)
 	ASSERT_TRUE(frame_allocator_set(counting.inner) == &counting.base);
 	ASSERT_EQ(counting.allocs, 1);
 	ASSERT_EQ(counting.frees, 1);
+}
+
+/*
+ * Boot memory goes back to the allocator once, and only from inside the
+ * kernel image; every refusal leaves the allocator as it was. Valid
+ * releases are the ports' business (x86_64 gives back its boot page
+ * tables), so only the refusals run here.
+ */
+TEST(frame, release_boot_memory_refuses_bad_ranges)
+{
+	const struct ostd_boot_info *info = ostd_boot_info();
+	uint64_t start = pa_addr(info->kernel_start) & ~(PAGE_SIZE - 1);
+	uint64_t total = frame_stats_total();
+
+	ASSERT_EQ(frame_release_boot_memory(pa_init(start), 0), OSTD_EINVAL);
+	ASSERT_EQ(frame_release_boot_memory(pa_init(start + 1), PAGE_SIZE),
+		  OSTD_EUNALIGNED);
+	ASSERT_EQ(frame_release_boot_memory(pa_init(start), 1),
+		  OSTD_EUNALIGNED);
+	/* Outside the image, or running past its end (without overflow). */
+	ASSERT_EQ(frame_release_boot_memory(
+			  pa_init(pa_addr(info->kernel_end) + PAGE_SIZE),
+			  PAGE_SIZE),
+		  OSTD_EINVAL);
+	ASSERT_EQ(frame_release_boot_memory(pa_init(start),
+					    UINT64_MAX & ~(PAGE_SIZE - 1)),
+		  OSTD_EINVAL);
+	ASSERT_EQ(frame_release_boot_memory(
+			  pa_init(UINT64_MAX & ~(PAGE_SIZE - 1)), PAGE_SIZE),
+		  OSTD_EINVAL);
+	ASSERT_EQ(frame_stats_total(), total);
 }

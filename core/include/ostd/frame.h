@@ -130,6 +130,18 @@ uint64_t frame_fi_alloc_count(void);
  */
 WARN_UNUSED ostd_err_t frame_init(const struct ostd_boot_info *info);
 
+/**
+ * Gives the frames of [@p pa, + @p len), part of the kernel image that the
+ * boot code no longer uses (its page tables), to the allocator. Once per
+ * boot; the caller has unmapped them from the image's own mapping.
+ *
+ * @retval OSTD_EUNALIGNED @p pa or @p len is not page aligned.
+ * @retval OSTD_EINVAL @p len is 0, or the range is not inside the kernel
+ *         image of frame_init()'s boot info (checked without overflow).
+ * @retval OSTD_EBADSTATE Boot memory was released already.
+ */
+WARN_UNUSED ostd_err_t frame_release_boot_memory(paddr_t pa, uint64_t len);
+
 /** Frames handed out and not yet freed. */
 uint64_t frame_stats_in_use(void);
 
