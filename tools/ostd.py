@@ -237,6 +237,14 @@ def qemu_command(name, board, image, extra):
     out = os.path.join("out", name)
     kernel = shlex.split(board.kernel_args.format(
         image=os.path.join(out, image)))
+    if board.ini.has_option("qemu", "uboot_image"):
+        import uboot  # The U-Boot path's extlinux disk (tools/uboot.py).
+        try:
+            disk, extra = uboot.prepare(TOP, out, board.ini["qemu"], image,
+                                        extra)
+        except RuntimeError as e:
+            die("%s: %s" % (name, e))
+        kernel += disk
     return ([board.qemu] + board.args + kernel +
             ["-display", "none", "-serial", "stdio", "-monitor", "none"] +
             extra)

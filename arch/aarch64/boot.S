@@ -1,62 +1,124 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * aarch64 entry through the arm64 Linux boot protocol (Linux
- * Documentation/arm64/booting.rst): QEMU's -kernel loads the raw Image at
- * RAM base + text_offset and jumps to its first byte with the MMU off,
- * x0 = the physical address of the DTB, at EL1, or at EL2 with
+ * Documentation/arm64/booting.rst): the loader (QEMU's -kernel, U-Boot's
+ * booti) places the raw Image at a 2 MiB-aligned physical base +
+ * text_offset and jumps to its first byte with the MMU off, x0 = the
+ * physical address of the DTB, at EL1, or at EL2 with
  * -machine virt,virtualization=on.
  *
- * At EL2 we make EL1 a plain AArch64 kernel level and eret to it. At EL1 we
- * install VBAR_EL1 before anything else can fault, set up the stack, clear
- * the BSS and call aarch64_entry(dtb, entry_el). The MMU and the caches
- * stay off.
+ * The image is linked in the upper half (aarch64_layout.h) but starts at
+ * its physical address, so everything up to the jump to high_entry is
+ * position independent (adr/adrp, no absolute address but the final jump):
  *
- * "Arm ARM" is DDI 0487 (G.b numbering); system registers are cited by
- * their description in D13.2, by name.
+ *   1. At EL2, make EL1 a plain AArch64 kernel level and eret to it.
+ *   2. Build boot_pt: one root page for both halves (TTBR0 = root,
+ *      TTBR1 = root + 2 KiB), an L1 table of 1 GiB blocks that is both the
+ *      identity map (root entry 0, for the instructions that turn the MMU
+ *      on) and the linear map (root entry 256 = PHYS_OFFSET), and a 2 MiB-
+ *      block table for the image at KERNEL_VMA_OFFSET (root 511, L1 510).
+ *   3. MAIR, TCR, TTBRs, SCTLR.M: the MMU is on; jump to the link address.
+ *   4. There: the real VBAR_EL1, a clear BSS, the stack, and C.
+ *
+ * arch_kernel_pt_activate() (kernel_pt.c) later moves onto the core's
+ * kernel page table and never uses boot_pt again.
+ *
+ * "Arm ARM" is DDI 0487; its section numbers move between revisions, so
+ * system registers are cited by name (their descriptions are in D13.2 of
+ * G.b, D19.2 / D23.2 later) and sections with the G.b number and name.
  */
+
+#include "ostd/arch/aarch64_layout.h"
+#include "ostd/arch/aarch64_pte.h"
 
 /* Arm ARM C5.2 CurrentEL: EL in bits [3:2]. */
 #define CURRENTEL_EL1 (1 << 2)
 #define CURRENTEL_EL2 (2 << 2)
 
 /*
- * Arm ARM D13.2.47 HCR_EL2. RW (bit 31): EL1 is AArch64. HCD (bit 29): HVC
- * is UNDEFINED at EL1, so a stray hvc traps to our VBAR_EL1 handler instead
- * of to EL2, where nothing is installed. Every other bit 0: no stage 2, no
- * traps, interrupts stay at EL1 (IMO/FMO/AMO = 0), SMC not trapped (TSC =
- * 0, so PSCI over smc still reaches QEMU's firmware emulation).
+ * HCR_EL2. RW (bit 31): EL1 is AArch64. HCD (bit 29): HVC is UNDEFINED at
+ * EL1, so a stray hvc traps to our VBAR_EL1 handler instead of to EL2,
+ * where nothing is installed. Every other bit 0: no stage 2, no traps,
+ * interrupts stay at EL1 (IMO/FMO/AMO = 0), SMC not trapped (TSC = 0, so
+ * PSCI over smc still reaches QEMU's firmware emulation).
  */
 #define HCR_EL2_RW (1 << 31)
 #define HCR_EL2_HCD (1 << 29)
 
 /*
- * Arm ARM D13.2 CNTHCTL_EL2 (with HCR_EL2.E2H = 0): EL1PCTEN (bit 0) and
- * EL1PCEN (bit 1) let EL1 use the physical counter and timer without
- * trapping to EL2.
+ * CNTHCTL_EL2 (with HCR_EL2.E2H = 0): EL1PCTEN (bit 0) and EL1PCEN (bit 1)
+ * let EL1 use the physical counter and timer without trapping to EL2.
  */
 #define CNTHCTL_EL2_EL1PCTEN (1 << 0)
 #define CNTHCTL_EL2_EL1PCEN (1 << 1)
 
 /*
- * Arm ARM D13.2 CPTR_EL2 (E2H = 0): bits [13:12] and [9:0] are RES1; TFP
- * (bit 10) and TCPAC (bit 31) are 0, so nothing traps to EL2.
+ * CPTR_EL2 (E2H = 0): bits [13:12] and [9:0] are RES1; TFP (bit 10) and
+ * TCPAC (bit 31) are 0, so nothing traps to EL2.
  */
 #define CPTR_EL2_RES1 0x33ff
 
 /*
- * Arm ARM C5.2 SPSR_EL2: M[3:0] = 0b0101 is EL1h (EL1 on SP_EL1); D, A, I
- * and F (bits 9:6) masked, as booting.rst requires.
+ * C5.2 SPSR_EL2: M[3:0] = 0b0101 is EL1h (EL1 on SP_EL1); D, A, I and F
+ * (bits 9:6) masked, as booting.rst requires.
  */
 #define SPSR_EL1H_DAIF 0x3c5
 
 /*
- * Arm ARM D13.2 SCTLR_EL1: only the bits that are RES1 in Armv8.0 (29, 28,
- * 23, 22, 20, 11). M = 0 (MMU off), C = I = 0 (caches off), A = 0, EE = 0
- * (little-endian). Its reset value is UNKNOWN when we come from EL2.
+ * SCTLR_EL1. RES1 in Armv8.0: bits 29, 28, 23 (SPAN from Armv8.1), 22
+ * (EIS), 20 (TSCXT), 11 (EOS). With the MMU off: M = C = I = 0, A = 0,
+ * EE = 0 (little-endian); its reset value is UNKNOWN when we come from EL2.
+ * With the MMU on we add M (bit 0, stage 1 translation), C (bit 2, data
+ * cacheable), SA (bit 3) and SA0 (bit 4, SP alignment checks at EL1 and
+ * EL0) and I (bit 12, instruction cacheable). WXN (bit 19) stays 0 (the
+ * kernel table has no W+X anyway; pt_format.c sets PXN/UXN explicitly),
+ * nTWI/nTWE (bits 16, 18) stay 0 so an EL0 wfi/wfe traps, and UCI, UCT,
+ * DZE, UMA stay 0 (no cache maintenance, CTR_EL0, DC ZVA or DAIF access
+ * from EL0).
+ *
+ * SPAN (bit 23) is cleared where ID_AA64MMFR1_EL1.PAN says the CPU has
+ * FEAT_PAN: then every exception taken to EL1 sets PSTATE.PAN ("PSTATE.PAN
+ * is set to 1 on taking an exception to EL1"), so a trap handler never runs
+ * with user access open.
  */
 #define SCTLR_EL1_RES1 0x30d00800
+#define SCTLR_EL1_MMU_ON (SCTLR_EL1_RES1 | 0x101d)
+#define SCTLR_EL1_SPAN (1 << 23)
+#define ID_AA64MMFR1_PAN_SHIFT 20
 
-/* QEMU virt's PL011 (hw/arm/virt.c), for the one message before C runs. */
+/*
+ * TCR_EL1: T0SZ [5:0] = T1SZ [21:16] = 17 (aarch64_layout.h explains why),
+ * IRGN/ORGN = 0b01 (walks are Normal write-back write-allocate cacheable)
+ * and SH = 0b11 (Inner Shareable) for both halves, TG0 [15:14] = 0b00 and
+ * TG1 [31:30] = 0b10 (4 KiB granule each: the two fields encode it
+ * differently), A1 = 0 (the ASID comes from TTBR0_EL1), AS = 0 (8-bit
+ * ASIDs), TBI0 = TBI1 = 0 (the top byte is translated: no tagged
+ * pointers), HA = HD = 0 (no hardware Access flag or dirty state, as the
+ * codec and the software MMU assume). IPS [34:32] is added at run time.
+ */
+#define TCR_EL1_BASE 0xb5113511
+#define TCR_EL1_IPS_SHIFT 32
+/* IPS = 0b101: 48 bits, the widest the codec's descriptors can hold. */
+#define TCR_EL1_IPS_48 5
+
+/*
+ * Boot block descriptors (D5.3.3 "Memory attribute fields in the VMSAv8-64
+ * translation table format descriptors", ostd/arch/aarch64_pte.h): valid
+ * blocks with AF set (no hardware Access flag), global (nG = 0), AP[2:1] =
+ * 0b00 (EL1 read/write, no EL0 access) and UXN. RAM and the image are
+ * Normal write-back, Inner Shareable and executable at EL1 (the boot map
+ * is short-lived: the kernel table splits text from data); devices are
+ * Device-nGnRnE and never executable.
+ */
+#define BOOT_BLOCK_RAM                                                   \
+	(AARCH64_PTE_TYPE_BLOCK | AARCH64_PTE_ATTRINDX(AARCH64_MAIR_IDX_WB) | \
+	 AARCH64_PTE_SH_INNER | AARCH64_PTE_AF | AARCH64_PTE_UXN)
+#define BOOT_BLOCK_DEVICE                                   \
+	(AARCH64_PTE_TYPE_BLOCK |                           \
+	 AARCH64_PTE_ATTRINDX(AARCH64_MAIR_IDX_DEVICE) |    \
+	 AARCH64_PTE_AF | AARCH64_PTE_UXN | AARCH64_PTE_PXN)
+
+/* QEMU virt's PL011 (hw/arm/virt.c), for the messages before C runs. */
 #define EARLY_UART 0x09000000
 #define UARTFR 0x18
 #define UARTFR_TXFF 5
@@ -66,10 +128,9 @@
 /*
  * The Image header, booting.rst "The image header": code0/code1, then
  * text_offset, image_size and flags (little-endian u64s), three reserved
- * u64s, the magic "ARM\x64" at offset 56 and a reserved u32. flags = 0:
- * little-endian, page size unspecified, and bit 3 clear so loaders place
- * the image at the 2 MiB-aligned base of RAM + text_offset, which is where
- * linker.ld links it.
+ * u64s, the magic "ARM\x64" at offset 56 and a reserved u32. flags = 0xa:
+ * little-endian (bit 0 = 0), 4 KiB pages (bits 2:1 = 0b01), and bit 3: the
+ * 2 MiB-aligned base may be anywhere in physical memory.
  */
 	.section .text.head, "ax"
 	.global _start
@@ -78,7 +139,7 @@ _start:
 	.long	0				/* code1 */
 	.quad	__image_text_offset
 	.quad	__image_size
-	.quad	0				/* flags */
+	.quad	0xa				/* flags */
 	.quad	0
 	.quad	0
 	.quad	0
@@ -91,16 +152,6 @@ aarch64_boot:
 	mrs	x20, CurrentEL
 	and	x20, x20, #0xc
 
-	/*
-	 * Nothing below may use an absolute address before we know we run
-	 * where we are linked: compare the PC-relative and the linked
-	 * address of _start.
-	 */
-	adr	x1, _start
-	ldr	x2, =_start
-	cmp	x1, x2
-	b.ne	bad_load_address
-
 	cmp	x20, #CURRENTEL_EL1
 	b.eq	at_el1
 	cmp	x20, #CURRENTEL_EL2
@@ -110,8 +161,8 @@ aarch64_boot:
 	msr	hcr_el2, x0
 	/*
 	 * With EL2 enabled, EL1 reads of MIDR_EL1 and MPIDR_EL1 return
-	 * VPIDR_EL2 and VMPIDR_EL2 (Arm ARM D13.2 VPIDR_EL2, VMPIDR_EL2),
-	 * whose reset values are UNKNOWN: pass the real ones through.
+	 * VPIDR_EL2 and VMPIDR_EL2, whose reset values are UNKNOWN: pass the
+	 * real ones through.
 	 */
 	mrs	x0, midr_el1
 	msr	vpidr_el2, x0
@@ -119,7 +170,7 @@ aarch64_boot:
 	msr	vmpidr_el2, x0
 	mov	x0, #(CNTHCTL_EL2_EL1PCTEN | CNTHCTL_EL2_EL1PCEN)
 	msr	cnthctl_el2, x0
-	/* Arm ARM D13.2 CNTVOFF_EL2: virtual count = physical count. */
+	/* CNTVOFF_EL2: virtual count = physical count. */
 	msr	cntvoff_el2, xzr
 	mov	x0, #CPTR_EL2_RES1
 	msr	cptr_el2, x0
@@ -135,20 +186,170 @@ aarch64_boot:
 
 at_el1:
 	msr	daifset, #0xf
+	msr	spsel, #1			/* EL1h: the kernel runs on SP_EL1. */
 	/*
-	 * Arm ARM D13.2 VBAR_EL1: from here on, a fault is reported. The
-	 * ISB makes the new VBAR_EL1 and SCTLR_EL1 apply to the following
-	 * instructions (Arm ARM D13.1, "Synchronization requirements for
-	 * AArch64 System registers").
+	 * VBAR_EL1 at the physical early_vectors: a fault before the MMU is
+	 * on is reported, not hung on. The ISB makes VBAR_EL1 and SCTLR_EL1
+	 * apply to the following instructions (D13.1.2 "Synchronization
+	 * requirements for AArch64 System registers").
 	 */
-	ldr	x0, =aarch64_vectors
+	adr	x0, early_vectors
 	msr	vbar_el1, x0
 	ldr	x0, =SCTLR_EL1_RES1
 	msr	sctlr_el1, x0
 	isb
 
-	ldr	x0, =boot_stack_top
-	mov	sp, x0
+	/* x21: the 2 MiB-aligned physical base the image was placed at. */
+	adr	x21, _start
+	sub	x21, x21, #AARCH64_TEXT_OFFSET
+	tst	x21, #0x1fffff
+	b.ne	bad_load_address
+
+	bl	build_boot_pt
+	bl	enable_mmu
+	/* The only absolute address so far: the image's link address. */
+	ldr	x0, =high_entry
+	br	x0
+
+/*
+ * Builds boot_pt (see the top) with the MMU off. Clobbers x0-x13.
+ */
+build_boot_pt:
+	adrp	x0, __boot_pt_start
+	adrp	x1, __boot_pt_end
+1:	stp	xzr, xzr, [x0], #16
+	cmp	x0, x1
+	b.lo	1b
+
+	adrp	x2, boot_root
+	adrp	x3, boot_l1_linear
+	adrp	x4, boot_l1_image
+	adrp	x5, boot_l2_image
+	/* Table descriptors (D5.3.1): next-level address | 0b11. */
+	orr	x6, x3, #AARCH64_PTE_TYPE_TABLE
+	str	x6, [x2]			/* Identity, via TTBR0. */
+	str	x6, [x2, #256 * 8]		/* PHYS_OFFSET, via TTBR1. */
+	orr	x6, x4, #AARCH64_PTE_TYPE_TABLE
+	str	x6, [x2, #511 * 8]
+	orr	x6, x5, #AARCH64_PTE_TYPE_TABLE
+	str	x6, [x4, #510 * 8]
+
+	/*
+	 * The 1 GiB blocks: below the image's GiB, devices; from it on,
+	 * AARCH64_BOOT_RAM_GIB of RAM (at most up to the table's end).
+	 */
+	lsr	x7, x21, #30
+	add	x11, x7, #AARCH64_BOOT_RAM_GIB
+	mov	x12, #512
+	cmp	x11, x12
+	csel	x11, x11, x12, lo
+	ldr	x9, =BOOT_BLOCK_DEVICE
+	ldr	x10, =BOOT_BLOCK_RAM
+	mov	x8, #0
+2:	cmp	x8, x11
+	b.hs	3f
+	cmp	x8, x7
+	csel	x13, x9, x10, lo
+	orr	x13, x13, x8, lsl #30
+	str	x13, [x3, x8, lsl #3]
+	add	x8, x8, #1
+	b	2b
+
+	/* The image: 2 MiB blocks from the physical base. */
+3:	ldr	x8, =__boot_image_blocks
+	mov	x9, #0
+4:	cmp	x9, x8
+	b.hs	5f
+	add	x13, x21, x9, lsl #21
+	orr	x13, x13, x10
+	str	x13, [x5, x9, lsl #3]
+	add	x9, x9, #1
+	b	4b
+
+	/*
+	 * The walker reads the tables through the cache once the MMU is on
+	 * (TCR_EL1.IRGN0/1): invalidate any stale line over what we just
+	 * wrote with the MMU off, data cache off (D4.4.7 "Data and unified
+	 * caches" / "Cache maintenance requirements ... when the MMU is
+	 * off"; DC IVAC by the smallest line size, CTR_EL0.DminLine).
+	 */
+5:	dsb	sy
+	mrs	x6, ctr_el0
+	ubfx	x6, x6, #16, #4
+	mov	x7, #4
+	lsl	x7, x7, x6
+	adrp	x0, __boot_pt_start
+	adrp	x1, __boot_pt_end
+6:	dc	ivac, x0
+	add	x0, x0, x7
+	cmp	x0, x1
+	b.lo	6b
+	dsb	sy
+	ret
+
+/*
+ * Turns the MMU on with boot_pt. Clobbers x0-x2.
+ */
+enable_mmu:
+	/* MAIR_EL1: the attribute indices the codec uses (aarch64_pte.h). */
+	ldr	x0, =AARCH64_MAIR_VALUE
+	msr	mair_el1, x0
+	/*
+	 * TCR_EL1.IPS from ID_AA64MMFR0_EL1.PARange [3:0] (same encoding),
+	 * capped at 48 bits: a larger IPS with the 4 KiB granule would need
+	 * FEAT_LPA2 descriptors, which the codec does not write.
+	 */
+	mrs	x1, id_aa64mmfr0_el1
+	and	x1, x1, #0xf
+	mov	x2, #TCR_EL1_IPS_48
+	cmp	x1, x2
+	csel	x1, x1, x2, lo
+	ldr	x0, =TCR_EL1_BASE
+	orr	x0, x0, x1, lsl #TCR_EL1_IPS_SHIFT
+	msr	tcr_el1, x0
+	adrp	x0, boot_root
+	msr	ttbr0_el1, x0
+	add	x0, x0, #AARCH64_ROOT_KERNEL_HALF
+	msr	ttbr1_el1, x0
+	isb
+	/*
+	 * Nothing the loader left in the TLB may survive (D5.10.2 "TLB
+	 * maintenance requirements and the TLB maintenance instructions"):
+	 * TLBI VMALLE1, then DSB to complete it and ISB before the MMU uses
+	 * the TLB.
+	 */
+	tlbi	vmalle1
+	dsb	nsh
+	isb
+	ldr	x0, =SCTLR_EL1_MMU_ON
+	mrs	x1, id_aa64mmfr1_el1
+	ubfx	x1, x1, #ID_AA64MMFR1_PAN_SHIFT, #4
+	cbz	x1, 1f
+	and	x0, x0, #~SCTLR_EL1_SPAN
+1:	msr	sctlr_el1, x0
+	/*
+	 * ISB: the instructions after it are fetched with the MMU on
+	 * (D13.1.2). Then drop whatever the instruction cache fetched
+	 * speculatively with the MMU off (IC IALLU, D4.4.7), as Linux's
+	 * __enable_mmu does.
+	 */
+	isb
+	ic	iallu
+	dsb	nsh
+	isb
+	ret
+
+	.ltorg
+
+/*
+ * From here on we run at the link address, in the upper half.
+ */
+	.text
+high_entry:
+	/* The real vectors (trap.S); the ISB as above. */
+	ldr	x0, =aarch64_vectors
+	msr	vbar_el1, x0
+	isb
 
 	/* Clear the BSS (linker.ld aligns both ends to 16 bytes). */
 	ldr	x0, =__bss_start
@@ -158,25 +359,31 @@ at_el1:
 	stp	xzr, xzr, [x0], #16
 	b	1b
 2:
+	ldr	x0, =boot_stack_top
+	mov	sp, x0
 	mov	x29, xzr			/* Ends frame-pointer backtraces. */
 	mov	x30, xzr
-	mov	x0, x19				/* aarch64_entry(dtb, el) */
+	mov	x0, x19				/* aarch64_entry(dtb, el, base) */
 	lsr	x1, x20, #2
+	mov	x2, x21
 	bl	aarch64_entry
 3:	msr	daifset, #0xf
 	wfi
 	b	3b
 
+	.section .text.boot, "ax"
 /*
  * We cannot run here: say so on QEMU virt's UART, position-independently
- * and without a stack, and stop. There is no vector table yet, so stopping
- * is all we can do; the runner's timeout ends QEMU.
+ * and without a stack, and stop. The runner's timeout ends QEMU.
  */
 bad_load_address:
 	adr	x0, msg_bad_load
 	b	early_fail
 bad_el:
 	adr	x0, msg_bad_el
+	b	early_fail
+early_exception:
+	adr	x0, msg_early_exc
 early_fail:
 	mov	x1, #EARLY_UART
 1:	ldrb	w2, [x0], #1
@@ -190,11 +397,35 @@ early_fail:
 	b	3b
 
 msg_bad_load:
-	.ascii	"\r\nboot: the Image is not at its link address 0x40080000 "
-	.asciz	"(RAM base + text_offset)\r\n"
+	.ascii	"\r\nboot: the Image is not at a 2 MiB-aligned base + "
+	.asciz	"text_offset\r\n"
 msg_bad_el:
 	.asciz	"\r\nboot: entered at neither EL1 nor EL2\r\n"
-	.balign	4
+msg_early_exc:
+	.asciz	"\r\nboot: exception before the kernel vectors were set\r\n"
+
+/*
+ * Vectors for the boot code (D1.10.2 "Exception vectors": 16 entries of
+ * 0x80 bytes, 2 KiB aligned), used by physical address: any exception
+ * before high_entry ends in early_fail.
+ */
+	.balign	2048
+early_vectors:
+	.rept	16
+	.balign	0x80
+	b	early_exception
+	.endr
+
+	.section .boot_pt, "aw", %nobits
+	.balign	4096
+boot_root:
+	.skip	4096
+boot_l1_linear:
+	.skip	4096
+boot_l1_image:
+	.skip	4096
+boot_l2_image:
+	.skip	4096
 
 	.section .bss
 	.balign	16

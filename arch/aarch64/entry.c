@@ -10,7 +10,9 @@
 #include <stdint.h>
 
 #include "ostd/arch/aarch64.h"
+#include "ostd/arch/aarch64_layout.h"
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/mm.h"
 
 #include "ostd/boot.h"
 #include "ostd/config.h"
@@ -21,12 +23,15 @@
 extern char __kernel_start[];
 extern char __kernel_end[];
 
-NORETURN void aarch64_entry(uint64_t dtb_pa, uint64_t entry_el);
+NORETURN void aarch64_entry(uint64_t dtb_pa, uint64_t entry_el,
+			    uint64_t kimage_pa_base);
 
 static struct ostd_boot_info info = {
 	.arch = CONFIG_ARCH,
 	.board = CONFIG_BOARD,
-	.boot_protocol = "direct",
+	/* Both speak the arm64 boot protocol; only the loader differs. */
+	.boot_protocol =
+		IS_ENABLED(CONFIG_BOOT_UBOOT) ? "u-boot booti" : "direct",
 };
 
 void arch_halt(void)
@@ -40,15 +45,37 @@ void arch_halt(void)
 uintptr_t arch_unmapped_test_addr(void)
 {
 	/*
-	 * The MMU is off, so there is nothing to leave unmapped. Instead use
-	 * an address above every possible physical address size (at most 52
-	 * bits, Arm ARM D13.2 ID_AA64MMFR0_EL1.PARange): with stage 1
-	 * translation disabled, such an access is an Address size fault at
-	 * level 0 (Arm ARM D5.2, "The effects of disabling address
-	 * translation stages on VMSAv8-64 behavior"). Bit 52 is below the top
-	 * byte, so TBI does not hide it.
+	 * In the kernel half, in root entry 384, which neither boot.S's
+	 * tables nor the kernel page table ever fill: a Translation fault at
+	 * Arm level 0.
 	 */
-	return 1ULL << 52;
+	return AARCH64_UNMAPPED_TEST_ADDR;
+}
+
+/*
+ * boot.S's linear map covers AARCH64_BOOT_RAM_GIB from the 1 GiB block of
+ * the image; the frame allocator and the kernel page table are built
+ * through it, so all of RAM must be inside.
+ */
+static ostd_err_t check_boot_window(void)
+{
+	uint64_t lo = aarch64_kimage_pa_base & ~((1ULL << 30) - 1);
+	uint64_t hi = lo + ((uint64_t)AARCH64_BOOT_RAM_GIB << 30);
+
+	for (unsigned int i = 0; i < info.mem_count; i++) {
+		const struct ostd_mem_region *r = &info.mem[i];
+
+		if (r->kind == OSTD_MEM_USABLE &&
+		    (pa_addr(r->base) < lo || pa_addr(r->base) >= hi ||
+		     r->size > hi - pa_addr(r->base))) {
+			panic("RAM [%#llx, +%#llx) is outside boot.S's linear "
+			      "map [%#llx, %#llx)",
+			      (unsigned long long)pa_addr(r->base),
+			      (unsigned long long)r->size,
+			      (unsigned long long)lo, (unsigned long long)hi);
+		}
+	}
+	return OSTD_OK;
 }
 
 /*
@@ -63,17 +90,21 @@ static void parse_fdt(uint64_t dtb_pa)
 	}
 	ostd_err_t err = ostd_boot_info_add_fdt(&info, pa_init(dtb_pa));
 
+	if (err == OSTD_OK) {
+		err = check_boot_window();
+	}
 	if (err != OSTD_OK) {
 		panic("the device tree at %#llx is unusable: %s",
 		      (unsigned long long)dtb_pa, ostd_err_name(err));
 	}
 }
 
-void aarch64_entry(uint64_t dtb_pa, uint64_t entry_el)
+void aarch64_entry(uint64_t dtb_pa, uint64_t entry_el, uint64_t kimage_pa_base)
 {
+	aarch64_kimage_pa_base = kimage_pa_base;
 	info.entry_mode = entry_el == 2 ? "EL2" : "EL1";
-	info.kernel_start = pa_init((uintptr_t)__kernel_start);
-	info.kernel_end = pa_init((uintptr_t)__kernel_end);
+	info.kernel_start = arch_ptr_to_paddr(__kernel_start);
+	info.kernel_end = arch_ptr_to_paddr(__kernel_end);
 	/* Arm ARM D13.2 MPIDR_EL1: the affinity fields name the CPU. */
 	info.boot_cpu_id =
 		aarch64_read_sysreg(mpidr_el1) & AARCH64_MPIDR_AFF_MASK;

@@ -6,11 +6,15 @@
  * of four kinds (synchronous, IRQ, FIQ, SError). VBAR_EL1 holds bits [63:11]
  * of the base, so the table is 2 KiB aligned.
  *
- * Every entry saves x0-x30, the interrupted SP, ELR_EL1, SPSR_EL1, ESR_EL1,
+ * Every entry saves x0-x30, the interrupted SP (SP_EL0 for a trap from
+ * EL0, else the EL1 stack above the frame), ELR_EL1, SPSR_EL1, ESR_EL1,
  * FAR_EL1 and its own index into a struct aarch64_trap_frame (trap.c) on
- * the current stack and calls aarch64_trap(frame). If that returns (an
- * exception fixup), the registers, ELR_EL1 and SPSR_EL1 are reloaded from
- * the frame and we eret.
+ * the current stack (SP_EL1: the kernel stack, also for traps from EL0,
+ * where it is the stack arch_user_enter left) and calls
+ * aarch64_trap(frame). When that returns (an interrupt, an exception
+ * fixup), the registers, SP_EL0 for EL0, ELR_EL1 and SPSR_EL1 are reloaded
+ * from the frame and we eret. A trap from EL0 that ends user mode never
+ * returns here: trap.c leaves through aarch64_user_return (user.S).
  */
 
 #define FRAME_X30 (30 * 8)
@@ -19,6 +23,9 @@
 #define FRAME_ESR (34 * 8)
 #define FRAME_VECTOR (36 * 8)
 #define FRAME_SIZE (38 * 8)
+
+/* Vectors 8 and up are taken from a lower EL (EL0). */
+#define VECTOR_FIRST_LOWER 8
 
 .macro VENTRY idx
 	.balign	0x80
@@ -52,7 +59,15 @@ aarch64_trap_common:
 	stp	x26, x27, [sp, #26 * 8]
 	stp	x28, x29, [sp, #28 * 8]
 	add	x1, sp, #FRAME_SIZE
-	stp	x30, x1, [sp, #FRAME_X30]
+	cmp	x0, #VECTOR_FIRST_LOWER
+	b.lo	1f
+	mrs	x1, sp_el0
+	/*
+	 * From EL0 the frame pointer is the user's: start the kernel's
+	 * backtrace chain afresh.
+	 */
+	mov	x29, xzr
+1:	stp	x30, x1, [sp, #FRAME_X30]
 	mrs	x1, elr_el1
 	mrs	x2, spsr_el1
 	stp	x1, x2, [sp, #FRAME_ELR]
@@ -63,7 +78,12 @@ aarch64_trap_common:
 	mov	x0, sp
 	bl	aarch64_trap
 
-	ldp	x1, x2, [sp, #FRAME_ELR]
+	ldr	x0, [sp, #FRAME_VECTOR]
+	cmp	x0, #VECTOR_FIRST_LOWER
+	b.lo	2f
+	ldr	x1, [sp, #FRAME_SP]
+	msr	sp_el0, x1
+2:	ldp	x1, x2, [sp, #FRAME_ELR]
 	msr	elr_el1, x1
 	msr	spsr_el1, x2
 	ldp	x0, x1, [sp]

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * The EL1 exception handler. For now every exception is fatal: it prints
- * the exception class, ELR, FAR, ESR and the registers, then panics. The
- * one exception to that is the fixup table (ostd/arch/aarch64.h): an
- * instruction that is allowed to fault, such as the semihosting probe,
- * resumes at its fixup. User-mode routing comes with the aarch64 kernel
- * issue.
+ * The EL1 exception handler. Every vector lands in aarch64_trap() with one
+ * frame layout (trap.S), and goes:
+ *
+ *   - IRQs (from EL1 or EL0) to the board's interrupt controller driver,
+ *     as plat_irq_handle(0) (FIQs as 1): it reads the interrupt number;
+ *   - anything synchronous from EL0 back to user_mode_execute()'s caller,
+ *     with the user state saved and ESR_EL1 / FAR_EL1 decoded (svc is a
+ *     system call);
+ *   - a kernel abort at an exception-table pc (a fallible copy, a probe,
+ *     an exit-device probe) to its fixup, and a kernel fetch fault of
+ *     arch_probe_exec()'s target back to its caller;
+ *   - anything else to a register dump, a backtrace and a panic.
  *
  * "Arm ARM" is DDI 0487 (G.b numbering).
  */
@@ -14,13 +20,18 @@
 #include <stdint.h>
 
 #include "ostd/arch/aarch64.h"
+#include "ostd/arch/aarch64_layout.h"
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/probe.h"
 
 #include "ostd/assert.h"
 #include "ostd/console.h"
+#include "ostd/extable.h"
+#include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/plat.h"
 #include "ostd/printf.h"
+#include "ostd/user.h"
 
 struct aarch64_trap_frame {
 	uint64_t x[31];
@@ -49,12 +60,16 @@ STATIC_ASSERT(offsetof(struct aarch64_trap_frame, vector) ==
 STATIC_ASSERT(sizeof(struct aarch64_trap_frame) % 16 == 0,
 	      "SP must stay 16-byte aligned across the trap frame.");
 
-extern const struct aarch64_extable_entry __start_ostd_extable[];
-extern const struct aarch64_extable_entry __stop_ostd_extable[];
 extern char __kernel_start[];
 extern char __kernel_end[];
+extern struct user_context *aarch64_user_ctx;
+NORETURN void aarch64_user_return(enum user_return_reason why);
 
 void aarch64_trap(struct aarch64_trap_frame *f);
+
+/* trap.S's vector index: 4 groups of 4 (D1.10.2, Table D1-7). */
+#define VECTOR_CUR_SPX_SYNC 4
+#define VECTOR_FIRST_LOWER 8
 
 /* Arm ARM D1.10.2, Table D1-7 "Vector offsets from vector table base". */
 static const char *const vector_groups[4] = {
@@ -143,23 +158,29 @@ static void print_fault_status(uint64_t esr)
 	ostd_printf("  fault status 0x%02x: %s\n", fsc, name);
 }
 
-static bool in_kernel_image(uint64_t addr, uint64_t size)
+/*
+ * Kernel stacks are in the image (the boot stack) or in the linear map
+ * (task stacks): a frame record anywhere else is corrupt.
+ */
+static bool on_kernel_stack(uint64_t addr, uint64_t size)
 {
-	return addr >= (uintptr_t)__kernel_start &&
-	       addr <= (uintptr_t)__kernel_end - size;
+	/* The linear map ends where the never-mapped test region starts. */
+	return (addr >= (uintptr_t)__kernel_start &&
+		addr <= (uintptr_t)__kernel_end - size) ||
+	       (addr >= PHYS_OFFSET &&
+		addr <= AARCH64_UNMAPPED_TEST_ADDR - size);
 }
 
 static void dump_backtrace(uint64_t fp)
 {
 	/*
-	 * AAPCS64 frame records {fp, lr} (-fno-omit-frame-pointer). The
-	 * stack lives in the image's BSS; checking that keeps a corrupt fp
-	 * from faulting again in here.
+	 * AAPCS64 frame records {fp, lr} (-fno-omit-frame-pointer).
+	 * Checking the range keeps a corrupt fp from faulting again here.
 	 */
 	for (int depth = 0; fp != 0 && depth < 16; depth++) {
 		const uint64_t *frame = (const uint64_t *)(uintptr_t)fp;
 
-		if ((fp & 15) != 0 || !in_kernel_image(fp, 16)) {
+		if ((fp & 15) != 0 || !on_kernel_stack(fp, 16)) {
 			break;
 		}
 		ostd_printf("  #%d %016llx\n", depth,
@@ -182,18 +203,131 @@ static void dump_frame(const struct aarch64_trap_frame *f)
 	dump_backtrace(f->x[29]);
 }
 
-static bool apply_fixup(struct aarch64_trap_frame *f)
+/* ---------------------------------------------------------------------
+ * Traps from EL0.
+ * --------------------------------------------------------------------- */
+
+/*
+ * ESR_EL1.ISS of a Data or Instruction Abort (D13.2.37 "ESR_EL1", "ISS
+ * encoding for an exception from a Data Abort"): DFSC/IFSC [5:0] and, for
+ * data, WnR [6].
+ */
+#define ISS_FSC_MASK 0x3fU
+#define ISS_WNR (1U << 6)
+
+/* Translation, Access flag or Permission fault, levels 0-3 (0x04-0x0f). */
+static bool fsc_is_page_fault(unsigned int fsc)
+{
+	return fsc >= 0x04 && fsc <= 0x0f;
+}
+
+static void decode_user_exception(const struct aarch64_trap_frame *f,
+				  struct cpu_exception *exc)
+{
+	unsigned int ec = esr_ec(f->esr);
+	unsigned int fsc = (unsigned int)f->esr & ISS_FSC_MASK;
+
+	*exc = (struct cpu_exception){
+		.kind = CPU_EXC_OTHER,
+		.code = ec,
+		.detail = f->esr & AARCH64_ESR_ISS_MASK,
+		.name = ec_names[ec] != NULL ? ec_names[ec] : "exception",
+	};
+	switch (ec) {
+	case AARCH64_EC_DABT_LOWER:
+	case AARCH64_EC_IABT_LOWER:
+		exc->addr = f->far;
+		if (fsc == 0x21) {
+			exc->kind = CPU_EXC_ALIGNMENT;
+		} else if (fsc_is_page_fault(fsc)) {
+			exc->kind = CPU_EXC_PAGE_FAULT;
+			exc->name = "page fault";
+			exc->access = ec == AARCH64_EC_IABT_LOWER ? PROT_X
+				      : (f->esr & ISS_WNR) != 0   ? PROT_W
+								  : PROT_R;
+		} else {
+			exc->kind = CPU_EXC_GENERAL;
+		}
+		break;
+	case AARCH64_EC_UNKNOWN:
+	case AARCH64_EC_ILLEGAL_STATE:
+	case AARCH64_EC_FP_ASIMD:
+	case AARCH64_EC_SVE:
+	case AARCH64_EC_SYSREG:
+	case AARCH64_EC_WFX:
+		exc->kind = CPU_EXC_ILLEGAL_INSN;
+		break;
+	case AARCH64_EC_BRK64:
+		exc->kind = CPU_EXC_BREAKPOINT;
+		break;
+	case AARCH64_EC_PC_ALIGN:
+	case AARCH64_EC_SP_ALIGN:
+		exc->kind = CPU_EXC_ALIGNMENT;
+		exc->addr = f->far;
+		break;
+	default:
+		break;
+	}
+}
+
+static NORETURN void user_trap(const struct aarch64_trap_frame *f)
+{
+	struct user_context *ctx = aarch64_user_ctx;
+	unsigned int ec = esr_ec(f->esr);
+
+	for (unsigned int i = 0; i < 31; i++) {
+		ctx->regs[i] = f->x[i];
+	}
+	ctx->regs[31] = f->sp;
+	/* After svc, ELR_EL1 is already the next instruction (D1.10.1). */
+	ctx->pc = f->elr;
+	ctx->flags = f->spsr;
+	ctx->tls = aarch64_read_sysreg(tpidr_el0);
+	if (ec == AARCH64_EC_SVC64) {
+		aarch64_user_return(USER_RETURN_SYSCALL);
+	}
+	decode_user_exception(f, &ctx->exc);
+	aarch64_user_return(USER_RETURN_EXCEPTION);
+}
+
+/* ---------------------------------------------------------------------
+ * Kernel faults: recoverable ones, then the fatal path.
+ * --------------------------------------------------------------------- */
+
+static volatile uintptr_t exec_probe_target;
+static volatile bool exec_probe_faulted;
+
+bool arch_probe_exec(uintptr_t va)
+{
+	exec_probe_faulted = false;
+	exec_probe_target = va;
+	((void (*)(void))va)();
+	exec_probe_target = 0;
+	return !exec_probe_faulted;
+}
+
+static bool kernel_fixup(struct aarch64_trap_frame *f)
 {
 	/* Only synchronous exceptions taken from EL1 itself. */
-	if (f->vector != 0 && f->vector != 4) {
+	if (f->vector != VECTOR_CUR_SPX_SYNC) {
 		return false;
 	}
-	for (const struct aarch64_extable_entry *e = __start_ostd_extable;
-	     e < __stop_ostd_extable; e++) {
-		if (e->insn == f->elr) {
-			f->elr = e->fixup;
-			return true;
-		}
+	uintptr_t fixup = extable_fixup(f->elr);
+
+	if (fixup != 0) {
+		f->elr = fixup;
+		return true;
+	}
+	/*
+	 * arch_probe_exec() branched (blr) to a page the CPU refused to
+	 * fetch from: ELR is the target and x30 the return address. Return
+	 * to the caller as the probed `ret` would have.
+	 */
+	if (esr_ec(f->esr) == AARCH64_EC_IABT_CUR && exec_probe_target != 0 &&
+	    f->elr == exec_probe_target) {
+		f->elr = f->x[30];
+		exec_probe_faulted = true;
+		return true;
 	}
 	return false;
 }
@@ -201,8 +335,17 @@ static bool apply_fixup(struct aarch64_trap_frame *f)
 void aarch64_trap(struct aarch64_trap_frame *f)
 {
 	static unsigned int depth;
+	unsigned int vector = (unsigned int)f->vector & 15;
+	unsigned int kind = vector % 4;
 
-	if (apply_fixup(f)) {
+	if (kind == AARCH64_VEC_IRQ || kind == AARCH64_VEC_FIQ) {
+		plat_irq_handle(kind == AARCH64_VEC_IRQ ? 0 : 1);
+		return;
+	}
+	if (vector >= VECTOR_FIRST_LOWER && kind == AARCH64_VEC_SYNC) {
+		user_trap(f);
+	}
+	if (kernel_fixup(f)) {
 		return;
 	}
 	/* A fault in the arch entry code comes before ostd_boot(). */
@@ -229,17 +372,9 @@ void aarch64_trap(struct aarch64_trap_frame *f)
 
 	unsigned int ec = esr_ec(f->esr);
 	const char *ec_name = ec_names[ec] != NULL ? ec_names[ec] : "unnamed";
-	unsigned int vector = (unsigned int)f->vector & 15;
-	unsigned int kind = vector % 4;
 
 	ostd_printf("\nEXCEPTION: %s from %s", vector_kinds[kind],
 		    vector_groups[vector / 4]);
-	/* ESR_EL1 and FAR_EL1 describe only synchronous ones and SErrors. */
-	if (kind == AARCH64_VEC_IRQ || kind == AARCH64_VEC_FIQ) {
-		ostd_printf(" at ELR %016llx\n", (unsigned long long)f->elr);
-		dump_frame(f);
-		panic("unexpected %s", vector_kinds[kind]);
-	}
 	ostd_printf(": EC 0x%02x (%s)\n", ec, ec_name);
 	ostd_printf("  ELR %016llx FAR %016llx ESR %08llx (ISS 0x%07llx)\n",
 		    (unsigned long long)f->elr, (unsigned long long)f->far,
@@ -247,7 +382,7 @@ void aarch64_trap(struct aarch64_trap_frame *f)
 		    (unsigned long long)(f->esr & AARCH64_ESR_ISS_MASK));
 	if (ec == AARCH64_EC_DABT_CUR || ec == AARCH64_EC_DABT_LOWER) {
 		/* ISS[6] WnR: the access was a write. */
-		bool write = (f->esr & (1 << 6)) != 0;
+		bool write = (f->esr & ISS_WNR) != 0;
 
 		ostd_printf("  %s access\n", write ? "write" : "read");
 	}

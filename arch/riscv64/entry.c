@@ -1,28 +1,22 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
  * From boot.S to ostd_boot(): boot.S has installed the trap vector, cleared
- * the BSS and set up the stack; here we translate OpenSBI's handoff (hart
- * id, device tree) into an ostd_boot_info.
+ * the BSS, turned on the MMU with its boot tables and set up the stack;
+ * here we translate the firmware's handoff (hart id, device tree) into an
+ * ostd_boot_info. Physical memory is reached through the linear map.
  */
 
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/riscv64.h"
+#include "ostd/arch/riscv64_layout.h"
 
 #include "ostd/boot.h"
 #include "ostd/config.h"
 #include "ostd/err.h"
 #include "ostd/fdt.h"
 #include "ostd/panic.h"
-
-/*
- * A physical address QEMU virt leaves unassigned: RAM ends at 0x90000000
- * with -m 256M and the high PCIe window is [16 GiB, 32 GiB) (hw/riscv/
- * virt.c). With the MMU off the access reaches the bus, which rejects it
- * with an access fault (OpenSBI redirects it to S-mode).
- */
-#define UNMAPPED_TEST_ADDR 0x4000000000UL
 
 extern char __kernel_start[];
 extern char __kernel_end[];
@@ -32,7 +26,9 @@ NORETURN void riscv_entry(unsigned long hartid, uintptr_t dtb);
 static struct ostd_boot_info info = {
 	.arch = CONFIG_ARCH,
 	.board = CONFIG_BOARD,
-	.boot_protocol = "opensbi",
+	.boot_protocol = IS_ENABLED(CONFIG_BOARD_QEMU_VIRT_RISCV64_UBOOT)
+				 ? "opensbi+u-boot"
+				 : "opensbi",
 	.entry_mode = "S-mode",
 };
 
@@ -51,7 +47,12 @@ void arch_halt(void)
 
 uintptr_t arch_unmapped_test_addr(void)
 {
-	return UNMAPPED_TEST_ADDR;
+	/*
+	 * In the kernel half, in a root slot (384) that neither the linear
+	 * map nor the image uses: unmapped in the kernel page table and in
+	 * boot.S's tables.
+	 */
+	return RISCV_UNMAPPED_TEST_ADDR;
 }
 
 /*
@@ -70,8 +71,10 @@ static void parse_fdt(uintptr_t dtb)
 
 void riscv_entry(unsigned long hartid, uintptr_t dtb)
 {
-	info.kernel_start = pa_init((uintptr_t)__kernel_start);
-	info.kernel_end = pa_init((uintptr_t)__kernel_end);
+	/* The image runs at its link address, riscv_image_delta above. */
+	info.kernel_start =
+		pa_init((uintptr_t)__kernel_start - riscv_image_delta);
+	info.kernel_end = pa_init((uintptr_t)__kernel_end - riscv_image_delta);
 	info.boot_cpu_id = hartid;
 	parse_fdt(dtb);
 	ostd_boot(&info);

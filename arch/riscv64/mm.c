@@ -1,19 +1,30 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * Physical memory access. Until the kernel page table with its linear map
- * exists, physical memory is reached at its own address (identity).
+ * Physical memory access: through the linear map at PHYS_OFFSET
+ * (riscv64_layout.h). boot.S maps every physical address there before any
+ * C runs; arch_kernel_pt_activate() maps every RAM region and the device
+ * ranges registered with riscv_mmio_map().
  */
 
 #include "ostd/arch/mm.h"
 
 #include <stdint.h>
 
+#include "ostd/arch/riscv64.h"
+#include "ostd/arch/riscv64_layout.h"
+
 void *arch_paddr_to_ptr(paddr_t pa)
 {
-	return (void *)(uintptr_t)pa_addr(pa);
+	return (void *)(uintptr_t)(PHYS_OFFSET + pa_addr(pa));
 }
 
 paddr_t arch_ptr_to_paddr(const void *ptr)
 {
-	return pa_init((uintptr_t)ptr);
+	uintptr_t va = (uintptr_t)ptr;
+
+	/* A pointer into the image (a static object) is reached there. */
+	if (va >= KERNEL_VMA_BASE) {
+		return pa_init(va - riscv_image_delta);
+	}
+	return pa_init(va - PHYS_OFFSET);
 }

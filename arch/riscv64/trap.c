@@ -1,21 +1,30 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * The S-mode trap handler. For now every trap is fatal: it names the cause,
- * prints sepc, stval, sstatus, all GPRs and a backtrace, then panics.
- * User-mode routing and the exception table come with the riscv64 kernel
- * issue.
+ * The S-mode trap handlers (trap.S calls them). A kernel trap is an
+ * interrupt (handled, then resumed), a fault at an instruction the
+ * exception table knows (resumed at its fixup), or a bug: then it names
+ * the cause, prints sepc, stval, sstatus, all GPRs and a backtrace, and
+ * panics. A user trap is an interrupt (handled, user code resumes), a
+ * system call or an exception, which arch_user_enter() returns.
+ * References are to the RISC-V Privileged Spec v1.12.
  */
 
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/mm.h"
 #include "ostd/arch/riscv64.h"
+#include "ostd/arch/riscv64_layout.h"
 
 #include "ostd/assert.h"
+#include "ostd/boot.h"
 #include "ostd/console.h"
+#include "ostd/extable.h"
+#include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/plat.h"
 #include "ostd/printf.h"
+#include "ostd/user.h"
 
 /* The layout trap.S saves: x[n] at 8 * n, then the trap CSRs. */
 struct riscv_trap_frame {
@@ -67,7 +76,20 @@ static const char *const reg_names[32] = {
 /* How many traps are being handled; a nested trap means the dump faulted. */
 static unsigned int trap_depth;
 
+/*
+ * arch_probe_exec()'s target and its fixup while it runs (usercopy.S):
+ * a fetch fault has sepc = the target, not an instruction of the probe,
+ * so the exception table cannot name it.
+ */
+struct riscv_exec_probe {
+	uintptr_t pc;
+	uintptr_t fixup;
+};
+extern struct riscv_exec_probe riscv_exec_probe;
+
 void riscv_trap(struct riscv_trap_frame *f);
+uint64_t riscv_user_trap(struct user_context *ctx, uint64_t scause,
+			 uint64_t stval);
 
 static const char *cause_name(uint64_t scause)
 {
@@ -85,9 +107,26 @@ static const char *cause_name(uint64_t scause)
 
 static bool fp_is_plausible(uint64_t fp)
 {
-	/* The only stack is the boot stack, inside the image's BSS. */
-	return (fp & 7) == 0 && fp >= (uintptr_t)__kernel_start + 16 &&
-	       fp <= (uintptr_t)__kernel_end;
+	const struct ostd_boot_info *info = ostd_boot_info();
+
+	if ((fp & 7) != 0) {
+		return false;
+	}
+	/* The boot stack, inside the image's BSS. */
+	if (fp >= (uintptr_t)__kernel_start + 16 &&
+	    fp <= (uintptr_t)__kernel_end) {
+		return true;
+	}
+	/* A task stack: frames, reached through the linear map. */
+	for (unsigned int i = 0; info != NULL && i < info->mem_count; i++) {
+		uint64_t base = PHYS_OFFSET + pa_addr(info->mem[i].base);
+
+		if (info->mem[i].kind == OSTD_MEM_USABLE && fp >= base + 16 &&
+		    fp - base <= info->mem[i].size) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static void dump_backtrace(const struct riscv_trap_frame *f)
@@ -119,7 +158,8 @@ static void dump_registers(const struct riscv_trap_frame *f)
 	}
 }
 
-void riscv_trap(struct riscv_trap_frame *f)
+/* A kernel trap nobody expected: report it and stop. */
+static NORETURN void report_fatal(const struct riscv_trap_frame *f)
 {
 	/* A trap in the entry code comes before ostd_boot() starts it. */
 	if (!ostd_console_ready()) {
@@ -156,4 +196,121 @@ void riscv_trap(struct riscv_trap_frame *f)
 	dump_backtrace(f);
 	panic("unhandled kernel trap (scause %#lx: %s)",
 	      (unsigned long)f->scause, cause_name(f->scause));
+}
+
+/* Device interrupts: the board's, numbered by scause's code (Table 4.2). */
+static void handle_irq(uint64_t scause)
+{
+	plat_irq_handle((unsigned int)(scause & ~RISCV_SCAUSE_INTERRUPT));
+}
+
+static bool is_fetch_fault(uint64_t scause)
+{
+	return scause == RISCV_EXC_INST_PAGE_FAULT ||
+	       scause == RISCV_EXC_INST_ACCESS;
+}
+
+/* Where a kernel fault at @p f->sepc resumes, or 0 if it is a bug. */
+static uintptr_t kernel_fixup(const struct riscv_trap_frame *f)
+{
+	if (is_fetch_fault(f->scause) && riscv_exec_probe.fixup != 0 &&
+	    f->sepc == riscv_exec_probe.pc) {
+		return riscv_exec_probe.fixup;
+	}
+	switch (f->scause) {
+	case RISCV_EXC_LOAD_PAGE_FAULT:
+	case RISCV_EXC_STORE_PAGE_FAULT:
+	case RISCV_EXC_LOAD_ACCESS:
+	case RISCV_EXC_STORE_ACCESS:
+	case RISCV_EXC_LOAD_MISALIGNED:
+	case RISCV_EXC_STORE_MISALIGNED:
+		return extable_fixup(f->sepc);
+	default:
+		return 0;
+	}
+}
+
+void riscv_trap(struct riscv_trap_frame *f)
+{
+	if ((f->scause & RISCV_SCAUSE_INTERRUPT) != 0) {
+		handle_irq(f->scause);
+		return;
+	}
+	uintptr_t fixup = kernel_fixup(f);
+
+	if (fixup != 0) {
+		f->sepc = fixup;
+		return;
+	}
+	report_fatal(f);
+}
+
+/* Table 4.2's exception code -> the arch-neutral kind and access. */
+static void decode_user_exception(struct cpu_exception *exc, uint64_t scause,
+				  uint64_t stval)
+{
+	exc->kind = CPU_EXC_OTHER;
+	exc->code = scause;
+	exc->detail = 0;
+	exc->addr = 0;
+	exc->access = 0;
+	exc->name = cause_name(scause);
+	switch (scause) {
+	case RISCV_EXC_INST_PAGE_FAULT:
+		exc->access = PROT_X;
+		break;
+	case RISCV_EXC_LOAD_PAGE_FAULT:
+		exc->access = PROT_R;
+		break;
+	case RISCV_EXC_STORE_PAGE_FAULT:
+		exc->access = PROT_W;
+		break;
+	case RISCV_EXC_INST_ACCESS:
+	case RISCV_EXC_LOAD_ACCESS:
+	case RISCV_EXC_STORE_ACCESS:
+		/* 3.7 PMP or a bus error: no page to fix up. */
+		exc->kind = CPU_EXC_GENERAL;
+		exc->addr = stval;
+		return;
+	case RISCV_EXC_INST_MISALIGNED:
+	case RISCV_EXC_LOAD_MISALIGNED:
+	case RISCV_EXC_STORE_MISALIGNED:
+		exc->kind = CPU_EXC_ALIGNMENT;
+		exc->addr = stval;
+		return;
+	case RISCV_EXC_ILLEGAL_INST:
+		/* 4.1.9: stval may hold the instruction bits. */
+		exc->kind = CPU_EXC_ILLEGAL_INSN;
+		exc->detail = stval;
+		return;
+	case RISCV_EXC_BREAKPOINT:
+		exc->kind = CPU_EXC_BREAKPOINT;
+		exc->addr = stval;
+		return;
+	default:
+		return;
+	}
+	/* 4.1.9: stval holds the faulting virtual address. */
+	exc->kind = CPU_EXC_PAGE_FAULT;
+	exc->addr = stval;
+}
+
+/*
+ * A trap from U-mode; trap.S saved the user registers and pc in @p ctx.
+ * Returns 0 to resume user code, else arch_user_enter()'s result.
+ */
+uint64_t riscv_user_trap(struct user_context *ctx, uint64_t scause,
+			 uint64_t stval)
+{
+	if ((scause & RISCV_SCAUSE_INTERRUPT) != 0) {
+		handle_irq(scause);
+		return 0;
+	}
+	if (scause == RISCV_EXC_ECALL_U) {
+		/* 4.1.7: sepc is the ecall itself, which is 4 bytes. */
+		ctx->pc += 4;
+		return USER_RETURN_SYSCALL;
+	}
+	decode_user_exception(&ctx->exc, scause, stval);
+	return USER_RETURN_EXCEPTION;
 }

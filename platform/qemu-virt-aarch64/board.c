@@ -16,15 +16,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ostd/arch/aarch64.h"
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/mm.h"
 
+#include "ostd/drivers/arm_timer.h"
 #include "ostd/drivers/exit.h"
+#include "ostd/drivers/gicv2.h"
 #include "ostd/drivers/pl011.h"
 #include "ostd/fdt.h"
 #include "ostd/plat.h"
 #include "ostd/timer.h"
 
 #define VIRT_UART_BASE 0x09000000
+#define VIRT_GICD_BASE 0x08000000
+/*
+ * The GICv2 CPU interface is the node's second `reg` entry, which the
+ * core's device-tree reader does not return (it gives the first); on
+ * QEMU virt it follows the distributor at +64 KiB (VIRT_GIC_CPU).
+ */
+#define VIRT_GICC_OFFSET 0x10000
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -40,7 +51,7 @@ static const void *boot_fdt(const struct ostd_boot_info *info)
 	if (info == NULL || pa_addr(info->fdt) == 0) {
 		return NULL;
 	}
-	return (const void *)(uintptr_t)pa_addr(info->fdt);
+	return arch_paddr_to_ptr(info->fdt);
 }
 
 /* NULL info: a panic before ostd_boot(); use the fallback. */
@@ -53,7 +64,7 @@ void plat_console_init(const struct ostd_boot_info *info)
 	    ostd_fdt_find_reg(fdt, "arm,pl011", &base, NULL) != OSTD_OK) {
 		base = VIRT_UART_BASE;
 	}
-	pl011_init((uintptr_t)base);
+	pl011_init((uintptr_t)aarch64_ioremap(base, 0x1000));
 }
 
 void plat_console_putc(char c)
@@ -80,12 +91,37 @@ void plat_power_off(int status)
 	arch_halt();
 }
 
-/* No timer driver yet: the arch kernel issue brings one. */
+/*
+ * The tick: the generic timer's virtual timer PPI through the GICv2 that
+ * QEMU virt has by default ("arm,cortex-a15-gic" in the DT).
+ */
 void plat_timer_init(void)
 {
+	const void *fdt = boot_fdt(ostd_boot_info());
+	uint64_t gicd;
+
+	if (fdt == NULL || ostd_fdt_find_reg(fdt, "arm,cortex-a15-gic", &gicd,
+					     NULL) != OSTD_OK) {
+		gicd = VIRT_GICD_BASE;
+	}
+	gicv2_init(gicd, gicd + VIRT_GICC_OFFSET);
+	arm_timer_init();
+	gicv2_enable(ARM_TIMER_VIRT_INTID);
 }
 
+/* trap.c: irq 0 is an IRQ exception, 1 an FIQ (unused: all is Group 0). */
 void plat_irq_handle(unsigned int irq)
 {
-	(void)irq;
+	if (irq != 0) {
+		return;
+	}
+	unsigned int intid = gicv2_ack();
+
+	if (intid == GICV2_SPURIOUS) {
+		return;
+	}
+	if (intid == ARM_TIMER_VIRT_INTID) {
+		arm_timer_irq();
+	}
+	gicv2_eoi(intid);
 }

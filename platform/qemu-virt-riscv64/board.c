@@ -9,9 +9,12 @@
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/mm.h"
 #include "ostd/arch/riscv64.h"
+#include "ostd/arch/riscv64_layout.h"
 
 #include "ostd/drivers/exit.h"
+#include "ostd/drivers/sbi_timer.h"
 #include "ostd/drivers/uart16550.h"
 #include "ostd/fdt.h"
 #include "ostd/plat.h"
@@ -22,8 +25,13 @@
 /* A process exit status has 8 bits; a bigger code could read as success. */
 #define EXIT_STATUS_MAX 255
 
-/* The finisher works before plat_console_init(), e.g. for an early panic. */
-static uintptr_t test_base = VIRT_TEST_BASE;
+/*
+ * The finisher, through the linear map. The default works before
+ * plat_console_init() (boot.S's linear map covers every physical address),
+ * e.g. for an early panic; plat_console_init() finds the real one and has
+ * it mapped in the kernel page table too.
+ */
+static uintptr_t test_base = PHYS_OFFSET + VIRT_TEST_BASE;
 
 static uintptr_t fdt_reg(const void *fdt, const char *compat,
 			 uintptr_t fallback)
@@ -41,12 +49,18 @@ static uintptr_t fdt_reg(const void *fdt, const char *compat,
 void plat_console_init(const struct ostd_boot_info *info)
 {
 	/* NULL info: a panic before ostd_boot(); use the fallbacks. */
-	const void *fdt = info == NULL
+	const void *fdt = info == NULL || pa_addr(info->fdt) == 0
 				  ? NULL
-				  : (const void *)(uintptr_t)pa_addr(info->fdt);
+				  : arch_paddr_to_ptr(info->fdt);
 
-	test_base = fdt_reg(fdt, "sifive,test0", VIRT_TEST_BASE);
-	uart16550_init(fdt_reg(fdt, "ns16550a", VIRT_UART0_BASE));
+	/*
+	 * Both are reached through the linear map, which riscv_mmio_map()
+	 * keeps in the kernel page table too.
+	 */
+	test_base = (uintptr_t)riscv_mmio_map(
+		fdt_reg(fdt, "sifive,test0", VIRT_TEST_BASE), 4);
+	uart16550_init((uintptr_t)riscv_mmio_map(
+		fdt_reg(fdt, "ns16550a", VIRT_UART0_BASE), 8));
 }
 
 void plat_console_putc(char c)
@@ -73,12 +87,29 @@ void plat_power_off(int status)
 	arch_halt();
 }
 
-/* No timer driver yet: the arch kernel issue brings one. */
+/*
+ * The `time` CSR's rate when the device tree does not say: QEMU virt's
+ * ACLINT timebase (hw/riscv/virt.c, RISCV_ACLINT_DEFAULT_TIMEBASE_FREQ).
+ */
+#define VIRT_TIMEBASE_HZ 10000000ULL
+
 void plat_timer_init(void)
 {
+	const struct ostd_boot_info *info = ostd_boot_info();
+	uint64_t hz = VIRT_TIMEBASE_HZ;
+
+	if (info != NULL && pa_addr(info->fdt) != 0 &&
+	    ostd_fdt_prop_u64(arch_paddr_to_ptr(info->fdt), "/cpus",
+			      "timebase-frequency", &hz) != OSTD_OK) {
+		hz = VIRT_TIMEBASE_HZ;
+	}
+	sbi_timer_init(hz);
 }
 
+/* @p irq is scause's interrupt code (arch/riscv64/trap.c). */
 void plat_irq_handle(unsigned int irq)
 {
-	(void)irq;
+	if (irq == RISCV_IRQ_S_TIMER) {
+		sbi_timer_handle();
+	}
 }

@@ -4,6 +4,8 @@
  * gives one (riscv64, aarch64). x86_64 PVH and the host have none.
  */
 
+#include "ostd/arch/mm.h"
+
 #include "ostd/boot.h"
 #include "ostd/config.h"
 #include "ostd/fdt.h"
@@ -12,12 +14,13 @@
 TEST(fdt, boot_blob_is_sound)
 {
 	const struct ostd_boot_info *info = ostd_boot_info();
-	const void *fdt = (const void *)(uintptr_t)pa_addr(info->fdt);
 
 	if (IS_ENABLED(CONFIG_ARCH_X86_64) || IS_ENABLED(CONFIG_ARCH_HOST)) {
 		ASSERT_EQ(pa_addr(info->fdt), 0);
 		return;
 	}
+	/* Reached like any physical memory: through the linear map. */
+	const void *fdt = arch_paddr_to_ptr(info->fdt);
 	ASSERT_NE(pa_addr(info->fdt), 0);
 	ASSERT_EQ(ostd_fdt_check(fdt), OSTD_OK);
 	ASSERT_GT(ostd_fdt_size(fdt), 40);

@@ -55,12 +55,12 @@
 #define AARCH64_VEC_SERROR 3
 
 /*
- * The exception fixup table. An instruction that may take a synchronous
- * exception on purpose (a probe, such as a semihosting `hlt` that is an
- * undefined instruction when QEMU runs without -semihosting) registers its
- * address with a fixup address; the trap handler resumes at the fixup
- * instead of panicking. Entries are pairs of absolute addresses in the
- * `ostd_extable` section (arch/aarch64/linker.ld).
+ * The exception fixup table (ostd/extable.h). An instruction that may take
+ * a synchronous exception on purpose (a probe, such as a semihosting `hlt`
+ * that is an undefined instruction when QEMU runs without -semihosting)
+ * registers its address with a fixup address; the trap handler resumes at
+ * the fixup instead of panicking. Entries are struct extable_entry pairs
+ * of absolute addresses in the `ostd_extable` section (linker.ld).
  *
  * Use inside an asm statement, after the local label of the instruction:
  *   "1: hlt #0xf000\n" "2:\n" AARCH64_EXTABLE("1b", "2b")
@@ -71,7 +71,31 @@
 	".quad " insn ", " fixup "\n"        \
 	".popsection\n"
 
-struct aarch64_extable_entry {
-	uint64_t insn;
-	uint64_t fixup;
-};
+/* Writes a system register by name. */
+#define aarch64_write_sysreg(reg, val)                                       \
+	do {                                                                 \
+		uint64_t w_ = (val);                                         \
+		__asm__ volatile("msr " #reg ", %0" : : "r"(w_) : "memory"); \
+	} while (0)
+
+/* The physical address the image's KERNEL_VMA_OFFSET stands for (mm.c). */
+extern uint64_t aarch64_kimage_pa_base;
+
+/*
+ * True once kernel_pt.c found FEAT_PAN (ID_AA64MMFR1_EL1.PAN != 0) and
+ * set PSTATE.PAN. usercopy.S reads it: MSR PAN is UNDEFINED without it.
+ */
+extern uint8_t aarch64_has_pan;
+
+/**
+ * The kernel virtual address of the device window [@p pa, + @p len): at
+ * PHYS_OFFSET + pa, Device-nGnRnE, in boot.S's tables (below RAM) and in
+ * the kernel page table, where it is mapped page by page now or when the
+ * table is built. Panics if it cannot map it.
+ *
+ * Context: boot and driver initialisation; not reentrant.
+ */
+void *aarch64_ioremap(uint64_t pa, uint64_t len);
+
+/* ID_AA64MMFR1_EL1.PAN [23:20]: FEAT_PAN when non-zero. */
+#define AARCH64_ID_MMFR1_PAN_SHIFT 20

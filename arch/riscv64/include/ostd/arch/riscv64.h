@@ -20,6 +20,27 @@
 #define RISCV_SSTATUS_SPP (RISCV_UL(1) << 8)  /* Trap came from S (1), U (0). */
 /* FP unit state, bits [14:13]; 0 = Off makes every FP instruction trap. */
 #define RISCV_SSTATUS_FS (RISCV_UL(3) << 13)
+/*
+ * 4.1.1.2 "Memory Privilege in sstatus": SUM = 1 lets S-mode loads and
+ * stores reach U=1 pages (never fetches); MXR = 1 makes execute-only
+ * pages readable. The kernel keeps both 0 except SUM inside usercopy.S.
+ */
+#define RISCV_SSTATUS_SUM (RISCV_UL(1) << 18)
+#define RISCV_SSTATUS_MXR (RISCV_UL(1) << 19)
+
+/* 4.1.3 sie/sip: the supervisor timer interrupt enable and pending bit. */
+#define RISCV_SIE_STIE (RISCV_UL(1) << 5)
+/* Interrupt code 5 in scause (Table 4.2): supervisor timer interrupt. */
+#define RISCV_IRQ_S_TIMER 5
+
+/*
+ * 4.1.11 satp: MODE in bits [63:60] (8 = Sv39, 9 = Sv48; Table 4.4),
+ * ASID in [59:44], the root table's PPN in [43:0].
+ */
+#define RISCV_SATP_MODE_SHIFT 60
+#define RISCV_SATP_MODE_SV39 RISCV_UL(8)
+#define RISCV_SATP_MODE_SV48 RISCV_UL(9)
+#define RISCV_SATP_PPN_MASK ((RISCV_UL(1) << 44) - 1)
 
 /* Privileged Spec v1.12, 4.1.2 stvec: MODE is bits [1:0]. */
 #define RISCV_STVEC_MODE_DIRECT RISCV_UL(0)
@@ -46,8 +67,11 @@
  * SBI calls (RISC-V SBI Spec v1.0.0, chapter 3 "Binary Encoding"): a7 holds
  * the extension id, a6 the function id; a0/a1 return error and value.
  */
+#define RISCV_SBI_EXT_LEGACY_PUTCHAR 0x01  /* SBI v1.0.0, 5.2. */
 #define RISCV_SBI_EXT_LEGACY_SHUTDOWN 0x08 /* SBI v1.0.0, 5.9. */
-#define RISCV_SBI_EXT_SRST 0x53525354      /* "SRST", SBI v1.0.0, ch. 10. */
+#define RISCV_SBI_EXT_TIME 0x54494D45      /* "TIME", SBI v1.0.0, ch. 6. */
+#define RISCV_SBI_TIME_SET_TIMER 0
+#define RISCV_SBI_EXT_SRST 0x53525354 /* "SRST", SBI v1.0.0, ch. 10. */
 #define RISCV_SBI_SRST_RESET 0
 #define RISCV_SBI_SRST_SHUTDOWN 0
 #define RISCV_SBI_SRST_REASON_NONE 0
@@ -74,6 +98,35 @@
 	do {                                                                   \
 		unsigned long v_ = (bits);                                     \
 		__asm__ volatile("csrc " #csr ", %0" : : "rK"(v_) : "memory"); \
+	} while (0)
+
+/*
+ * The image's link address less its load address (boot.S computes it
+ * before the MMU is on): a pointer into the image is at physical
+ * (uintptr_t)p - riscv_image_delta.
+ */
+extern uint64_t riscv_image_delta;
+
+/**
+ * The kernel pointer for device registers [@p pa, @p pa + @p size): the
+ * linear map. Records the range so that arch_kernel_pt_activate() maps it
+ * (boot.S's linear map covers every physical address, the kernel page
+ * table only RAM and these). Call before or after the kernel table is up.
+ */
+void *riscv_mmio_map(uint64_t pa, uint64_t size);
+
+struct page_table;
+
+/** The satp value that translates through @p pt (ASID 0, 4.1.11). */
+uint64_t riscv_satp_for(const struct page_table *pt);
+
+/** Installs @p satp and flushes every translation (kernel_pt.c). */
+void riscv_satp_switch(uint64_t satp);
+
+#define riscv_csr_set(csr, bits)                                               \
+	do {                                                                   \
+		unsigned long v_ = (bits);                                     \
+		__asm__ volatile("csrs " #csr ", %0" : : "rK"(v_) : "memory"); \
 	} while (0)
 
 struct riscv_sbiret {

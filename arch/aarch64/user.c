@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * User contexts on aarch64: the register accessors, the C side of
+ * entering EL0 (user.S), a new task's first stack frame, and the machine
+ * code the hardware-only tests run. "Arm ARM" is DDI 0487.
+ */
+
+#include "ostd/user.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ostd/arch/aarch64.h"
+#include "ostd/arch/cpu.h"
+#include "ostd/arch/probe.h"
+
+#include "ostd/assert.h"
+#include "ostd/task.h"
+
+/* regs[]: x0-x30, then sp (user.S's CTX_* offsets). */
+#define R_X8 8
+#define R_SP 31
+
+STATIC_ASSERT(offsetof(struct user_context, regs[R_SP]) == 31 * 8,
+	      "user.S's CTX_SP");
+STATIC_ASSERT(offsetof(struct user_context, pc) == 32 * 8, "user.S's CTX_PC");
+STATIC_ASSERT(offsetof(struct user_context, flags) == 33 * 8,
+	      "user.S's CTX_FLAGS");
+STATIC_ASSERT(offsetof(struct user_context, tls) == 34 * 8, "user.S's CTX_TLS");
+
+/* Linux include/uapi/asm-generic/unistd.h, which arm64 uses. */
+const struct user_syscall_abi user_syscall_abi = {
+	.write = 64,
+	.exit = 93,
+	.exit_group = 94,
+};
+
+uint64_t user_context_pc(const struct user_context *ctx)
+{
+	return ctx->pc;
+}
+
+void user_context_set_pc(struct user_context *ctx, uint64_t pc)
+{
+	ctx->pc = pc;
+}
+
+uint64_t user_context_sp(const struct user_context *ctx)
+{
+	return ctx->regs[R_SP];
+}
+
+void user_context_set_sp(struct user_context *ctx, uint64_t sp)
+{
+	ctx->regs[R_SP] = sp;
+}
+
+/* Linux arm64 passes the number in x8, arguments in x0-x5. */
+uint64_t user_context_syscall_nr(const struct user_context *ctx)
+{
+	return ctx->regs[R_X8];
+}
+
+uint64_t user_context_syscall_arg(const struct user_context *ctx,
+				  unsigned int i)
+{
+	CHECK(i < 6);
+	return ctx->regs[i];
+}
+
+/* AAPCS64: the same registers for the function-call ABI. */
+void user_context_set_arg(struct user_context *ctx, unsigned int i,
+			  uint64_t val)
+{
+	CHECK(i < 6);
+	ctx->regs[i] = val;
+}
+
+void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
+{
+	ctx->regs[0] = ret;
+}
+
+/*
+ * SPSR_EL1 for the return to EL0 (C5.2.18 "SPSR_EL1", AArch64 state):
+ * only the condition flags N, Z, C, V (bits 31:28) come from the saved
+ * context. M[3:0] = 0b0000 is EL0t and D, A, I, F (bits 9:6) are 0, so
+ * interrupts reach the kernel while user code runs; PAN, SS, IL and the
+ * rest are 0, so no saved context can return to EL1 or set odd state.
+ */
+#define USER_SPSR_MASK 0xf0000000ULL
+
+uint64_t arch_user_default_flags(void)
+{
+	return 0;
+}
+
+enum user_return_reason aarch64_user_enter(struct user_context *ctx);
+
+enum user_return_reason arch_user_enter(struct user_context *ctx)
+{
+	unsigned long irq = arch_irq_save();
+
+	ctx->flags &= USER_SPSR_MASK;
+	enum user_return_reason why = aarch64_user_enter(ctx);
+
+	arch_irq_restore(irq);
+	return why;
+}
+
+void aarch64_task_start(void);
+
+uintptr_t arch_task_stack_init(uintptr_t stack_top)
+{
+	uint64_t *sp = (uint64_t *)(stack_top & ~(uintptr_t)15);
+
+	/*
+	 * switch.S pops x29/x30 and x19-x28 from 12 words: all zero but
+	 * x30, where it "returns" to.
+	 */
+	sp -= 12;
+	for (int i = 0; i < 12; i++) {
+		sp[i] = 0;
+	}
+	sp[1] = (uint64_t)(uintptr_t)aarch64_task_start;
+	return (uintptr_t)sp;
+}
+
+/* ---------------------------------------------------------------------
+ * Machine code for the hardware-only tests (A64, little-endian words;
+ * C6.2 of the Arm ARM for each encoding).
+ * --------------------------------------------------------------------- */
+
+#define A64(w)                                             \
+	(uint8_t)((w)&0xff), (uint8_t)(((w) >> 8) & 0xff), \
+		(uint8_t)(((w) >> 16) & 0xff), (uint8_t)(((w) >> 24) & 0xff)
+
+#define INSN_RET 0xd65f03c0U        /* ret (x30) */
+#define INSN_SVC0 0xd4000001U       /* svc #0 */
+#define INSN_LDRB_W8_X0 0x39400008U /* ldrb w8, [x0] */
+#define INSN_STRB_W1_X0 0x39000001U /* strb w1, [x0] */
+#define INSN_BR_X0 0xd61f0000U      /* br x0 */
+
+static const uint8_t ret_bytes[] = { A64(INSN_RET) };
+static const uint8_t syscall_bytes[] = { A64(INSN_SVC0) };
+
+const struct arch_code arch_ret_insn = { ret_bytes, sizeof(ret_bytes) };
+const struct arch_code arch_syscall_insn = { syscall_bytes,
+					     sizeof(syscall_bytes) };
+
+/*
+ * Each: one access through x0 (argument 0), then svc. A read loads into
+ * w8, so the byte comes back as the system call number.
+ */
+static const uint8_t probe_read[] = { A64(INSN_LDRB_W8_X0), A64(INSN_SVC0) };
+static const uint8_t probe_write[] = { A64(INSN_STRB_W1_X0), A64(INSN_SVC0) };
+static const uint8_t probe_exec[] = { A64(INSN_BR_X0) };
+
+struct arch_code arch_user_probe_code(enum probe_access kind)
+{
+	switch (kind) {
+	case PROBE_READ:
+		return (struct arch_code){ probe_read, sizeof(probe_read) };
+	case PROBE_WRITE:
+		return (struct arch_code){ probe_write, sizeof(probe_write) };
+	case PROBE_EXEC:
+		return (struct arch_code){ probe_exec, sizeof(probe_exec) };
+	}
+	CHECK(false);
+	return (struct arch_code){ 0 };
+}
+
+bool arch_user_access_protected(void)
+{
+	return aarch64_has_pan != 0;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * The fallible user accesses (vm_space.h's arch_* copies) and the probes
+ * of ostd/arch/probe.h. Each instruction that may fault on purpose has an
+ * exception-table entry (core/extable.c); trap.c resumes a kernel fault
+ * there at the fixup. "Arm ARM" is DDI 0487 (G.b).
+ *
+ * User memory is reached with the unprivileged LDTR/STTR forms (C3.2.5
+ * "Load/store unprivileged"): EL1 executing them is checked as EL0 would
+ * be, so a "user" pointer into the kernel half faults like a user access
+ * would, and PSTATE.PAN, which only restricts privileged accesses (D5.4.7
+ * "Privileged access never"), can stay set: the copies never open it. The
+ * exclusive pair of the compare-and-exchange has no unprivileged form; it
+ * alone clears PAN (MSR PAN, #0) around the one LDAXR/STLXR loop and sets
+ * it again on both exits. MSR PAN is UNDEFINED without FEAT_PAN, hence the
+ * aarch64_has_pan test.
+ *
+ * Exact partial counts: bytes go one at a time until the user address is
+ * 8-aligned, then 8 at a time, then the tail byte-wise. An aligned 8-byte
+ * access lies in one page, so when it faults none of its bytes was
+ * accessible and the count so far (x3) is exactly the bytes done before
+ * the faulting one.
+ *
+ * Before the first user access: DSB ISHST and ISB, so a translation this
+ * CPU just wrote is seen by the walk (D5.10.1 "General TLB maintenance
+ * requirements"), not reported as a spurious fault.
+ *
+ * The probes use plain LDRB/STRB/BLR and never clear PAN: they are the raw
+ * privileged access PAN must stop.
+ */
+
+#define EXTABLE(fault, fixup)			\
+	.pushsection ostd_extable, "a";		\
+	.balign 8;				\
+	.quad fault, fixup;			\
+	.popsection
+
+/* MSR PAN, #imm (C5.2.13, C6.2.194): clang-14 wants +pan for the name. */
+#define INSN_MSR_PAN_0 0xd500409f
+#define INSN_MSR_PAN_1 0xd500419f
+
+.macro PAN_SET value
+	adrp	x16, aarch64_has_pan
+	ldrb	w16, [x16, :lo12:aarch64_has_pan]
+	cbz	w16, 98f
+	.if \value
+	.inst	INSN_MSR_PAN_1
+	.else
+	.inst	INSN_MSR_PAN_0
+	.endif
+98:
+.endm
+
+.macro WALK_SYNC
+	dsb	ishst
+	isb
+.endm
+
+	.text
+
+/* uint64_t arch_copy_from_user(void *dst, uint64_t src, uint64_t len) */
+	.global arch_copy_from_user
+arch_copy_from_user:
+	WALK_SYNC
+	mov	x3, #0
+1:	cmp	x3, x2				/* Head: until src is aligned. */
+	b.hs	9f
+	tst	x1, #7
+	b.eq	3f
+2:	ldtrb	w4, [x1]
+	strb	w4, [x0, x3]
+	add	x1, x1, #1
+	add	x3, x3, #1
+	b	1b
+3:	sub	x5, x2, x3			/* Words. */
+	cmp	x5, #8
+	b.lo	5f
+4:	ldtr	x4, [x1]
+	str	x4, [x0, x3]
+	add	x1, x1, #8
+	add	x3, x3, #8
+	b	3b
+5:	cmp	x3, x2				/* Tail. */
+	b.hs	9f
+6:	ldtrb	w4, [x1]
+	strb	w4, [x0, x3]
+	add	x1, x1, #1
+	add	x3, x3, #1
+	b	5b
+9:	mov	x0, x3
+	ret
+	EXTABLE(2b, 9b)
+	EXTABLE(4b, 9b)
+	EXTABLE(6b, 9b)
+
+/* uint64_t arch_copy_to_user(uint64_t dst, const void *src, uint64_t len) */
+	.global arch_copy_to_user
+arch_copy_to_user:
+	WALK_SYNC
+	mov	x3, #0
+1:	cmp	x3, x2
+	b.hs	9f
+	tst	x0, #7
+	b.eq	3f
+	ldrb	w4, [x1, x3]
+2:	sttrb	w4, [x0]
+	add	x0, x0, #1
+	add	x3, x3, #1
+	b	1b
+3:	sub	x5, x2, x3
+	cmp	x5, #8
+	b.lo	5f
+	ldr	x4, [x1, x3]
+4:	sttr	x4, [x0]
+	add	x0, x0, #8
+	add	x3, x3, #8
+	b	3b
+5:	cmp	x3, x2
+	b.hs	9f
+	ldrb	w4, [x1, x3]
+6:	sttrb	w4, [x0]
+	add	x0, x0, #1
+	add	x3, x3, #1
+	b	5b
+9:	mov	x0, x3
+	ret
+	EXTABLE(2b, 9b)
+	EXTABLE(4b, 9b)
+	EXTABLE(6b, 9b)
+
+/* uint64_t arch_fill_user(uint64_t dst, uint8_t byte, uint64_t len) */
+	.global arch_fill_user
+arch_fill_user:
+	WALK_SYNC
+	and	x4, x1, #0xff
+	mov	x5, #0x0101010101010101
+	mul	x4, x4, x5			/* The byte in every lane. */
+	mov	x3, #0
+1:	cmp	x3, x2
+	b.hs	9f
+	tst	x0, #7
+	b.eq	3f
+2:	sttrb	w4, [x0]
+	add	x0, x0, #1
+	add	x3, x3, #1
+	b	1b
+3:	sub	x5, x2, x3
+	cmp	x5, #8
+	b.lo	5f
+4:	sttr	x4, [x0]
+	add	x0, x0, #8
+	add	x3, x3, #8
+	b	3b
+5:	cmp	x3, x2
+	b.hs	9f
+6:	sttrb	w4, [x0]
+	add	x0, x0, #1
+	add	x3, x3, #1
+	b	5b
+9:	mov	x0, x3
+	ret
+	EXTABLE(2b, 9b)
+	EXTABLE(4b, 9b)
+	EXTABLE(6b, 9b)
+
+/* bool arch_atomic_load_user(uint64_t va, uint32_t *val) */
+	.global arch_atomic_load_user
+arch_atomic_load_user:
+	WALK_SYNC
+	/*
+	 * An aligned 32-bit LDTR is single-copy atomic (B2.2.1 "Requirements
+	 * for single-copy atomicity"); the core checked the alignment.
+	 */
+1:	ldtr	w2, [x0]
+	str	w2, [x1]
+	mov	w0, #1
+	ret
+2:	mov	w0, #0
+	ret
+	EXTABLE(1b, 2b)
+
+/*
+ * bool arch_cmpxchg_user(uint64_t va, uint32_t expected, uint32_t new_val,
+ *			  uint32_t *old)
+ */
+	.global arch_cmpxchg_user
+arch_cmpxchg_user:
+	WALK_SYNC
+	PAN_SET	0
+	/*
+	 * Load-acquire / store-release exclusive pair (B2.9 "Synchronization
+	 * and semaphores"). It always stores: new_val on a match, else the
+	 * value it loaded, so a read-only page faults whatever the compare
+	 * says, as x86's LOCK CMPXCHG does (its write cycle always happens);
+	 * VmWriter promises EFAULT for a page not mapped writable.
+	 */
+1:	ldaxr	w4, [x0]
+	cmp	w4, w1
+	csel	w6, w2, w4, eq
+2:	stlxr	w5, w6, [x0]
+	cbnz	w5, 1b
+4:	PAN_SET	1
+	str	w4, [x3]
+	mov	w0, #1
+	ret
+	/*
+	 * The fault set PSTATE.PAN on entry (SCTLR_EL1.SPAN = 0), but the
+	 * ERET to here restored the cleared one from SPSR_EL1: set it.
+	 */
+9:	PAN_SET	1
+	mov	w0, #0
+	ret
+	EXTABLE(1b, 9b)
+	EXTABLE(2b, 9b)
+
+/* bool arch_probe_read(uintptr_t va, uint8_t *out) */
+	.global arch_probe_read
+arch_probe_read:
+	WALK_SYNC
+1:	ldrb	w2, [x0]
+	strb	w2, [x1]
+	mov	w0, #1
+	ret
+2:	mov	w0, #0
+	ret
+	EXTABLE(1b, 2b)
+
+/* bool arch_probe_write(uintptr_t va, uint8_t val) */
+	.global arch_probe_write
+arch_probe_write:
+	WALK_SYNC
+1:	strb	w1, [x0]
+	mov	w0, #1
+	ret
+2:	mov	w0, #0
+	ret
+	EXTABLE(1b, 2b)

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * The riscv64 side of struct user_context: regs[i] is x<i> (x0 always 0,
+ * x2 = sp, x4 = tp), the syscall ABI of Linux riscv64 (a7 = number, a0-a5
+ * = arguments, a0 = result; Linux arch/riscv/include/asm/syscall.h) and
+ * its numbers (include/uapi/asm-generic/unistd.h).
+ */
+
+#include "ostd/user.h"
+
+#include <stddef.h>
+
+#include "ostd/arch/riscv64.h"
+#include "ostd/arch/riscv64_asm.h"
+
+#include "ostd/assert.h"
+#include "ostd/panic.h"
+
+STATIC_ASSERT(offsetof(struct user_context, regs) == CTX_REG(0),
+	      "trap.S addresses regs[] at the start of the context");
+STATIC_ASSERT(offsetof(struct user_context, pc) == CTX_PC,
+	      "trap.S must agree with struct user_context");
+STATIC_ASSERT(offsetof(struct user_context, flags) == CTX_FLAGS,
+	      "trap.S must agree with struct user_context");
+STATIC_ASSERT(UF_SIZE % 16 == 0, "the psABI keeps sp 16-byte aligned");
+
+#define REG_SP 2
+#define REG_A0 10
+#define REG_A7 17
+
+const struct user_syscall_abi user_syscall_abi = {
+	.write = 64,
+	.exit = 93,
+	.exit_group = 94,
+};
+
+uint64_t arch_user_default_flags(void)
+{
+	/*
+	 * Informational: trap.S always enters U-mode with SPP = 0 and SPIE
+	 * = 1 (Privileged Spec v1.12, 4.1.1) and never takes sstatus bits
+	 * from the context, so user code cannot pick its own.
+	 */
+	return RISCV_SSTATUS_SPIE;
+}
+
+uint64_t user_context_pc(const struct user_context *ctx)
+{
+	return ctx->pc;
+}
+
+void user_context_set_pc(struct user_context *ctx, uint64_t pc)
+{
+	ctx->pc = pc;
+}
+
+uint64_t user_context_sp(const struct user_context *ctx)
+{
+	return ctx->regs[REG_SP];
+}
+
+void user_context_set_sp(struct user_context *ctx, uint64_t sp)
+{
+	ctx->regs[REG_SP] = sp;
+}
+
+uint64_t user_context_syscall_nr(const struct user_context *ctx)
+{
+	return ctx->regs[REG_A7];
+}
+
+uint64_t user_context_syscall_arg(const struct user_context *ctx,
+				  unsigned int i)
+{
+	if (i >= 6) {
+		panic("system call argument %u does not exist", i);
+	}
+	return ctx->regs[REG_A0 + i];
+}
+
+void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
+{
+	ctx->regs[REG_A0] = ret;
+}
+
+void user_context_set_arg(struct user_context *ctx, unsigned int i,
+			  uint64_t val)
+{
+	if (i >= 6) {
+		panic("argument register %u does not exist", i);
+	}
+	ctx->regs[REG_A0 + i] = val;
+}

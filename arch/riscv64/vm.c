@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MPL-2.0
+/*
+ * User address spaces on riscv64: satp switches, the root read back, and
+ * the hardware facts the probes of ostd/arch/probe.h need. The fallible
+ * copies are in usercopy.S. References are to the RISC-V Privileged Spec
+ * v1.12.
+ */
+
+#include "ostd/arch/probe.h"
+#include "ostd/arch/riscv64.h"
+
+#include "ostd/vm_space.h"
+
+void arch_vm_activate(struct page_table *pt)
+{
+	/* satp, then SFENCE.VMA: every space uses ASID 0 (kernel_pt.c). */
+	riscv_satp_switch(riscv_satp_for(pt));
+}
+
+paddr_t arch_vm_current_root(void)
+{
+	/* 4.1.11: the root's PPN in satp[43:0]. */
+	return pa_init((riscv_csr_read(satp) & RISCV_SATP_PPN_MASK)
+		       << PAGE_SHIFT);
+}
+
+/*
+ * Machine code, little-endian (Unprivileged Spec 20191213, 1.5 "Base
+ * Instruction-Length Encoding"), in 4-byte forms (no C extension needed):
+ *   ret       = jalr x0, 0(ra)   0x00008067
+ *   ecall                        0x00000073
+ *   lbu a7, 0(a0)                0x00054883  (a7: the syscall number)
+ *   sb a1, 0(a0)                 0x00b50023
+ *   jalr x0, 0(a0)               0x00050067
+ */
+static const uint8_t ret_bytes[] = { 0x67, 0x80, 0x00, 0x00 };
+static const uint8_t ecall_bytes[] = { 0x73, 0x00, 0x00, 0x00 };
+static const uint8_t user_read[] = { 0x83, 0x48, 0x05, 0x00,
+				     0x73, 0x00, 0x00, 0x00 };
+static const uint8_t user_write[] = { 0x23, 0x00, 0xb5, 0x00,
+				      0x73, 0x00, 0x00, 0x00 };
+static const uint8_t user_exec[] = { 0x67, 0x00, 0x05, 0x00,
+				     0x73, 0x00, 0x00, 0x00 };
+
+const struct arch_code arch_ret_insn = { ret_bytes, sizeof(ret_bytes) };
+const struct arch_code arch_syscall_insn = { ecall_bytes, sizeof(ecall_bytes) };
+
+struct arch_code arch_user_probe_code(enum probe_access kind)
+{
+	switch (kind) {
+	case PROBE_READ:
+		return (struct arch_code){ user_read, sizeof(user_read) };
+	case PROBE_WRITE:
+		return (struct arch_code){ user_write, sizeof(user_write) };
+	case PROBE_EXEC:
+	default:
+		return (struct arch_code){ user_exec, sizeof(user_exec) };
+	}
+}
+
+bool arch_user_access_protected(void)
+{
+	/*
+	 * 4.1.1.2: with SUM = 0, S-mode loads and stores to U=1 pages fault,
+	 * and S-mode never executes U=1 pages. SUM is 0 outside usercopy.S.
+	 */
+	return (riscv_csr_read(sstatus) & RISCV_SSTATUS_SUM) == 0;
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MPL-2.0
+// ostd-driver: CONFIG_GIC_V2
+/*
+ * GICv2 for one CPU: the Arm Generic Interrupt Controller Architecture
+ * Specification, version 2 (IHI 0048B). Register offsets: 4.1.2
+ * "Distributor register map" and 4.1.3 "CPU interface register map".
+ * Without the Security Extensions (QEMU virt has no EL3), every interrupt
+ * is Group 0 and, with GICC_CTLR.FIQEn = 0, signalled as an IRQ (3.3
+ * "Interrupt grouping").
+ */
+
+#include "ostd/drivers/gicv2.h"
+
+#include <stdint.h>
+
+#include "ostd/arch/aarch64.h"
+
+#define GICD_CTLR 0x000       /* 4.3.1 Distributor Control */
+#define GICD_TYPER 0x004      /* 4.3.2: ITLinesNumber [4:0] */
+#define GICD_ISENABLER 0x100  /* 4.3.5 Interrupt Set-Enable */
+#define GICD_ICENABLER 0x180  /* 4.3.6 Interrupt Clear-Enable */
+#define GICD_ICPENDR 0x280    /* 4.3.8 Interrupt Clear-Pending */
+#define GICD_IPRIORITYR 0x400 /* 4.3.11 Interrupt Priority, a byte each */
+#define GICC_CTLR 0x000       /* 4.4.1 CPU Interface Control */
+#define GICC_PMR 0x004        /* 4.4.2 Interrupt Priority Mask */
+#define GICC_BPR 0x008        /* 4.4.3 Binary Point */
+#define GICC_IAR 0x00c        /* 4.4.4 Interrupt Acknowledge */
+#define GICC_EOIR 0x010       /* 4.4.5 End of Interrupt */
+
+#define CTLR_ENABLE 1U
+#define IAR_INTID_MASK 0x3ffU
+/* The one priority every enabled interrupt gets; the mask lets all in. */
+#define PRIORITY_DEFAULT 0xa0U
+#define PMR_ALLOW_ALL 0xffU
+
+/* The distributor is 4 KiB of registers, the CPU interface 8 KiB. */
+#define GICD_SIZE 0x1000U
+#define GICC_SIZE 0x2000U
+
+static uintptr_t gicd;
+static uintptr_t gicc;
+
+static void write32(uintptr_t base, unsigned int reg, uint32_t v)
+{
+	*(volatile uint32_t *)(base + reg) = v;
+}
+
+static uint32_t read32(uintptr_t base, unsigned int reg)
+{
+	return *(volatile uint32_t *)(base + reg);
+}
+
+void gicv2_init(uint64_t dist_pa, uint64_t cpu_pa)
+{
+	gicd = (uintptr_t)aarch64_ioremap(dist_pa, GICD_SIZE);
+	gicc = (uintptr_t)aarch64_ioremap(cpu_pa, GICC_SIZE);
+
+	/* 32 * (ITLinesNumber + 1) interrupt lines (4.3.2). */
+	unsigned int lines = 32 * ((read32(gicd, GICD_TYPER) & 0x1f) + 1);
+
+	write32(gicd, GICD_CTLR, 0);
+	for (unsigned int i = 0; i < lines; i += 32) {
+		write32(gicd, GICD_ICENABLER + i / 8, 0xffffffffU);
+		write32(gicd, GICD_ICPENDR + i / 8, 0xffffffffU);
+	}
+	write32(gicd, GICD_CTLR, CTLR_ENABLE);
+	write32(gicc, GICC_PMR, PMR_ALLOW_ALL);
+	write32(gicc, GICC_BPR, 0);
+	write32(gicc, GICC_CTLR, CTLR_ENABLE);
+}
+
+void gicv2_enable(unsigned int intid)
+{
+	volatile uint8_t *prio =
+		(volatile uint8_t *)(gicd + GICD_IPRIORITYR + intid);
+
+	*prio = PRIORITY_DEFAULT;
+	write32(gicd, GICD_ISENABLER + 4 * (intid / 32), 1U << (intid % 32));
+}
+
+unsigned int gicv2_ack(void)
+{
+	return read32(gicc, GICC_IAR) & IAR_INTID_MASK;
+}
+
+void gicv2_eoi(unsigned int intid)
+{
+	write32(gicc, GICC_EOIR, intid);
+}
