@@ -109,6 +109,7 @@ struct walk {
 	const char *compat;
 	const char *path;
 	const char *prop;
+	uint32_t reg_index;
 	/* Results. */
 	struct ostd_boot_info *info;
 	ostd_err_t err;
@@ -302,10 +303,13 @@ static void handle_node_end(struct walk *w, const struct node *n,
 			w->mem_added += reserved ? 0U : 1U;
 		}
 	}
+	/* reg_index < reg_len / entry, so the offset cannot overflow. */
 	if (w->compat != NULL && n->compat_match && !w->found &&
-	    n->reg_len >= entry) {
-		w->base = read_cells(n->reg, ac);
-		w->size = sc == 0 ? 0 : read_cells(n->reg + (size_t)4 * ac, sc);
+	    w->reg_index < n->reg_len / entry) {
+		const uint8_t *r = n->reg + (size_t)entry * w->reg_index;
+
+		w->base = read_cells(r, ac);
+		w->size = sc == 0 ? 0 : read_cells(r + (size_t)4 * ac, sc);
 		w->found = true;
 	}
 }
@@ -449,11 +453,18 @@ ostd_err_t ostd_fdt_add_memory(const void *fdt, struct ostd_boot_info *info)
 ostd_err_t ostd_fdt_find_reg(const void *fdt, const char *compat,
 			     uint64_t *base, uint64_t *size)
 {
+	return ostd_fdt_find_reg_index(fdt, compat, 0, base, size);
+}
+
+ostd_err_t ostd_fdt_find_reg_index(const void *fdt, const char *compat,
+				   uint32_t index, uint64_t *base,
+				   uint64_t *size)
+{
 	CHECKIF (compat == NULL || base == NULL ||
 		 ostd_fdt_check(fdt) != OSTD_OK) {
 		return OSTD_EINVAL;
 	}
-	struct walk w = { .fdt = fdt, .compat = compat };
+	struct walk w = { .fdt = fdt, .compat = compat, .reg_index = index };
 	ostd_err_t err = walk(&w);
 
 	if (err != OSTD_OK) {

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * QEMU q35: COM1 at I/O port 0x3f8, the ICH9 ACPI PM block at 0x600 (as
- * SeaBIOS programs it), and isa-debug-exit at port 0xf4 (board.ini).
+ * QEMU q35: COM1 and isa-debug-exit at the I/O ports of board.ini's
+ * [devices] (a PC has no device tree), and the ICH9 ACPI PM block at
+ * 0x600, where QEMU's firmware tables put it.
  */
+
+#include "generated/board.h"
 
 #include "ostd/arch/cpu.h"
 
@@ -11,16 +14,14 @@
 #include "ostd/drivers/uart16550.h"
 #include "ostd/plat.h"
 
-#define COM1_PORT 0x3f8
 #define ICH9_PM1A_CNT 0x604
-#define DEBUG_EXIT_PORT 0xf4
 /* isa-debug-exit carries 7 bits: QEMU's status is (v << 1) | 1. */
 #define DEBUG_EXIT_MAX 127
 
 void plat_console_init(const struct ostd_boot_info *info)
 {
 	(void)info;
-	uart16550_init(COM1_PORT);
+	uart16550_init(BOARD_CONSOLE_BASE);
 }
 
 void plat_console_putc(char c)
@@ -52,7 +53,7 @@ void plat_power_off(int status)
 		 */
 		int low = status & DEBUG_EXIT_MAX;
 
-		exit_isa_debug(DEBUG_EXIT_PORT,
+		exit_isa_debug(BOARD_EXIT_BASE,
 			       low != 0 ? low : DEBUG_EXIT_MAX);
 	}
 	arch_halt();

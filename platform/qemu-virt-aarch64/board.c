@@ -13,6 +13,8 @@
  * safely (exit_psci.c). If nothing stops the machine, we halt.
  */
 
+#include "generated/board.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,12 +30,10 @@
 #include "ostd/plat.h"
 #include "ostd/timer.h"
 
-#define VIRT_UART_BASE 0x09000000
-#define VIRT_GICD_BASE 0x08000000
 /*
- * The GICv2 CPU interface is the node's second `reg` entry, which the
- * core's device-tree reader does not return (it gives the first); on
- * QEMU virt it follows the distributor at +64 KiB (VIRT_GIC_CPU).
+ * Without a device tree, the GICv2 CPU interface follows the distributor
+ * at +64 KiB on QEMU virt (hw/arm/virt.c, VIRT_GIC_CPU); with one, it is
+ * the node's second reg pair.
  */
 #define VIRT_GICC_OFFSET 0x10000
 
@@ -60,9 +60,9 @@ void plat_console_init(const struct ostd_boot_info *info)
 	const void *fdt = boot_fdt(info);
 	uint64_t base;
 
-	if (fdt == NULL ||
-	    ostd_fdt_find_reg(fdt, "arm,pl011", &base, NULL) != OSTD_OK) {
-		base = VIRT_UART_BASE;
+	if (fdt == NULL || ostd_fdt_find_reg(fdt, BOARD_CONSOLE_COMPAT, &base,
+					     NULL) != OSTD_OK) {
+		base = BOARD_CONSOLE_BASE;
 	}
 	pl011_init((uintptr_t)aarch64_ioremap(base, 0x1000));
 }
@@ -98,13 +98,17 @@ void plat_power_off(int status)
 void plat_timer_init(void)
 {
 	const void *fdt = boot_fdt(ostd_boot_info());
-	uint64_t gicd;
+	uint64_t gicd = BOARD_IRQ_BASE;
+	uint64_t gicc = BOARD_IRQ_BASE + VIRT_GICC_OFFSET;
 
-	if (fdt == NULL || ostd_fdt_find_reg(fdt, "arm,cortex-a15-gic", &gicd,
-					     NULL) != OSTD_OK) {
-		gicd = VIRT_GICD_BASE;
+	if (fdt != NULL &&
+	    (ostd_fdt_find_reg(fdt, BOARD_IRQ_COMPAT, &gicd, NULL) != OSTD_OK ||
+	     ostd_fdt_find_reg_index(fdt, BOARD_IRQ_COMPAT, 1, &gicc, NULL) !=
+		     OSTD_OK)) {
+		gicd = BOARD_IRQ_BASE;
+		gicc = BOARD_IRQ_BASE + VIRT_GICC_OFFSET;
 	}
-	gicv2_init(gicd, gicd + VIRT_GICC_OFFSET);
+	gicv2_init(gicd, gicc);
 	arm_timer_init();
 	gicv2_enable(ARM_TIMER_VIRT_INTID);
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * QEMU virt (riscv64): an NS16550A at 0x10000000 and the SiFive test
- * finisher at 0x100000 (hw/riscv/virt.c, virt_memmap). Both are looked up
- * in the device tree first, so a changed memory map still works; the
- * constants are the fallback.
+ * QEMU virt (riscv64): an NS16550A console and the SiFive test finisher,
+ * looked up in the device tree by the compatibles of board.ini's
+ * [devices], so a changed memory map still works; the manifest's
+ * addresses are the fallback.
  */
+
+#include "generated/board.h"
 
 #include <stdint.h>
 
@@ -20,8 +22,6 @@
 #include "ostd/plat.h"
 #include "ostd/timer.h"
 
-#define VIRT_UART0_BASE 0x10000000UL
-#define VIRT_TEST_BASE 0x100000UL
 /* A process exit status has 8 bits; a bigger code could read as success. */
 #define EXIT_STATUS_MAX 255
 
@@ -31,7 +31,7 @@
  * e.g. for an early panic; plat_console_init() finds the real one and has
  * it mapped in the kernel page table too.
  */
-static uintptr_t test_base = PHYS_OFFSET + VIRT_TEST_BASE;
+static uintptr_t test_base = PHYS_OFFSET + BOARD_EXIT_BASE;
 
 static uintptr_t fdt_reg(const void *fdt, const char *compat,
 			 uintptr_t fallback)
@@ -58,9 +58,9 @@ void plat_console_init(const struct ostd_boot_info *info)
 	 * keeps in the kernel page table too.
 	 */
 	test_base = (uintptr_t)riscv_mmio_map(
-		fdt_reg(fdt, "sifive,test0", VIRT_TEST_BASE), 4);
+		fdt_reg(fdt, BOARD_EXIT_COMPAT, BOARD_EXIT_BASE), 4);
 	uart16550_init((uintptr_t)riscv_mmio_map(
-		fdt_reg(fdt, "ns16550a", VIRT_UART0_BASE), 8));
+		fdt_reg(fdt, BOARD_CONSOLE_COMPAT, BOARD_CONSOLE_BASE), 8));
 }
 
 void plat_console_putc(char c)

@@ -219,12 +219,29 @@ TEST(fdt_host, matches_libfdt_on_qemu_dtbs)
 			int parent = fdt_parent_offset(fdt, node);
 			int ac = fdt_address_cells(fdt, parent);
 			int sc = fdt_size_cells(fdt, parent);
+			int reg_len = 0;
 			const fdt32_t *reg =
-				fdt_getprop(fdt, node, "reg", NULL);
+				fdt_getprop(fdt, node, "reg", &reg_len);
 
 			ASSERT_EQ(err, OSTD_OK);
 			ASSERT_EQ(base, cells(reg, ac));
 			ASSERT_EQ(size, cells(reg + ac, sc));
+			/* Every further pair, and one past the last. */
+			int pairs = reg_len / (4 * (ac + sc));
+
+			for (int k = 1; k <= pairs; k++) {
+				err = ostd_fdt_find_reg_index(fdt, compats[c],
+							      (uint32_t)k,
+							      &base, &size);
+				if (k == pairs) {
+					ASSERT_EQ(err, OSTD_ENOENT);
+					continue;
+				}
+				ASSERT_EQ(err, OSTD_OK);
+				ASSERT_EQ(base, cells(reg + k * (ac + sc), ac));
+				ASSERT_EQ(size,
+					  cells(reg + k * (ac + sc) + ac, sc));
+			}
 		}
 
 		const char *paths[][2] = { { "/psci", "method" },

@@ -55,6 +55,17 @@ WARN_UNUSED ostd_err_t ostd_fdt_find_reg(const void *fdt, const char *compat,
 					 uint64_t *base, uint64_t *size);
 
 /**
+ * Like ostd_fdt_find_reg() for the @p index-th (address, size) pair of the
+ * node's reg (a GICv2 has the distributor at 0, the CPU interface at 1).
+ *
+ * @retval OSTD_ENOENT No enabled node matches, or its reg has fewer pairs.
+ */
+WARN_UNUSED ostd_err_t ostd_fdt_find_reg_index(const void *fdt,
+					       const char *compat,
+					       uint32_t index, uint64_t *base,
+					       uint64_t *size);
+
+/**
  * Returns the string property @p prop of the node at @p path ("/psci"), or
  * NULL. For example `ostd_fdt_prop_string(fdt, "/psci", "method")`.
  */
