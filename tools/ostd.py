@@ -8,6 +8,7 @@
   ./ostd build [CONFIG|all]
   ./ostd list
   ./ostd debug CONFIG
+  ./ostd new-board NAME --from CONFIG
   ./ostd check          (clang-format and clang-tidy over the tree)
   ./ostd format         (rewrite the tree with clang-format)
 
@@ -606,6 +607,7 @@ def cmd_test(args):
         else:
             test_qemu(name, args, tally)
     if what == "all":
+        test_new_board(tally)
         test_style(tally)
     print("%d passed, %d failed" % (tally.passed, tally.failed), flush=True)
     sys.exit(0 if tally.failed == 0 else 1)
@@ -619,6 +621,57 @@ def cmd_check(_args):
     tally = Tally()
     test_style(tally)
     sys.exit(0 if tally.failed == 0 else 1)
+
+
+def cmd_new_board(args):
+    import newboard  # tools/newboard.py
+    check_config_name(args.from_config)
+    if is_host_config(args.from_config):
+        die("%s is a host configuration; scaffold from a board that boots "
+            "in QEMU (`./ostd list`)" % args.from_config)
+    try:
+        written = newboard.scaffold(TOP, args.name, args.from_config,
+                                    defconfig_board(args.from_config))
+    except newboard.ScaffoldError as e:
+        die(str(e))
+    for path in written:
+        print("  wrote " + path)
+    print("Next: `./ostd run %s` boots it as a copy of %s; then follow the "
+          "TODO markers and docs/porting-board.md, and check it with "
+          "`./ostd test %s`." % (args.name, args.from_config, args.name))
+
+
+def test_new_board(tally):
+    """`./ostd new-board` on a throwaway copy of the tree: the scaffold
+    must configure, build and pass the suite as a copy of riscv64-virt."""
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="ostd-new-board-")
+    copy = os.path.join(tmp, "tree")
+    start = time.monotonic()
+    try:
+        shutil.copytree(TOP, copy, symlinks=True, ignore=shutil.ignore_patterns(
+            "out", ".git", "__pycache__"))
+        steps = [["new-board", "scaffold-check", "--from", "riscv64-virt"],
+                 ["test", "scaffold-check"]]
+        lines = []
+        for step in steps:
+            r = subprocess.run([os.path.join(copy, "ostd")] + step, cwd=copy,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            lines += r.stdout.splitlines()
+            if r.returncode != 0:
+                break
+        summary = [m for m in map(SUMMARY_RE.match, lines) if m]
+        ok = r.returncode == 0 and summary and int(summary[-1].group(2)) == 0
+        detail = "%s (%.1f s)" % ("scaffold-check from riscv64-virt built "
+                                   "and passed its suite" if ok else
+                                   "failed", time.monotonic() - start)
+        if not ok:
+            for line in lines[-15:]:
+                print("  " + line)
+        tally.add("new-board", 1 if ok else 0, 0 if ok else 1, detail)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def cmd_format(_args):
@@ -666,6 +719,11 @@ def main():
     p.add_argument("config")
     p.add_argument("--image", default="kernel", choices=["kernel", "ktest"])
     common(p)
+    p = sub.add_parser("new-board",
+                       help="scaffold a board from an existing configuration")
+    p.add_argument("name", help="the new board's (and configuration's) name")
+    p.add_argument("--from", dest="from_config", required=True,
+                   metavar="CONFIG", help="the configuration to copy")
     sub.add_parser("check", help="clang-format and clang-tidy checks")
     sub.add_parser("format", help="clang-format the tree in place")
     args = ap.parse_args(argv)
@@ -675,6 +733,7 @@ def main():
     handlers = {"run": cmd_run, "test": cmd_test, "build": cmd_build,
                 "list": cmd_list, "debug": cmd_debug, "check": cmd_check,
                 "format": cmd_format}
+    handlers["new-board"] = cmd_new_board
     if args.cmd is None:
         ap.print_help()
         sys.exit(2)
