@@ -224,11 +224,15 @@ def decode_exit(board, rc, lines=()):
     wins when it agrees with the bits the device did carry.
     """
     if board.exit_kind == "isa-debug-exit":
+        printed = [int(m.group(1)) for m in map(POWER_OFF_RE.match, lines)
+                   if m]
+        # QEMU itself exits 1 when it cannot start (a bad flag, a missing
+        # file): that is status 0 only if the kernel said so.
+        if rc == 1 and printed[-1:] != [0]:
+            return 1
         # 0 comes from ACPI power-off; isa-debug-exit gives (v << 1) | 1.
         if rc & 1:
             rc = rc >> 1
-        printed = [int(m.group(1)) for m in map(POWER_OFF_RE.match, lines)
-                   if m]
         if printed and rc != 0 and (printed[-1] & 127) in (rc, 0):
             return printed[-1]
     return rc

@@ -19,6 +19,7 @@
 #include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"
+#include "ostd/vm_space.h"
 
 /* 2.5 "Control Registers". */
 #define CR0_WP (1ULL << 16)   /* Supervisor writes honour R/W (4.6.1). */
@@ -189,6 +190,23 @@ static void release_boot_tables(struct page_table *kpt)
 	}
 	ostd_printf("boot page tables released: %llu KiB\n",
 		    (unsigned long long)(len >> 10));
+}
+
+void *x86_64_ioremap(uint64_t pa, uint64_t len)
+{
+	uint64_t start = align_down_page(pa);
+
+	/*
+	 * Strong uncacheable, as device registers need (the local APIC:
+	 * 11.4.1). A new entry replaces a not-present one, which no TLB
+	 * caches (4.10.2.3), so nothing needs flushing.
+	 */
+	map_range(vm_space_kernel_pt(), PHYS_OFFSET + start, start,
+		  align_up_page(pa + len) - start,
+		  (struct pt_prop){ .flags = PROT_R | PROT_W | PT_GLOBAL,
+				    .cache = PT_CACHE_UNCACHED },
+		  1, "a device window");
+	return arch_paddr_to_ptr(pa_init(pa));
 }
 
 void arch_kernel_pt_activate(struct page_table *kpt)

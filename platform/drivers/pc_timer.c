@@ -3,9 +3,9 @@
 /*
  * The legacy PC tick: the 8254 PIT (channel 0) routed through the two
  * cascaded 8259A PICs to vector 32. Every PC-compatible QEMU machine has
- * both, and the local APIC comes out of reset in virtual-wire mode, which
- * passes the 8259's INTR through (Intel SDM vol 3A, 11.4 and the MP spec
- * 3.6.2.2), so no APIC programming is needed for one CPU.
+ * both. The 8259's INTR reaches one CPU through its local APIC in
+ * virtual-wire mode (MP spec 3.6.2.2), which SeaBIOS sets up on q35; a
+ * board whose firmware does not calls lapic_virtual_wire() first (lapic.c).
  */
 
 #include "ostd/drivers/pc_timer.h"

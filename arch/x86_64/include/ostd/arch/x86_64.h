@@ -121,5 +121,12 @@ static inline uint64_t x86_64_rdmsr(uint32_t msr)
 /* True once x86_64_trap_init() found SMAP (CPUID.7.0:EBX[20]). */
 extern uint8_t x86_64_has_smap;
 
+/*
+ * The kernel address of the device window [@p pa, + @p len), outside RAM:
+ * mapped uncached at PHYS_OFFSET + pa in the kernel page table (kernel_pt.c).
+ * Context: after arch_kernel_pt_activate(), e.g. plat_timer_init().
+ */
+void *x86_64_ioremap(uint64_t pa, uint64_t len);
+
 void x86_64_gdt_init(void);
 void x86_64_syscall_init(void);
