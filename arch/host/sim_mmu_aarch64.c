@@ -6,17 +6,18 @@
  * and the AArch64.TranslationTableWalk() and AArch64.CheckPermission()
  * pseudocode. It is an oracle for arch/aarch64/pt_format.c and the core.
  *
- * The machine it models is what OSTD-C programs on QEMU's cortex-a72:
+ * The machine it models is what OSTD-C programs on QEMU's cortex-a76, the
+ * aarch64 boards' CPU (arch/aarch64/kernel_pt.c, boot.S):
  *   - the EL1&0 regime, Non-secure, stage 1 only, 4 KiB granule;
  *   - T0SZ = T1SZ = AARCH64_SIM_TNSZ (17), so both halves start at Arm
  *     level 0 with a 256-entry table; TBI0 = TBI1 = 0 (no top-byte-ignore);
  *     IPS = 48 bits;
- *   - TCR_EL1.HA = HD = 0: an Armv8.0 core has no FEAT_HAFDBS, so the
- *     hardware never sets AF or any dirty state;
+ *   - TCR_EL1.HA = HD = 0, as the kernel programs it: the hardware never
+ *     sets AF or any dirty state, whether or not it has FEAT_HAFDBS;
  *   - SCTLR_EL1.WXN = 0; no FEAT_HPDS (the table limits always apply), no
  *     FEAT_EPAN, FEAT_BTI, FEAT_LPA/LPA2 or FEAT_BBM;
- *   - PSTATE.PAN from the mode (FEAT_PAN is Armv8.1: QEMU's cortex-a72
- *     lacks it, -cpu max has it).
+ *   - PSTATE.PAN from the mode (FEAT_PAN is Armv8.1: the cortex-a76 has
+ *     it, which is why the boards use it; a cortex-a72 lacks it).
  * The simulated CPU has one root. It stands for TTBR0_EL1 and TTBR1_EL1
  * both: TTBR0_EL1 = root reaches entries 0..255 with VA[46:39], and
  * TTBR1_EL1 = root + 2 KiB reaches entries 256..511 for the upper half, so
@@ -154,7 +155,7 @@ static enum sim_fault a64_leaf(uint64_t desc, unsigned int level, uint64_t va,
 		 * There is no hardware dirty state to set (HD = 0), so a
 		 * cached entry never needs a walk before a write, unlike on
 		 * x86: report it dirty, and a write through a stale entry
-		 * goes through as on a Cortex-A72. The software D bit of the
+		 * goes through as on the real CPU. The software D bit of the
 		 * codec (bit 57) is the core's bookkeeping; the hardware
 		 * ignores it.
 		 */
