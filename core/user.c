@@ -16,6 +16,54 @@
 #include "ostd/string.h"
 #include "ostd/vm_space.h"
 
+uint64_t user_context_pc(const struct user_context *ctx)
+{
+	return ctx->pc;
+}
+
+void user_context_set_pc(struct user_context *ctx, uint64_t pc)
+{
+	ctx->pc = pc;
+}
+
+uint64_t user_context_sp(const struct user_context *ctx)
+{
+	return ctx->regs[arch_user_regs.sp];
+}
+
+void user_context_set_sp(struct user_context *ctx, uint64_t sp)
+{
+	ctx->regs[arch_user_regs.sp] = sp;
+}
+
+uint64_t user_context_syscall_nr(const struct user_context *ctx)
+{
+	return ctx->regs[arch_user_regs.syscall_nr];
+}
+
+uint64_t user_context_syscall_arg(const struct user_context *ctx,
+				  unsigned int i)
+{
+	if (i >= ARRAY_SIZE(arch_user_regs.syscall_args)) {
+		panic("system call argument %u does not exist", i);
+	}
+	return ctx->regs[arch_user_regs.syscall_args[i]];
+}
+
+void user_context_set_arg(struct user_context *ctx, unsigned int i,
+			  uint64_t val)
+{
+	if (i >= ARRAY_SIZE(arch_user_regs.call_args)) {
+		panic("argument register %u does not exist", i);
+	}
+	ctx->regs[arch_user_regs.call_args[i]] = val;
+}
+
+void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
+{
+	ctx->regs[arch_user_regs.syscall_ret] = ret;
+}
+
 void user_context_init(struct user_context *ctx, uint64_t pc, uint64_t sp)
 {
 	memset(ctx, 0, sizeof(*ctx));

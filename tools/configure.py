@@ -366,8 +366,8 @@ def ninja_text(name, kconf, arch_ini, board):
         base += [f for a in FORMAT_ARCHES
                  for f in sources_in("arch/" + a)
                  if os.path.basename(f) == "pt_format.c"]
-        # No user mode or tasks on the host: the stand-in contexts.
-        base += ["arch/common/user.c"]
+        # No user mode, tasks or interrupts on the host: the stand-ins.
+        base += ["arch/common/user.c", "arch/common/irq.c"]
     if not host:
         # Shared by the kernel ports: freestanding libc bits, and the
         # single-CPU and no-user-space stand-ins an arch replaces by

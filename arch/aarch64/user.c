@@ -28,58 +28,24 @@ STATIC_ASSERT(offsetof(struct user_context, flags) == 33 * 8,
 	      "user.S's CTX_FLAGS");
 STATIC_ASSERT(offsetof(struct user_context, tls) == 34 * 8, "user.S's CTX_TLS");
 
+/*
+ * Linux arm64: the number in x8, arguments in x0-x5, the result in x0;
+ * AAPCS64 passes function arguments in the same x0-x5.
+ */
+const struct user_regs_layout arch_user_regs = {
+	.sp = R_SP,
+	.syscall_nr = R_X8,
+	.syscall_ret = 0,
+	.syscall_args = { 0, 1, 2, 3, 4, 5 },
+	.call_args = { 0, 1, 2, 3, 4, 5 },
+};
+
 /* Linux include/uapi/asm-generic/unistd.h, which arm64 uses. */
 const struct user_syscall_abi user_syscall_abi = {
 	.write = 64,
 	.exit = 93,
 	.exit_group = 94,
 };
-
-uint64_t user_context_pc(const struct user_context *ctx)
-{
-	return ctx->pc;
-}
-
-void user_context_set_pc(struct user_context *ctx, uint64_t pc)
-{
-	ctx->pc = pc;
-}
-
-uint64_t user_context_sp(const struct user_context *ctx)
-{
-	return ctx->regs[R_SP];
-}
-
-void user_context_set_sp(struct user_context *ctx, uint64_t sp)
-{
-	ctx->regs[R_SP] = sp;
-}
-
-/* Linux arm64 passes the number in x8, arguments in x0-x5. */
-uint64_t user_context_syscall_nr(const struct user_context *ctx)
-{
-	return ctx->regs[R_X8];
-}
-
-uint64_t user_context_syscall_arg(const struct user_context *ctx,
-				  unsigned int i)
-{
-	CHECK(i < 6);
-	return ctx->regs[i];
-}
-
-/* AAPCS64: the same registers for the function-call ABI. */
-void user_context_set_arg(struct user_context *ctx, unsigned int i,
-			  uint64_t val)
-{
-	CHECK(i < 6);
-	ctx->regs[i] = val;
-}
-
-void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
-{
-	ctx->regs[0] = ret;
-}
 
 /*
  * SPSR_EL1 for the return to EL0 (C5.2.18 "SPSR_EL1", AArch64 state):

@@ -44,49 +44,10 @@ const struct user_syscall_abi user_syscall_abi = {
 	.exit_group = 94,
 };
 
-#define HOST_SP 31
-#define HOST_NR 8
-
-uint64_t user_context_pc(const struct user_context *ctx)
-{
-	return ctx->pc;
-}
-
-void user_context_set_pc(struct user_context *ctx, uint64_t pc)
-{
-	ctx->pc = pc;
-}
-
-uint64_t user_context_sp(const struct user_context *ctx)
-{
-	return ctx->regs[HOST_SP];
-}
-
-void user_context_set_sp(struct user_context *ctx, uint64_t sp)
-{
-	ctx->regs[HOST_SP] = sp;
-}
-
-uint64_t user_context_syscall_nr(const struct user_context *ctx)
-{
-	return ctx->regs[HOST_NR];
-}
-
-uint64_t user_context_syscall_arg(const struct user_context *ctx,
-				  unsigned int i)
-{
-	CHECK(i < 6);
-	return ctx->regs[i];
-}
-
-void user_context_set_arg(struct user_context *ctx, unsigned int i,
-			  uint64_t val)
-{
-	CHECK(i < 6);
-	ctx->regs[i] = val;
-}
-
-void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
-{
-	ctx->regs[0] = ret;
-}
+const struct user_regs_layout arch_user_regs = {
+	.sp = 31,
+	.syscall_nr = 8,
+	.syscall_ret = 0,
+	.syscall_args = { 0, 1, 2, 3, 4, 5 },
+	.call_args = { 0, 1, 2, 3, 4, 5 },
+};

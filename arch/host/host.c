@@ -19,9 +19,6 @@
 #include "ostd/panic.h"
 #include "ostd/plat.h"
 #include "ostd/pt_config.h"
-#include "ostd/task.h"
-#include "ostd/timer.h"
-#include "ostd/user.h"
 
 /* The size of the host's simulated physical memory. */
 #define HOST_MEM_BYTES (256ULL << 20)
@@ -132,22 +129,4 @@ void plat_timer_init(void)
 void plat_irq_handle(unsigned int irq)
 {
 	(void)irq;
-}
-
-void arch_irq_enable(void)
-{
-}
-
-unsigned long arch_irq_save(void)
-{
-	return 0;
-}
-
-void arch_irq_restore(unsigned long flags)
-{
-	(void)flags;
-}
-
-void arch_wait_for_interrupt(void)
-{
 }

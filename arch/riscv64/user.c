@@ -34,6 +34,17 @@ const struct user_syscall_abi user_syscall_abi = {
 	.exit_group = 94,
 };
 
+/* Linux riscv64: a7 = number, a0-a5 = arguments (both ABIs), a0 = result. */
+const struct user_regs_layout arch_user_regs = {
+	.sp = REG_SP,
+	.syscall_nr = REG_A7,
+	.syscall_ret = REG_A0,
+	.syscall_args = { REG_A0, REG_A0 + 1, REG_A0 + 2, REG_A0 + 3,
+			  REG_A0 + 4, REG_A0 + 5 },
+	.call_args = { REG_A0, REG_A0 + 1, REG_A0 + 2, REG_A0 + 3, REG_A0 + 4,
+		       REG_A0 + 5 },
+};
+
 uint64_t arch_user_default_flags(void)
 {
 	/*
@@ -42,52 +53,4 @@ uint64_t arch_user_default_flags(void)
 	 * from the context, so user code cannot pick its own.
 	 */
 	return RISCV_SSTATUS_SPIE;
-}
-
-uint64_t user_context_pc(const struct user_context *ctx)
-{
-	return ctx->pc;
-}
-
-void user_context_set_pc(struct user_context *ctx, uint64_t pc)
-{
-	ctx->pc = pc;
-}
-
-uint64_t user_context_sp(const struct user_context *ctx)
-{
-	return ctx->regs[REG_SP];
-}
-
-void user_context_set_sp(struct user_context *ctx, uint64_t sp)
-{
-	ctx->regs[REG_SP] = sp;
-}
-
-uint64_t user_context_syscall_nr(const struct user_context *ctx)
-{
-	return ctx->regs[REG_A7];
-}
-
-uint64_t user_context_syscall_arg(const struct user_context *ctx,
-				  unsigned int i)
-{
-	if (i >= 6) {
-		panic("system call argument %u does not exist", i);
-	}
-	return ctx->regs[REG_A0 + i];
-}
-
-void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
-{
-	ctx->regs[REG_A0] = ret;
-}
-
-void user_context_set_arg(struct user_context *ctx, unsigned int i,
-			  uint64_t val)
-{
-	if (i >= 6) {
-		panic("argument register %u does not exist", i);
-	}
-	ctx->regs[REG_A0 + i] = val;
 }

@@ -41,57 +41,16 @@ const struct user_syscall_abi user_syscall_abi = {
 	.exit_group = 231,
 };
 
-/* The Linux syscall ABI passes arguments 4-6 in r10, r8, r9. */
-static const uint8_t syscall_args[6] = {
-	R_RDI, R_RSI, R_RDX, R_R10, R_R8, R_R9
+const struct user_regs_layout arch_user_regs = {
+	.sp = R_RSP,
+	/* SYSCALL: the number and the result in rax. */
+	.syscall_nr = R_RAX,
+	.syscall_ret = R_RAX,
+	/* The Linux syscall ABI passes arguments 4-6 in r10, r8, r9. */
+	.syscall_args = { R_RDI, R_RSI, R_RDX, R_R10, R_R8, R_R9 },
+	/* The function-call ABI: rcx for the fourth (System V AMD64 3.2.3). */
+	.call_args = { R_RDI, R_RSI, R_RDX, R_RCX, R_R8, R_R9 },
 };
-/* The function-call ABI: rcx instead of r10 (System V AMD64 ABI 3.2.3). */
-static const uint8_t call_args[6] = { R_RDI, R_RSI, R_RDX, R_RCX, R_R8, R_R9 };
-
-uint64_t user_context_pc(const struct user_context *ctx)
-{
-	return ctx->pc;
-}
-
-void user_context_set_pc(struct user_context *ctx, uint64_t pc)
-{
-	ctx->pc = pc;
-}
-
-uint64_t user_context_sp(const struct user_context *ctx)
-{
-	return ctx->regs[R_RSP];
-}
-
-void user_context_set_sp(struct user_context *ctx, uint64_t sp)
-{
-	ctx->regs[R_RSP] = sp;
-}
-
-uint64_t user_context_syscall_nr(const struct user_context *ctx)
-{
-	return ctx->regs[R_RAX];
-}
-
-uint64_t user_context_syscall_arg(const struct user_context *ctx,
-				  unsigned int i)
-{
-	CHECK(i < ARRAY_SIZE(syscall_args));
-	return ctx->regs[syscall_args[i]];
-}
-
-void user_context_set_arg(struct user_context *ctx, unsigned int i,
-			  uint64_t val)
-{
-	CHECK(i < ARRAY_SIZE(call_args));
-	ctx->regs[call_args[i]] = val;
-}
-
-void user_context_set_syscall_ret(struct user_context *ctx, uint64_t ret)
-{
-	ctx->regs[R_RAX] = ret;
-}
-
 /*
  * The RFLAGS bits user code may own (vol 1, 3.4.3): the arithmetic flags,
  * DF and AC. Never IOPL, NT, VM, RF or TF from a saved context; IF is
