@@ -238,9 +238,13 @@ TEST(fdt_host, matches_libfdt_on_qemu_dtbs)
 					continue;
 				}
 				ASSERT_EQ(err, OSTD_OK);
-				ASSERT_EQ(base, cells(reg + k * (ac + sc), ac));
+				ASSERT_EQ(base,
+					  cells(reg + (ptrdiff_t)k * (ac + sc),
+						ac));
 				ASSERT_EQ(size,
-					  cells(reg + k * (ac + sc) + ac, sc));
+					  cells(reg + (ptrdiff_t)k * (ac + sc) +
+							ac,
+						sc));
 			}
 		}
 
