@@ -224,6 +224,7 @@ static uintptr_t kernel_fixup(const struct riscv_trap_frame *f)
 	case RISCV_EXC_STORE_ACCESS:
 	case RISCV_EXC_LOAD_MISALIGNED:
 	case RISCV_EXC_STORE_MISALIGNED:
+	case RISCV_EXC_BREAKPOINT:
 		return extable_fixup(f->sepc);
 	default:
 		return 0;

@@ -74,6 +74,7 @@
 #define RISCV_SBI_EXT_SRST 0x53525354 /* "SRST", SBI v1.0.0, ch. 10. */
 #define RISCV_SBI_SRST_RESET 0
 #define RISCV_SBI_SRST_SHUTDOWN 0
+#define RISCV_SBI_SRST_COLD_REBOOT 1
 #define RISCV_SBI_SRST_REASON_NONE 0
 #define RISCV_SBI_SRST_REASON_FAILURE 1
 
@@ -114,6 +115,15 @@ extern uint64_t riscv_image_delta;
  * table only RAM and these). Call before or after the kernel table is up.
  */
 void *riscv_mmio_map(uint64_t pa, uint64_t size);
+
+/*
+ * An exception-table entry (ostd/extable.h) from C inline asm: a fault or
+ * breakpoint at label @p insn resumes at label @p fixup, e.g. a semihosting
+ * `ebreak` when QEMU runs without -semihosting.
+ */
+#define RISCV_EXTABLE(insn, fixup)                                             \
+	".pushsection ostd_extable, \"a\"\n.balign 8\n.dword " insn ", " fixup \
+	"\n.popsection\n"
 
 struct page_table;
 

@@ -19,7 +19,7 @@ void exit_acpi_poweroff(uint16_t pm1a_cnt);
 /** SiFive test finisher: pass (0) or fail with a 16-bit code. */
 void exit_sifive_test(uintptr_t base, int status);
 
-/** Arm semihosting SYS_EXIT with a status (QEMU needs -semihosting). */
+/** Semihosting SYS_EXIT (Arm, RISC-V) with a status (needs -semihosting). */
 void exit_semihosting(int status);
 
 /** PSCI SYSTEM_OFF through hvc (@p use_hvc) or smc; reports 0. */
