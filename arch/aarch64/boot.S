@@ -15,8 +15,10 @@
  *   2. Build boot_pt: one root page for both halves (TTBR0 = root,
  *      TTBR1 = root + 2 KiB), an L1 table of 1 GiB blocks that is both the
  *      identity map (root entry 0, for the instructions that turn the MMU
- *      on) and the linear map (root entry 256 = PHYS_OFFSET), and a 2 MiB-
- *      block table for the image at KERNEL_VMA_OFFSET (root 511, L1 510).
+ *      on) and the linear map (root entry 256 = PHYS_OFFSET), with the
+ *      image's GiB in 2 MiB blocks (devices may share it: raspi3b), and a
+ *      2 MiB-block table for the image at KERNEL_VMA_OFFSET (root 511,
+ *      L1 510).
  *   3. MAIR, TCR, TTBRs, SCTLR.M: the MMU is on; jump to the link address.
  *   4. There: the real VBAR_EL1, a clear BSS, the stack, and C.
  *
@@ -30,6 +32,7 @@
 
 #include "ostd/arch/aarch64_layout.h"
 #include "ostd/arch/aarch64_pte.h"
+#include "generated/board.h"
 
 /* Arm ARM C5.2 CurrentEL: EL in bits [3:2]. */
 #define CURRENTEL_EL1 (1 << 2)
@@ -118,8 +121,11 @@
 	 AARCH64_PTE_ATTRINDX(AARCH64_MAIR_IDX_DEVICE) |    \
 	 AARCH64_PTE_AF | AARCH64_PTE_UXN | AARCH64_PTE_PXN)
 
-/* QEMU virt's PL011 (hw/arm/virt.c), for the messages before C runs. */
-#define EARLY_UART 0x09000000
+/*
+ * The board's console, a PL011 on every aarch64 board (board.ini
+ * [devices]), for the messages before C runs.
+ */
+#define EARLY_UART BOARD_CONSOLE_BASE
 #define UARTFR 0x18
 #define UARTFR_TXFF 5
 
@@ -212,7 +218,7 @@ at_el1:
 	br	x0
 
 /*
- * Builds boot_pt (see the top) with the MMU off. Clobbers x0-x13.
+ * Builds boot_pt (see the top) with the MMU off. Clobbers x0-x14.
  */
 build_boot_pt:
 	adrp	x0, __boot_pt_start
@@ -236,7 +242,9 @@ build_boot_pt:
 
 	/*
 	 * The 1 GiB blocks: below the image's GiB, devices; from it on,
-	 * AARCH64_BOOT_RAM_GIB of RAM (at most up to the table's end).
+	 * AARCH64_BOOT_RAM_GIB of RAM (at most up to the table's end), but
+	 * devices again from AARCH64_BOOT_DEVICE_FLOOR. The image's GiB is
+	 * boot_l2_linear's 2 MiB blocks, split by the same floor.
 	 */
 	lsr	x7, x21, #30
 	add	x11, x7, #AARCH64_BOOT_RAM_GIB
@@ -245,18 +253,35 @@ build_boot_pt:
 	csel	x11, x11, x12, lo
 	ldr	x9, =BOOT_BLOCK_DEVICE
 	ldr	x10, =BOOT_BLOCK_RAM
+	ldr	x12, =AARCH64_BOOT_DEVICE_FLOOR
 	mov	x8, #0
 2:	cmp	x8, x11
-	b.hs	3f
+	b.hs	22f
+	lsl	x14, x8, #30
 	cmp	x8, x7
 	csel	x13, x9, x10, lo
-	orr	x13, x13, x8, lsl #30
+	cmp	x14, x12
+	csel	x13, x9, x13, hs
+	orr	x13, x13, x14
 	str	x13, [x3, x8, lsl #3]
 	add	x8, x8, #1
 	b	2b
+22:	adrp	x6, boot_l2_linear
+	orr	x13, x6, #AARCH64_PTE_TYPE_TABLE
+	str	x13, [x3, x7, lsl #3]
+	lsl	x14, x7, #30
+	add	x8, x7, #1
+	lsl	x8, x8, #30
+23:	cmp	x14, x12
+	csel	x13, x9, x10, hs
+	orr	x13, x13, x14
+	str	x13, [x6], #8
+	add	x14, x14, #(1 << 21)
+	cmp	x14, x8
+	b.lo	23b
 
 	/* The image: 2 MiB blocks from the physical base. */
-3:	ldr	x8, =__boot_image_blocks
+	ldr	x8, =__boot_image_blocks
 	mov	x9, #0
 4:	cmp	x9, x8
 	b.hs	5f
@@ -385,7 +410,7 @@ bad_el:
 early_exception:
 	adr	x0, msg_early_exc
 early_fail:
-	mov	x1, #EARLY_UART
+	ldr	x1, =EARLY_UART
 1:	ldrb	w2, [x0], #1
 	cbz	w2, 3f
 2:	ldr	w3, [x1, #UARTFR]
@@ -425,6 +450,8 @@ boot_l1_linear:
 boot_l1_image:
 	.skip	4096
 boot_l2_image:
+	.skip	4096
+boot_l2_linear:
 	.skip	4096
 
 	.section .bss

@@ -2,11 +2,15 @@
 /*
  * From boot.S to ostd_boot(): boot.S has installed VBAR_EL1, a stack and a
  * clear BSS; here we turn the arm64 boot protocol's one argument, the DTB in
- * x0, into an ostd_boot_info.
+ * x0, into an ostd_boot_info. A board whose loader passes no device tree
+ * names its RAM in its manifest (board.ini `ram`); QEMU's loader then puts
+ * an ATAG list in x0 instead (hw/arm/boot.c, set_kernel_args()), which we
+ * read for the initrd.
  *
  * "Arm ARM" is DDI 0487 (G.b numbering).
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ostd/arch/aarch64.h"
@@ -19,6 +23,8 @@
 #include "ostd/err.h"
 #include "ostd/fdt.h"
 #include "ostd/panic.h"
+
+#include "generated/board.h"
 
 extern char __kernel_start[];
 extern char __kernel_end[];
@@ -79,11 +85,62 @@ static ostd_err_t check_boot_window(void)
 }
 
 /*
+ * The 32-bit ARM "tagged list" (Linux Documentation/arch/arm/booting.rst,
+ * arch/arm/include/uapi/asm/setup.h): {size in words, tag} headers,
+ * ATAG_CORE first and a size-0 ATAG_NONE last; ATAG_INITRD2 is {physical
+ * start, size}.
+ */
+#ifdef BOARD_RAM_SIZE
+#define ATAG_CORE 0x54410001U
+#define ATAG_INITRD2 0x54420005U
+
+static ostd_err_t add_manifest_ram(uint64_t atags_pa)
+{
+	/*
+	 * Below the image is the loader's: QEMU's boot stub, raspi's spin
+	 * tables that hold the other cores (hw/arm/raspi.c) and the ATAGs.
+	 */
+	ostd_err_t err =
+		ostd_boot_info_add_mem(&info, pa_init(BOARD_RAM_BASE),
+				       BOARD_RAM_SIZE, OSTD_MEM_USABLE);
+	const uint32_t *t = arch_paddr_to_ptr(pa_init(atags_pa));
+	bool atags = atags_pa != 0 && t[1] == ATAG_CORE;
+
+	if (err == OSTD_OK && pa_addr(info.kernel_start) > BOARD_RAM_BASE) {
+		err = ostd_boot_info_add_mem(&info, pa_init(BOARD_RAM_BASE),
+					     pa_addr(info.kernel_start) -
+						     BOARD_RAM_BASE,
+					     OSTD_MEM_RESERVED);
+	}
+	for (int n = 0; err == OSTD_OK && atags && t[0] >= 2 && n < 64;
+	     n++, t += t[0]) {
+		if (t[1] == ATAG_INITRD2 && t[0] >= 4 && t[3] != 0) {
+			err = ostd_boot_info_set_initrd(&info, pa_init(t[2]),
+							t[3]);
+		}
+	}
+	return err == OSTD_OK ? check_boot_window() : err;
+}
+#endif
+
+/*
  * The console is not up yet; a panic here brings it up at the board's
  * default address, prints, and exits.
  */
 static void parse_fdt(uint64_t dtb_pa)
 {
+#ifdef BOARD_RAM_SIZE
+	if (dtb_pa == 0 ||
+	    ostd_fdt_check(arch_paddr_to_ptr(pa_init(dtb_pa))) != OSTD_OK) {
+		ostd_err_t err = add_manifest_ram(dtb_pa);
+
+		if (err != OSTD_OK) {
+			panic("the manifest's RAM is unusable: %s",
+			      ostd_err_name(err));
+		}
+		return;
+	}
+#endif
 	if (dtb_pa == 0) {
 		panic("no device tree in x0: boot kernel.bin (the arm64 "
 		      "Image), not the ELF");

@@ -30,6 +30,8 @@ extern char __data_start[], __data_end[];
 void aarch64_replace_ttbr1(uint64_t ttbr1, uint64_t empty_ttbr1);
 
 uint8_t aarch64_has_pan;
+uint64_t aarch64_uaccess_closed;
+uint64_t aarch64_uaccess_open;
 
 /* The device windows aarch64_ioremap() handed out. */
 #define IO_MAX 8
@@ -117,9 +119,13 @@ void *aarch64_ioremap(uint64_t pa, uint64_t len)
 	if (io_count == IO_MAX) {
 		panic("aarch64_ioremap: more than %d device windows", IO_MAX);
 	}
-	/* boot.S maps the devices below the image's 1 GiB block. */
+	/*
+	 * boot.S maps the devices below the image's 1 GiB block and from
+	 * AARCH64_BOOT_DEVICE_FLOOR on.
+	 */
 	if (active_kpt == NULL &&
-	    end > (aarch64_kimage_pa_base & ~0x3fffffffULL)) {
+	    end > (aarch64_kimage_pa_base & ~0x3fffffffULL) &&
+	    start < AARCH64_BOOT_DEVICE_FLOOR) {
 		panic("aarch64_ioremap: %#llx is above boot.S's device map",
 		      (unsigned long long)pa);
 	}
@@ -298,5 +304,18 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 		/* MSR PAN, #1 (C5.2.13 "PAN"), spelled out: clang-14 wants
 		 * +pan for the mnemonic. */
 		__asm__ volatile(".inst 0xd500419f" : : : "memory");
+	} else {
+		/*
+		 * No FEAT_PAN (Cortex-A53): Linux's software PAN
+		 * (CONFIG_ARM64_SW_TTBR0_PAN). In the kernel TTBR0_EL1 is our
+		 * root, whose lower half stays empty, with ASID 0; user
+		 * leaves are non-global and tagged with ASID 1 (vm.c), so no
+		 * TLB entry of them matches either (D5.9.1 "Global and
+		 * process-specific translation table entries"): a raw access
+		 * takes a translation fault. trap.S, user.S and usercopy.S
+		 * switch to the space's value and back.
+		 */
+		aarch64_uaccess_closed = root;
+		aarch64_uaccess_open = root;
 	}
 }

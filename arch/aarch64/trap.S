@@ -13,7 +13,10 @@
  * where it is the stack arch_user_enter left) and calls
  * aarch64_trap(frame). When that returns (an interrupt, an exception
  * fixup), the registers, SP_EL0 for EL0, ELR_EL1 and SPSR_EL1 are reloaded
- * from the frame and we eret. A trap from EL0 that ends user mode never
+ * from the frame and we eret. Under software PAN (kernel_pt.c) the frame
+ * also keeps TTBR0_EL1, as SPSR_EL1 keeps PSTATE.PAN: the handler runs
+ * with user access closed, and the eret reopens it only where it was open
+ * (at EL0, or inside a user copy). A trap from EL0 that ends user mode never
  * returns here: trap.c leaves through aarch64_user_return (user.S).
  */
 
@@ -22,6 +25,7 @@
 #define FRAME_ELR (32 * 8)
 #define FRAME_ESR (34 * 8)
 #define FRAME_VECTOR (36 * 8)
+#define FRAME_TTBR0 (37 * 8)
 #define FRAME_SIZE (38 * 8)
 
 /* Vectors 8 and up are taken from a lower EL (EL0). */
@@ -75,7 +79,14 @@ aarch64_trap_common:
 	mrs	x2, far_el1
 	stp	x1, x2, [sp, #FRAME_ESR]
 	str	x0, [sp, #FRAME_VECTOR]
-	mov	x0, sp
+	adrp	x1, aarch64_uaccess_closed
+	ldr	x1, [x1, :lo12:aarch64_uaccess_closed]
+	mrs	x2, ttbr0_el1
+	str	x2, [sp, #FRAME_TTBR0]
+	cbz	x1, 3f
+	msr	ttbr0_el1, x1
+	isb
+3:	mov	x0, sp
 	bl	aarch64_trap
 
 	ldr	x0, [sp, #FRAME_VECTOR]
@@ -86,7 +97,13 @@ aarch64_trap_common:
 2:	ldp	x1, x2, [sp, #FRAME_ELR]
 	msr	elr_el1, x1
 	msr	spsr_el1, x2
-	ldp	x0, x1, [sp]
+	adrp	x1, aarch64_uaccess_closed
+	ldr	x1, [x1, :lo12:aarch64_uaccess_closed]
+	cbz	x1, 3f
+	/* The eret below is the context synchronization event. */
+	ldr	x1, [sp, #FRAME_TTBR0]
+	msr	ttbr0_el1, x1
+3:	ldp	x0, x1, [sp]
 	ldp	x2, x3, [sp, #2 * 8]
 	ldp	x4, x5, [sp, #4 * 8]
 	ldp	x6, x7, [sp, #6 * 8]

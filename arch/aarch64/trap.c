@@ -43,7 +43,8 @@ struct aarch64_trap_frame {
 	uint64_t far;
 	/* The vector table entry, 0-15 (trap.S). */
 	uint64_t vector;
-	uint64_t pad;
+	/* TTBR0_EL1 at the exception, for software PAN (trap.S). */
+	uint64_t ttbr0;
 };
 
 STATIC_ASSERT(sizeof(struct aarch64_trap_frame) == 38 * sizeof(uint64_t),

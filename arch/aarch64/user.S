@@ -56,6 +56,14 @@ aarch64_user_enter:
 	msr	spsr_el1, x1
 	ldr	x1, [x0, #CTX_TLS]
 	msr	tpidr_el0, x1
+	/* Software PAN (kernel_pt.c): EL0 runs on the space's TTBR0_EL1. */
+	adrp	x2, aarch64_uaccess_closed
+	ldr	x2, [x2, :lo12:aarch64_uaccess_closed]
+	cbz	x2, 1f
+	adrp	x2, aarch64_uaccess_open
+	ldr	x2, [x2, :lo12:aarch64_uaccess_open]
+	msr	ttbr0_el1, x2
+1:
 	/*
 	 * User mappings the kernel just made must be visible to EL0's
 	 * walks: the DSB completes the descriptor writes (D5.10.1), and the

@@ -138,5 +138,5 @@ struct arch_code arch_user_probe_code(enum probe_access kind)
 
 bool arch_user_access_protected(void)
 {
-	return aarch64_has_pan != 0;
+	return aarch64_has_pan != 0 || aarch64_uaccess_closed != 0;
 }

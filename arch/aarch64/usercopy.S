@@ -27,6 +27,10 @@
  *
  * The probes use plain LDRB/STRB/BLR and never clear PAN: they are the raw
  * privileged access PAN must stop.
+ *
+ * Without FEAT_PAN, software PAN (kernel_pt.c) keeps TTBR0_EL1 closed in
+ * the kernel, so every user access here opens it first (UACCESS 1) and
+ * closes it on each way out (UACCESS 0), the fixups included.
  */
 
 #define EXTABLE(fault, fixup)			\
@@ -51,6 +55,20 @@
 98:
 .endm
 
+/* Software PAN: TTBR0_EL1 = the space's (1) or the empty half (0). */
+.macro UACCESS open
+	adrp	x16, aarch64_uaccess_closed
+	ldr	x17, [x16, :lo12:aarch64_uaccess_closed]
+	cbz	x17, 97f
+	.if \open
+	adrp	x16, aarch64_uaccess_open
+	ldr	x17, [x16, :lo12:aarch64_uaccess_open]
+	.endif
+	msr	ttbr0_el1, x17
+	isb
+97:
+.endm
+
 .macro WALK_SYNC
 	dsb	ishst
 	isb
@@ -62,6 +80,7 @@
 	.global arch_copy_from_user
 arch_copy_from_user:
 	WALK_SYNC
+	UACCESS	1
 	mov	x3, #0
 1:	cmp	x3, x2				/* Head: until src is aligned. */
 	b.hs	9f
@@ -87,7 +106,8 @@ arch_copy_from_user:
 	add	x1, x1, #1
 	add	x3, x3, #1
 	b	5b
-9:	mov	x0, x3
+9:	UACCESS	0
+	mov	x0, x3
 	ret
 	EXTABLE(2b, 9b)
 	EXTABLE(4b, 9b)
@@ -97,6 +117,7 @@ arch_copy_from_user:
 	.global arch_copy_to_user
 arch_copy_to_user:
 	WALK_SYNC
+	UACCESS	1
 	mov	x3, #0
 1:	cmp	x3, x2
 	b.hs	9f
@@ -122,7 +143,8 @@ arch_copy_to_user:
 	add	x0, x0, #1
 	add	x3, x3, #1
 	b	5b
-9:	mov	x0, x3
+9:	UACCESS	0
+	mov	x0, x3
 	ret
 	EXTABLE(2b, 9b)
 	EXTABLE(4b, 9b)
@@ -132,6 +154,7 @@ arch_copy_to_user:
 	.global arch_fill_user
 arch_fill_user:
 	WALK_SYNC
+	UACCESS	1
 	and	x4, x1, #0xff
 	mov	x5, #0x0101010101010101
 	mul	x4, x4, x5			/* The byte in every lane. */
@@ -157,7 +180,8 @@ arch_fill_user:
 	add	x0, x0, #1
 	add	x3, x3, #1
 	b	5b
-9:	mov	x0, x3
+9:	UACCESS	0
+	mov	x0, x3
 	ret
 	EXTABLE(2b, 9b)
 	EXTABLE(4b, 9b)
@@ -167,15 +191,18 @@ arch_fill_user:
 	.global arch_atomic_load_user
 arch_atomic_load_user:
 	WALK_SYNC
+	UACCESS	1
 	/*
 	 * An aligned 32-bit LDTR is single-copy atomic (B2.2.1 "Requirements
 	 * for single-copy atomicity"); the core checked the alignment.
 	 */
 1:	ldtr	w2, [x0]
+	UACCESS	0
 	str	w2, [x1]
 	mov	w0, #1
 	ret
-2:	mov	w0, #0
+2:	UACCESS	0
+	mov	w0, #0
 	ret
 	EXTABLE(1b, 2b)
 
@@ -186,6 +213,7 @@ arch_atomic_load_user:
 	.global arch_cmpxchg_user
 arch_cmpxchg_user:
 	WALK_SYNC
+	UACCESS	1
 	PAN_SET	0
 	/*
 	 * Load-acquire / store-release exclusive pair (B2.9 "Synchronization
@@ -200,6 +228,7 @@ arch_cmpxchg_user:
 2:	stlxr	w5, w6, [x0]
 	cbnz	w5, 1b
 4:	PAN_SET	1
+	UACCESS	0
 	str	w4, [x3]
 	mov	w0, #1
 	ret
@@ -208,6 +237,7 @@ arch_cmpxchg_user:
 	 * ERET to here restored the cleared one from SPSR_EL1: set it.
 	 */
 9:	PAN_SET	1
+	UACCESS	0
 	mov	w0, #0
 	ret
 	EXTABLE(1b, 9b)

@@ -5,8 +5,10 @@
  * 0..255, the user half (aarch64_layout.h).
  *
  * ASIDs: not used. Every space runs with ASID 0 (TTBR0_EL1.ASID = 0,
- * TCR_EL1.A1 = 0), and a switch flushes this CPU's whole TLB (TLBI
- * VMALLE1), so no translation of the previous space survives it (S7).
+ * TCR_EL1.A1 = 0; ASID 1 under software PAN, kernel_pt.c, only to keep
+ * user entries apart from the closed state), and a switch flushes this
+ * CPU's whole TLB (TLBI VMALLE1), so no translation of the previous space
+ * survives it (S7).
  * Kernel leaves are global, but flushing them too keeps the rule simple
  * and leaves nothing cached from an intermediate table of the old space
  * either. "Arm ARM" is DDI 0487 (G.b).
@@ -30,7 +32,12 @@ void arch_vm_activate(struct page_table *pt)
 	 * instructions").
 	 */
 	__asm__ volatile("dsb ish" : : : "memory");
-	aarch64_write_sysreg(ttbr0_el1, pa_addr(pt->root));
+	if (aarch64_uaccess_closed != 0) {
+		/* Software PAN (kernel_pt.c): TTBR0_EL1 stays closed here. */
+		aarch64_uaccess_open = pa_addr(pt->root) | AARCH64_UACCESS_ASID;
+	} else {
+		aarch64_write_sysreg(ttbr0_el1, pa_addr(pt->root));
+	}
 	__asm__ volatile("isb\n\ttlbi vmalle1\n\tdsb nsh\n\tisb"
 			 :
 			 :
@@ -40,5 +47,9 @@ void arch_vm_activate(struct page_table *pt)
 paddr_t arch_vm_current_root(void)
 {
 	/* TTBR0_EL1.BADDR [47:1] (bit 0 is CnP) and ASID [63:48]. */
-	return pa_init(aarch64_read_sysreg(ttbr0_el1) & AARCH64_PTE_ADDR_MASK);
+	uint64_t ttbr0 = aarch64_uaccess_closed != 0
+				 ? aarch64_uaccess_open
+				 : aarch64_read_sysreg(ttbr0_el1);
+
+	return pa_init(ttbr0 & AARCH64_PTE_ADDR_MASK);
 }

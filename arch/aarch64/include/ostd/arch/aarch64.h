@@ -87,6 +87,16 @@ extern uint64_t aarch64_kimage_pa_base;
  */
 extern uint8_t aarch64_has_pan;
 
+/*
+ * Software PAN on a CPU without FEAT_PAN (kernel_pt.c): the kernel runs
+ * with TTBR0_EL1 = aarch64_uaccess_closed (an empty lower half, ASID 0)
+ * and switches to aarch64_uaccess_open (the active space, ASID 1) only at
+ * EL0 and inside the user copies. closed is 0 while PAN is hardware's.
+ */
+extern uint64_t aarch64_uaccess_closed;
+extern uint64_t aarch64_uaccess_open;
+#define AARCH64_UACCESS_ASID (1ULL << 48)
+
 /**
  * The kernel virtual address of the device window [@p pa, + @p len): at
  * PHYS_OFFSET + pa, Device-nGnRnE, in boot.S's tables (below RAM) and in

@@ -49,5 +49,20 @@
  */
 #define AARCH64_BOOT_RAM_GIB 64
 
+/*
+ * Where devices start in boot.S's map, counting up from RAM. A board
+ * without a device tree names its RAM in its manifest (board.ini `ram`,
+ * generated/board.h), and there the devices may follow RAM in the same
+ * GiB (raspi3b: RAM below 0x3c000000, peripherals from 0x3f000000, the
+ * local interrupt controller at 0x40000000). Elsewhere RAM has no end
+ * known before the device tree is read, and devices sit below it (virt).
+ */
+#include "generated/board.h"
+#ifdef BOARD_RAM_SIZE
+#define AARCH64_BOOT_DEVICE_FLOOR (BOARD_RAM_BASE + BOARD_RAM_SIZE)
+#else
+#define AARCH64_BOOT_DEVICE_FLOOR AARCH64_ULL(0xffffffffffffffff)
+#endif
+
 /* The root slot of the linear map, and the byte offset of TTBR1's half. */
 #define AARCH64_ROOT_KERNEL_HALF 2048
