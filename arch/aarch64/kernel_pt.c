@@ -18,6 +18,7 @@
 #include "ostd/arch/mm.h"
 
 #include "ostd/boot.h"
+#include "ostd/kernel_map.h"
 #include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"
@@ -53,43 +54,6 @@ static uint64_t align_up_page(uint64_t x)
 }
 
 /*
- * Maps physical [pa, pa + len) at @p va (all page aligned) as untracked
- * items of the largest page size both sides' alignment allows, capped at
- * @p max_level.
- */
-static void map_range(struct page_table *kpt, uint64_t va, uint64_t pa,
-		      uint64_t len, struct pt_prop prop, pt_level_t max_level,
-		      const char *what)
-{
-	struct pt_cursor cur;
-	ostd_err_t err = pt_cursor_new_mut(kpt, va, va + len, &cur);
-
-	if (err != OSTD_OK) {
-		panic("kernel page table: no cursor for %s [%#llx, +%#llx): %s",
-		      what, (unsigned long long)va, (unsigned long long)len,
-		      ostd_err_name(err));
-	}
-	for (uint64_t off = 0; off < len;) {
-		pt_level_t level = pt_config_largest_pages(
-			kpt->cfg, va + off, pa_init(pa + off), len - off);
-
-		if (level > max_level) {
-			level = max_level;
-		}
-		err = pt_cursor_map(&cur,
-				    pt_item_untracked(pa_init(pa + off), level),
-				    prop);
-		if (err != OSTD_OK) {
-			panic("kernel page table: cannot map %s at %#llx: %s",
-			      what, (unsigned long long)(va + off),
-			      ostd_err_name(err));
-		}
-		off += pt_page_size(level);
-	}
-	pt_cursor_drop(&cur);
-}
-
-/*
  * Device memory: Device-nGnRnE (PT_CACHE_UNCACHED, MAIR index 3), never
  * executable (the codec sets UXN and PXN without PROT_X). Every kernel
  * mapping carries PT_ACCESSED: without hardware Access flag management an
@@ -98,11 +62,11 @@ static void map_range(struct page_table *kpt, uint64_t va, uint64_t pa,
  */
 static void map_device(struct page_table *kpt, uint64_t pa, uint64_t len)
 {
-	map_range(kpt, PHYS_OFFSET + pa, pa, len,
-		  (struct pt_prop){ .flags = PROT_R | PROT_W | PT_GLOBAL |
-					     PT_ACCESSED,
-				    .cache = PT_CACHE_UNCACHED },
-		  1, "a device window");
+	kernel_map_range(kpt, PHYS_OFFSET + pa, pa_init(pa), len,
+			 (struct pt_prop){ .flags = PROT_R | PROT_W |
+						    PT_GLOBAL | PT_ACCESSED,
+					   .cache = PT_CACHE_UNCACHED },
+			 1, "a device window");
 }
 
 void *aarch64_ioremap(uint64_t pa, uint64_t len)
@@ -145,95 +109,17 @@ void *aarch64_ioremap(uint64_t pa, uint64_t len)
 	return (void *)(uintptr_t)(PHYS_OFFSET + pa);
 }
 
-/* Merged, page-aligned physical ranges of every RAM region. */
-struct ram_ranges {
-	uint64_t start[OSTD_MAX_MEM_REGIONS];
-	uint64_t end[OSTD_MAX_MEM_REGIONS];
-	unsigned int count;
-};
-
-static void collect_ram(const struct ostd_boot_info *info,
-			struct ram_ranges *out)
-{
-	out->count = 0;
-	for (unsigned int i = 0; i < info->mem_count; i++) {
-		const struct ostd_mem_region *r = &info->mem[i];
-		uint64_t start = align_down_page(pa_addr(r->base));
-		uint64_t end = align_up_page(pa_addr(r->base) + r->size);
-
-		/* Insertion sort by start. */
-		unsigned int j = out->count++;
-
-		while (j > 0 && out->start[j - 1] > start) {
-			out->start[j] = out->start[j - 1];
-			out->end[j] = out->end[j - 1];
-			j--;
-		}
-		out->start[j] = start;
-		out->end[j] = end;
-	}
-	/* Merge overlapping and touching ranges. */
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < out->count; i++) {
-		if (n > 0 && out->start[i] <= out->end[n - 1]) {
-			if (out->end[i] > out->end[n - 1]) {
-				out->end[n - 1] = out->end[i];
-			}
-			continue;
-		}
-		out->start[n] = out->start[i];
-		out->end[n] = out->end[i];
-		n++;
-	}
-	out->count = n;
-}
-
-static void map_image_part(struct page_table *kpt, const char *start,
-			   const char *end, uint32_t flags, const char *what)
-{
-	uint64_t va = (uintptr_t)start;
-	uint64_t len = (uintptr_t)end - va;
-
-	if (len == 0) {
-		return;
-	}
-	map_range(kpt, va, pa_addr(arch_ptr_to_paddr(start)), len,
-		  (struct pt_prop){ .flags = flags | PT_GLOBAL | PT_ACCESSED,
-				    .cache = PT_CACHE_WRITEBACK },
-		  1, what);
-}
-
-static void check_no_wx(const struct pt_query *leaf, void *ctx)
-{
-	const uint32_t wx = PROT_W | PROT_X;
-
-	(void)ctx;
-	if ((leaf->prop.flags & wx) == wx) {
-		panic("W+X check: the leaf at %#llx (+%#llx) is writable and "
-		      "executable",
-		      (unsigned long long)leaf->va,
-		      (unsigned long long)leaf->size);
-	}
-}
-
 void arch_kernel_pt_activate(struct page_table *kpt)
 {
 	if (kpt == NULL) {
 		panic("no kernel page table to activate");
 	}
 	/* (a) The linear map: every RAM region, RW, never executable. */
-	struct ram_ranges ram;
-
-	collect_ram(ostd_boot_info(), &ram);
-	for (unsigned int i = 0; i < ram.count; i++) {
-		map_range(kpt, PHYS_OFFSET + ram.start[i], ram.start[i],
-			  ram.end[i] - ram.start[i],
-			  (struct pt_prop){ .flags = PROT_R | PROT_W |
-						     PT_GLOBAL | PT_ACCESSED,
-					    .cache = PT_CACHE_WRITEBACK },
-			  3, "the linear map");
-	}
+	kernel_map_ram(kpt, PHYS_OFFSET,
+		       (struct pt_prop){ .flags = PROT_R | PROT_W | PT_GLOBAL |
+						  PT_ACCESSED,
+					 .cache = PT_CACHE_WRITEBACK },
+		       3);
 	/* (b) The device windows handed out so far (the console). */
 	for (unsigned int i = 0; i < io_count; i++) {
 		map_device(kpt, io_windows[i].pa, io_windows[i].len);
@@ -243,16 +129,18 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 	 * The codec puts UXN on every kernel leaf and PXN on every one but
 	 * text (pt_format.c).
 	 */
-	map_image_part(kpt, __text_start, __text_end, PROT_R | PROT_X,
-		       "the kernel text");
-	map_image_part(kpt, __rodata_start, __rodata_end, PROT_R,
-		       "the kernel rodata");
-	map_image_part(kpt, __data_start, __data_end, PROT_R | PROT_W,
-		       "the kernel data");
+	uint64_t delta = (uintptr_t)__text_start -
+			 pa_addr(arch_ptr_to_paddr(__text_start));
 
-	/* The core refuses W+X in kernel tables; check what it built. */
-	pt_for_each_leaf(kpt, check_no_wx, NULL);
-	ostd_printf("W+X check: passed\n");
+	kernel_map_image_section(kpt, __text_start, __text_end, delta,
+				 PROT_R | PROT_X | PT_ACCESSED,
+				 "the kernel text");
+	kernel_map_image_section(kpt, __rodata_start, __rodata_end, delta,
+				 PROT_R | PT_ACCESSED, "the kernel rodata");
+	kernel_map_image_section(kpt, __data_start, __data_end, delta,
+				 PROT_R | PROT_W | PT_ACCESSED,
+				 "the kernel data");
+	kernel_check_no_wx(kpt);
 
 	uint64_t root = pa_addr(kpt->root);
 	void (*replace)(uint64_t, uint64_t) =
