@@ -11,6 +11,7 @@
   ./ostd new-board NAME --from CONFIG
   ./ostd check          (clang-format and clang-tidy over the tree)
   ./ostd format         (rewrite the tree with clang-format)
+  ./ostd bench [--quick] [--callgrind] [--smoke]
 
 CONFIG is a name from configs/ without `_defconfig`; `./ostd list` shows them.
 """
@@ -576,7 +577,7 @@ def check_tidy():
                    cwd=TOP, check=True)
     files = [f for f in c_sources((".c",))
              if f.startswith(("core/", "test/unit/", "test/lib/",
-                              "test/host/", "arch/host/"))
+                              "test/host/", "arch/host/", "bench/"))
              or f.endswith("/pt_format.c")]
     flags = ["-std=c17", "-DUNIT_TESTING", "-D_GNU_SOURCE",
              "-Icore/include", "-Itest/include", "-Iplatform/drivers/include",
@@ -611,6 +612,8 @@ def cmd_test(args):
         else:
             test_qemu(name, args, tally)
     if what == "all":
+        import bench  # tools/bench.py: the benchmark harness, smoke mode.
+        bench.test_smoke(tally, configure_and_build)
         test_new_board(tally)
         test_style(tally)
     print("%d passed, %d failed" % (tally.passed, tally.failed), flush=True)
@@ -625,6 +628,11 @@ def cmd_check(_args):
     tally = Tally()
     test_style(tally)
     sys.exit(0 if tally.failed == 0 else 1)
+
+
+def cmd_bench(args):
+    import bench  # tools/bench.py has the driver.
+    bench.main(args, configure_and_build, ensure_packages)
 
 
 def cmd_new_board(args):
@@ -730,13 +738,20 @@ def main():
                    metavar="CONFIG", help="the configuration to copy")
     sub.add_parser("check", help="clang-format and clang-tidy checks")
     sub.add_parser("format", help="clang-format the tree in place")
+    p = sub.add_parser("bench", help="benchmarks (docs/performance.md)")
+    p.add_argument("--quick", action="store_true",
+                   help="small sweeps, 7 repetitions")
+    p.add_argument("--callgrind", action="store_true",
+                   help="instruction counts only (valgrind)")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny sizes: check the harness, no timing")
     args = ap.parse_args(argv)
     args.qemu_args = qemu_args
     if qemu_args and args.cmd not in ("run", "debug"):
         die("`-- QEMU ARGS` only goes with run and debug")
     handlers = {"run": cmd_run, "test": cmd_test, "build": cmd_build,
                 "list": cmd_list, "debug": cmd_debug, "check": cmd_check,
-                "format": cmd_format}
+                "format": cmd_format, "bench": cmd_bench}
     handlers["new-board"] = cmd_new_board
     if args.cmd is None:
         ap.print_help()

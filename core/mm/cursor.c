@@ -136,23 +136,60 @@ struct pos {
 	enum pt_entry_type type;
 };
 
-/* Descends from the guard towards @p va through tables, down to @p stop. */
-static struct pos walk(const struct pt_cursor *cur, uint64_t va,
-		       pt_level_t stop)
+/* Makes the level-1 node @p node, which maps @p va, the cursor's shortcut. */
+static void remember_leaf(struct pt_cursor *cur, paddr_t node, uint64_t va)
+{
+	cur->leaf = node;
+	cur->leaf_base = align_down(va, pt_page_size(2));
+	cur->leaf_ptes = pt_entries(node);
+	cur->leaf_meta = pt_node_meta(node);
+}
+
+/*
+ * Descends from the guard towards @p va through tables, down to @p stop.
+ * A walk to the leaf level inside the remembered level-1 node starts
+ * there: every entry above it is a table this cursor keeps locked, so
+ * the full walk would arrive at the same node.
+ */
+static struct pos walk(struct pt_cursor *cur, uint64_t va, pt_level_t stop)
 {
 	const struct pt_config *cfg = cfg_of(cur);
-	struct pos p = { .node = cur->guard, .level = cur->guard_level };
+	struct pos p;
 
+	if (stop == 1 && pa_addr(cur->leaf) != 0 &&
+	    align_down(va, pt_page_size(2)) == cur->leaf_base) {
+		p.node = cur->leaf;
+		p.level = 1;
+		p.idx = pt_index(cfg, va, 1);
+		p.pte = READ_ONCE(cur->leaf_ptes[p.idx]);
+		p.type = pt_cfg_classify(cfg, p.pte, 1);
+		return p;
+	}
+	p = (struct pos){ .node = cur->guard, .level = cur->guard_level };
 	for (;;) {
 		p.idx = pt_index(cfg, va, p.level);
 		p.pte = pt_read(p.node, p.idx);
-		p.type = cfg->classify(cfg, p.pte, p.level);
+		p.type = pt_cfg_classify(cfg, p.pte, p.level);
 		if (p.level > stop && p.type == PT_ENTRY_TABLE) {
-			p.node = cfg->paddr(cfg, p.pte, p.level);
+			p.node = pt_cfg_paddr(cfg, p.pte, p.level);
 			p.level--;
 			continue;
 		}
+		if (p.level == 1) {
+			remember_leaf(cur, p.node, va);
+		}
 		return p;
+	}
+}
+
+/* Writes the entry at @p p; the remembered node's metadata is at hand. */
+static void pos_write(struct pt_cursor *cur, const struct pos *p, pte_t pte)
+{
+	if (pa_addr(p->node) == pa_addr(cur->leaf)) {
+		pt_write_meta(cur->leaf_meta, cur->leaf_ptes, p->idx, p->pte,
+			      pte);
+	} else {
+		pt_write(p->node, p->idx, p->pte, pte);
 	}
 }
 
@@ -173,17 +210,18 @@ static bool lock_entry(void *ctx, paddr_t node, pt_level_t level,
 	(void)node;
 	(void)idx;
 	(void)va;
-	if (w->cfg->classify(w->cfg, pte, level) != PT_ENTRY_TABLE) {
+	if (pt_cfg_classify(w->cfg, pte, level) != PT_ENTRY_TABLE) {
 		return false;
 	}
-	paddr_t child = w->cfg->paddr(w->cfg, pte, level);
+	paddr_t child = pt_cfg_paddr(w->cfg, pte, level);
 
 	if (w->lock) {
 		pt_node_lock(child);
 	} else {
 		pt_node_unlock(child);
 	}
-	return true;
+	/* A level-1 node holds no tables: its 512 entries need no visit. */
+	return level > 2;
 }
 
 /* The VA of the first byte the guard node covers. */
@@ -205,6 +243,11 @@ static void dfs_lock(struct pt_cursor *cur, bool lock)
 	static const struct pt_dfs_ops ops = { .entry = lock_entry };
 	struct lock_walk w = { .cfg = cfg_of(cur), .lock = lock };
 
+	/* A level-1 guard has no table below it (every 4 KiB cursor's). */
+	if (cur->guard_level == 1) {
+		return;
+	}
+
 	pt_dfs(w.cfg, cur->guard, cur->guard_level, guard_base(cur), cur->start,
 	       cur->last, &ops, &w);
 }
@@ -220,25 +263,35 @@ enum try_result {
  * try_traverse_and_lock_subtree_root). @p r must hold @p *need nodes for
  * a mutable cursor to install missing intermediate tables.
  */
-static enum try_result try_lock_guard(struct pt_cursor *cur, pt_level_t target,
+struct guard_walk {
+	struct page_table *pt;
+	uint64_t start;
+	bool is_mut;
+	/* The result: the locked guard. */
+	paddr_t guard;
+	pt_level_t guard_level;
+	struct pt_node_meta *guard_meta;
+};
+
+static enum try_result try_lock_guard(struct guard_walk *g, pt_level_t target,
 				      struct reserve *r, unsigned int *need)
 {
-	const struct pt_config *cfg = cfg_of(cur);
-	paddr_t node = cur->pt->root;
+	const struct pt_config *cfg = g->pt->cfg;
+	paddr_t node = g->pt->root;
 	pt_level_t level = cfg->nr_levels;
 
 	pt_rcu_read_lock();
 	while (level > target) {
-		unsigned int idx = pt_index(cfg, cur->start, level);
+		unsigned int idx = pt_index(cfg, g->start, level);
 		pte_t pte = pt_read(node, idx);
-		enum pt_entry_type type = cfg->classify(cfg, pte, level);
+		enum pt_entry_type type = pt_cfg_classify(cfg, pte, level);
 
 		if (type == PT_ENTRY_TABLE) {
-			node = cfg->paddr(cfg, pte, level);
+			node = pt_cfg_paddr(cfg, pte, level);
 			level--;
 			continue;
 		}
-		if (type == PT_ENTRY_LEAF || !cur->is_mut) {
+		if (type == PT_ENTRY_LEAF || !g->is_mut) {
 			break;
 		}
 		if (r->count < level - target) {
@@ -246,30 +299,36 @@ static enum try_result try_lock_guard(struct pt_cursor *cur, pt_level_t target,
 			pt_rcu_read_unlock();
 			return TRY_NEED_NODES;
 		}
-		pt_node_lock(node);
-		if (atomic_load(&pt_node_meta(node)->stray)) {
-			pt_node_unlock(node);
+		struct pt_node_meta *m = pt_node_meta(node);
+
+		pt_meta_lock(m);
+		if (atomic_load(&m->stray)) {
+			pt_meta_unlock(m);
 			pt_rcu_read_unlock();
 			return TRY_RETRY;
 		}
 		if (pt_read(node, idx) == 0) {
 			paddr_t child = reserve_take(r, level - 1);
 
-			pt_write(node, idx, 0, cfg->new_pt(cfg, child, level));
+			pt_write(node, idx, 0,
+				 pt_cfg_new_pt(cfg, child, level));
 		}
 		/* Either way, read the entry again under no lock. */
-		pt_node_unlock(node);
+		pt_meta_unlock(m);
 	}
-	pt_node_lock(node);
-	if (atomic_load(&pt_node_meta(node)->stray)) {
-		pt_node_unlock(node);
+	struct pt_node_meta *m = pt_node_meta(node);
+
+	pt_meta_lock(m);
+	if (atomic_load(&m->stray)) {
+		pt_meta_unlock(m);
 		pt_rcu_read_unlock();
 		return TRY_RETRY;
 	}
 	/* Locked and linked: no one can detach it now. */
 	pt_rcu_read_unlock();
-	cur->guard = node;
-	cur->guard_level = level;
+	g->guard = node;
+	g->guard_level = level;
+	g->guard_meta = m;
 	return TRY_LOCKED;
 }
 
@@ -299,20 +358,14 @@ static ostd_err_t cursor_new(struct page_table *pt, uint64_t start,
 	if (err != OSTD_OK) {
 		return err;
 	}
-	struct pt_cursor cur = {
-		.pt = pt,
-		.start = start,
-		.last = end - 1,
-		.va = start,
-		.is_mut = is_mut,
-		.flusher = { .pt = pt },
-	};
+	struct guard_walk g = { .pt = pt, .start = start, .is_mut = is_mut };
 	pt_level_t target = guard_level_for(pt->cfg, start, end - 1);
-	struct reserve r = { .count = 0 };
+	struct reserve r;
 
+	r.count = 0;
 	for (;;) {
 		unsigned int need = 0;
-		enum try_result res = try_lock_guard(&cur, target, &r, &need);
+		enum try_result res = try_lock_guard(&g, target, &r, &need);
 
 		if (res == TRY_LOCKED) {
 			break;
@@ -326,7 +379,25 @@ static ostd_err_t cursor_new(struct page_table *pt, uint64_t start,
 		}
 	}
 	reserve_release(&r);
-	*out = cur;
+	/*
+	 * Field by field: the flusher's arrays (3 KiB) are only read up to
+	 * their counts, and clearing them cost more than the whole walk.
+	 */
+	out->pt = pt;
+	out->start = start;
+	out->last = end - 1;
+	out->va = start;
+	out->at_end = false;
+	out->is_mut = is_mut;
+	out->user_rules = false;
+	out->guard = g.guard;
+	out->guard_level = g.guard_level;
+	out->guard_meta = g.guard_meta;
+	out->leaf = pa_init(0);
+	out->prop_ok_valid = false;
+	out->fast_ok = false;
+	out->fast_kind = PT_ITEM_NONE;
+	tlb_flusher_init(&out->flusher, pt);
 	dfs_lock(out, true);
 	return OSTD_OK;
 }
@@ -352,7 +423,7 @@ void pt_cursor_drop(struct pt_cursor *cur)
 		tlb_flusher_sync(&cur->flusher);
 	}
 	dfs_lock(cur, false);
-	pt_node_unlock(cur->guard);
+	pt_meta_unlock(cur->guard_meta);
 	cur->pt = NULL;
 }
 
@@ -399,7 +470,7 @@ static ostd_err_t check_len(const struct pt_cursor *cur, uint64_t len)
  * The first leaf meeting [va, last]; false if none. The cursor does not
  * move.
  */
-static bool next_leaf(const struct pt_cursor *cur, uint64_t va, uint64_t last,
+static bool next_leaf(struct pt_cursor *cur, uint64_t va, uint64_t last,
 		      struct pos *leaf, uint64_t *leaf_va)
 {
 	uint64_t v = va;
@@ -444,6 +515,35 @@ static ostd_err_t seek_leaf(struct pt_cursor *cur, uint64_t len, uint64_t *last,
 		return OSTD_ENOENT;
 	}
 	return OSTD_OK;
+}
+
+/*
+ * seek_leaf()'s common case without the walk: a valid @p len and a 4 KiB
+ * leaf right at the cursor, in the remembered node (where every non-zero
+ * entry is a leaf). False if that is not the case; nothing is changed.
+ */
+static bool leaf_at_cursor(struct pt_cursor *cur, uint64_t len, uint64_t *last,
+			   struct pos *leaf, uint64_t *leaf_va)
+{
+	if (len == 0 || !is_aligned(len, PAGE_SIZE) || len > remaining(cur) ||
+	    pa_addr(cur->leaf) == 0 ||
+	    align_down(cur->va, pt_page_size(2)) != cur->leaf_base) {
+		return false;
+	}
+	unsigned int idx = pt_index(cfg_of(cur), cur->va, 1);
+	pte_t pte = READ_ONCE(cur->leaf_ptes[idx]);
+
+	if (pte == 0) {
+		return false;
+	}
+	*leaf = (struct pos){ .node = cur->leaf,
+			      .level = 1,
+			      .idx = idx,
+			      .pte = pte,
+			      .type = PT_ENTRY_LEAF };
+	*leaf_va = cur->va;
+	*last = cur->va + (len - 1);
+	return true;
 }
 
 ostd_err_t pt_cursor_find_next(struct pt_cursor *cur, uint64_t len,
@@ -495,7 +595,7 @@ static struct tlb_op range_op(uint64_t va, uint64_t size)
 static void replace_entry(struct pt_cursor *cur, const struct pos *p,
 			  uint64_t va, pte_t pte)
 {
-	pt_write(p->node, p->idx, p->pte, pte);
+	pos_write(cur, p, pte);
 	tlb_flusher_issue(&cur->flusher,
 			  range_op(align_down(va, pt_page_size(p->level)),
 				   pt_page_size(p->level)));
@@ -508,6 +608,14 @@ struct detach_ctx {
 	bool stop_at_first;
 };
 
+static void detach_leave(void *c, paddr_t node, pt_level_t level)
+{
+	(void)c;
+	(void)level;
+	atomic_store(&pt_node_meta(node)->stray, true);
+	pt_node_unlock(node);
+}
+
 static bool detach_entry(void *c, paddr_t node, pt_level_t level,
 			 unsigned int idx, pte_t pte, uint64_t va)
 {
@@ -516,18 +624,26 @@ static bool detach_entry(void *c, paddr_t node, pt_level_t level,
 	(void)node;
 	(void)idx;
 	(void)va;
-	enum pt_entry_type t = d->cfg->classify(d->cfg, pte, level);
+	enum pt_entry_type t = pt_cfg_classify(d->cfg, pte, level);
 
 	d->leaves += t == PT_ENTRY_LEAF;
-	return t == PT_ENTRY_TABLE && !(d->stop_at_first && d->leaves != 0);
-}
+	if (t != PT_ENTRY_TABLE || (d->stop_at_first && d->leaves != 0)) {
+		return false;
+	}
+	if (level > 2) {
+		return true;
+	}
+	/*
+	 * A level-1 node: the core writes nothing but leaves there, so its
+	 * child count is its leaf count, and its 512 entries need no visit.
+	 */
+	paddr_t child = pt_cfg_paddr(d->cfg, pte, level);
 
-static void detach_leave(void *c, paddr_t node, pt_level_t level)
-{
-	(void)c;
-	(void)level;
-	atomic_store(&pt_node_meta(node)->stray, true);
-	pt_node_unlock(node);
+	d->leaves += pt_node_meta(child)->nr_children;
+	if (!d->stop_at_first) {
+		detach_leave(d, child, level - 1);
+	}
+	return false;
 }
 
 /*
@@ -541,12 +657,22 @@ static uint64_t detach_subtree(struct pt_cursor *cur, const struct pos *p,
 	static const struct pt_dfs_ops ops = { .entry = detach_entry,
 					       .leave = detach_leave };
 	const struct pt_config *cfg = cfg_of(cur);
-	paddr_t child = cfg->paddr(cfg, p->pte, p->level);
+	paddr_t child = pt_cfg_paddr(cfg, p->pte, p->level);
 	uint64_t size = pt_page_size(p->level);
 	struct detach_ctx d = { .cfg = cfg, .leaves = 0 };
 
-	pt_dfs(cfg, child, p->level - 1, va, va, va + (size - 1), &ops, &d);
-	pt_write(p->node, p->idx, p->pte, 0);
+	if (p->level == 2) {
+		/* A level-1 node: as in detach_entry(), no visit needed. */
+		d.leaves = pt_node_meta(child)->nr_children;
+		detach_leave(&d, child, 1);
+	} else {
+		pt_dfs(cfg, child, p->level - 1, va, va, va + (size - 1), &ops,
+		       &d);
+	}
+	/* The remembered node may be in the sub-tree: forget it. */
+	cur->leaf = pa_init(0);
+	cur->fast_ok = false;
+	pos_write(cur, p, 0);
 	tlb_flusher_issue_with(&cur->flusher, range_op(va, size),
 			       (struct tlb_kept){ .kind = TLB_KEPT_NODE,
 						  .pa = child,
@@ -575,7 +701,7 @@ static bool may_straddle(const struct pt_cursor *cur, uint64_t b)
 }
 
 /* Nodes needed to split the leaf holding @p b until @p b is a boundary. */
-static unsigned int split_need(const struct pt_cursor *cur, uint64_t b)
+static unsigned int split_need(struct pt_cursor *cur, uint64_t b)
 {
 	if (!may_straddle(cur, b)) {
 		return 0;
@@ -601,18 +727,22 @@ static void split_leaf(struct pt_cursor *cur, const struct pos *p, uint64_t va,
 	const struct pt_config *cfg = cfg_of(cur);
 	pt_level_t l = p->level - 1;
 	paddr_t child = reserve_take(r, l);
-	struct pt_prop prop = cfg->prop(cfg, p->pte, p->level);
-	uint64_t pa = pa_addr(cfg->paddr(cfg, p->pte, p->level));
+	struct pt_prop prop = pt_cfg_prop(cfg, p->pte, p->level);
+	uint64_t pa = pa_addr(pt_cfg_paddr(cfg, p->pte, p->level));
+
+	struct pt_node_meta *m = pt_node_meta(child);
+	pte_t *ptes = pt_entries(child);
 
 	CHECK(p->type == PT_ENTRY_LEAF && p->level > 1);
 	for (unsigned int i = 0; i < PT_ENTRIES; i++) {
-		pt_write(child, i, 0,
-			 cfg->new_page(
-				 cfg,
-				 pa_init(pa + (uint64_t)i * pt_page_size(l)), l,
-				 prop));
+		pt_write_meta(
+			m, ptes, i, 0,
+			pt_cfg_new_page(
+				cfg,
+				pa_init(pa + (uint64_t)i * pt_page_size(l)), l,
+				prop));
 	}
-	replace_entry(cur, p, va, cfg->new_pt(cfg, child, p->level));
+	replace_entry(cur, p, va, pt_cfg_new_pt(cfg, child, p->level));
 }
 
 /* Splits until @p b is a leaf boundary (or nothing straddles it). */
@@ -637,7 +767,7 @@ static void split_at(struct pt_cursor *cur, uint64_t b, struct reserve *r)
  * --------------------------------------------------------------------- */
 
 /* True if the table entry @p p has a leaf anywhere below it. */
-static bool subtree_has_leaf(const struct pt_cursor *cur, const struct pos *p,
+static bool subtree_has_leaf(struct pt_cursor *cur, const struct pos *p,
 			     uint64_t va)
 {
 	static const struct pt_dfs_ops ops = { .entry = detach_entry };
@@ -645,7 +775,7 @@ static bool subtree_has_leaf(const struct pt_cursor *cur, const struct pos *p,
 	uint64_t size = pt_page_size(p->level);
 	struct detach_ctx d = { .cfg = cfg, .stop_at_first = true };
 
-	pt_dfs(cfg, cfg->paddr(cfg, p->pte, p->level), p->level - 1, va, va,
+	pt_dfs(cfg, pt_cfg_paddr(cfg, p->pte, p->level), p->level - 1, va, va,
 	       va + (size - 1), &ops, &d);
 	return d.leaves != 0;
 }
@@ -710,8 +840,38 @@ static ostd_err_t check_item(const struct pt_config *cfg, struct pt_item item,
 	return OSTD_OK;
 }
 
-ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
-			 struct pt_prop prop)
+/*
+ * pt_config_leaf_ok() for a cursor. Whether the format can store @p prop
+ * depends on nothing else, so the last accepted one is remembered and
+ * the next call with it only checks @p pa (the callers have checked
+ * @p level), in the same order as pt_config_leaf_ok().
+ */
+static ostd_err_t leaf_ok(struct pt_cursor *cur, paddr_t pa, pt_level_t level,
+			  struct pt_prop prop)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+
+	if (!cur->prop_ok_valid || !pt_prop_eq(prop, cur->prop_ok)) {
+		ostd_err_t err = pt_config_leaf_ok(cfg, pa, level, prop);
+
+		if (err == OSTD_OK) {
+			cur->prop_ok = prop;
+			cur->prop_ok_valid = true;
+		}
+		return err;
+	}
+	CHECKIF (cfg->pa_bits < 64 && (pa_addr(pa) >> cfg->pa_bits) != 0) {
+		return OSTD_EINVAL;
+	}
+	CHECKIF (!is_aligned(pa_addr(pa), pt_page_size(level))) {
+		return OSTD_EUNALIGNED;
+	}
+	return OSTD_OK;
+}
+
+/* Everything map() does; pt_cursor_map() tries a shortcut first. */
+static NOINLINE ostd_err_t map_slow(struct pt_cursor *cur, struct pt_item item,
+				    struct pt_prop prop)
 {
 	const struct pt_config *cfg = cfg_of(cur);
 
@@ -731,7 +891,7 @@ ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
 		return OSTD_EPERM;
 	}
 	stored.flags |= tracked ? PT_AVAIL1 : 0;
-	err = pt_config_leaf_ok(cfg, item.pa, item.level, stored);
+	err = leaf_ok(cur, item.pa, item.level, stored);
 	if (err != OSTD_OK) {
 		return err;
 	}
@@ -744,6 +904,17 @@ ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
 
 	/* Prepare: what is there, and how many nodes are needed. */
 	struct pos p = walk(cur, cur->va, item.level);
+
+	/* The common case, an empty slot in a node that exists: no nodes. */
+	if (p.type == PT_ENTRY_ABSENT && p.level == item.level) {
+		if (tracked && frame_ref_get(item.pa) != OSTD_OK) {
+			return OSTD_EPERM;
+		}
+		pos_write(cur, &p,
+			  pt_cfg_new_page(cfg, item.pa, item.level, stored));
+		cur->va += size;
+		return OSTD_OK;
+	}
 	bool replace_empty = false;
 	unsigned int need = 0;
 
@@ -779,16 +950,85 @@ ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
 	while (p.level > item.level) {
 		paddr_t child = reserve_take(&r, p.level - 1);
 
-		pt_write(p.node, p.idx, 0, cfg->new_pt(cfg, child, p.level));
+		pt_write(p.node, p.idx, 0, pt_cfg_new_pt(cfg, child, p.level));
 		p.node = child;
 		p.level--;
 		p.idx = pt_index(cfg, cur->va, p.level);
+		if (p.level == 1) {
+			/* The next pages will most likely go here too. */
+			remember_leaf(cur, child, cur->va);
+		}
 	}
-	pt_write(p.node, p.idx, 0,
-		 cfg->new_page(cfg, item.pa, item.level, stored));
+	pos_write(cur, &p, pt_cfg_new_page(cfg, item.pa, item.level, stored));
 	CHECK(r.count == 0);
 	cur->va += size;
 	return OSTD_OK;
+}
+
+/*
+ * Arms the fast path for maps like the one that just succeeded: a 4 KiB
+ * page of the same kind with the same properties. An untracked page under
+ * the user rules must not be managed RAM, which depends on its address:
+ * those always take the full path.
+ */
+static void map_done(struct pt_cursor *cur, struct pt_item item,
+		     struct pt_prop prop)
+{
+	cur->fast_ok = item.level == 1 && pa_addr(cur->leaf) != 0 &&
+		       (item.kind == PT_ITEM_FRAME || !cur->user_rules);
+	cur->fast_kind = item.kind;
+	cur->fast_prop = prop;
+}
+
+/* The checks of a tracked frame that depend on the frame (check_item()). */
+static bool frame_ok(const struct pt_cursor *cur, paddr_t pa)
+{
+	const struct frame_type *t = frame_type_of(pa);
+
+	return t != NULL && t != &frame_type_pt_node &&
+	       (!cur->user_rules || t->untyped);
+}
+
+ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
+			 struct pt_prop prop)
+{
+	const struct pt_config *cfg = cfg_of(cur);
+	uint64_t pa = pa_addr(item.pa);
+
+	/*
+	 * The common case first: a 4 KiB page of the kind and with the
+	 * properties of the previous map, into an empty slot of the
+	 * remembered node. Everything that does not depend on the addresses
+	 * was checked for these properties by that map; anything else,
+	 * errors included, takes the full path, which reports them.
+	 */
+	if (cur->fast_ok && item.kind == cur->fast_kind && item.level == 1 &&
+	    pt_prop_eq(prop, cur->fast_prop) && !at_end(cur) &&
+	    align_down(cur->va, pt_page_size(2)) == cur->leaf_base &&
+	    is_aligned(pa, PAGE_SIZE) &&
+	    (cfg->pa_bits >= 64 || (pa >> cfg->pa_bits) == 0)) {
+		unsigned int idx = pt_index(cfg, cur->va, 1);
+		bool tracked = item.kind == PT_ITEM_FRAME;
+
+		/* A frame's reference is taken last: nothing can fail after. */
+		if (READ_ONCE(cur->leaf_ptes[idx]) == 0 &&
+		    (!tracked || (frame_ok(cur, item.pa) &&
+				  frame_ref_get(item.pa) == OSTD_OK))) {
+			struct pt_prop stored = prop;
+
+			stored.flags |= tracked ? PT_AVAIL1 : 0;
+			pt_write_meta(cur->leaf_meta, cur->leaf_ptes, idx, 0,
+				      pt_cfg_new_page(cfg, item.pa, 1, stored));
+			cur->va += PAGE_SIZE;
+			return OSTD_OK;
+		}
+	}
+	ostd_err_t err = map_slow(cur, item, prop);
+
+	if (err == OSTD_OK) {
+		map_done(cur, item, prop);
+	}
+	return err;
 }
 
 /* ---------------------------------------------------------------------
@@ -846,7 +1086,7 @@ ostd_err_t pt_cursor_unmap(struct pt_cursor *cur, uint64_t len, uint64_t *count)
 		for (;;) {
 			p.idx = pt_index(cfg, v, p.level);
 			p.pte = pt_read(p.node, p.idx);
-			p.type = cfg->classify(cfg, p.pte, p.level);
+			p.type = pt_cfg_classify(cfg, p.pte, p.level);
 			size = pt_page_size(p.level);
 			/* A whole sub-tree inside the range goes in one step. */
 			if (p.type == PT_ENTRY_TABLE && is_aligned(v, size) &&
@@ -857,7 +1097,7 @@ ostd_err_t pt_cursor_unmap(struct pt_cursor *cur, uint64_t len, uint64_t *count)
 			if (p.type != PT_ENTRY_TABLE) {
 				break;
 			}
-			p.node = cfg->paddr(cfg, p.pte, p.level);
+			p.node = pt_cfg_paddr(cfg, p.pte, p.level);
 			p.level--;
 		}
 		if (p.type == PT_ENTRY_LEAF) {
@@ -897,6 +1137,35 @@ ostd_err_t pt_cursor_unmap(struct pt_cursor *cur, uint64_t len, uint64_t *count)
  * protect_next.
  * --------------------------------------------------------------------- */
 
+/*
+ * Splits the huge leaf holding @p va down to @p target (@p splits levels)
+ * and writes @p pte there. Allocates first: OSTD_ENOMEM changes nothing.
+ */
+static ostd_err_t split_and_write(struct pt_cursor *cur, uint64_t va,
+				  unsigned int splits, pte_t pte,
+				  pt_level_t target)
+{
+	struct reserve r = { .count = 0 };
+	ostd_err_t err = reserve_fill(&r, splits, true);
+
+	if (err != OSTD_OK) {
+		reserve_release(&r);
+		return err;
+	}
+	for (;;) {
+		struct pos p = walk(cur, va, 1);
+
+		if (p.level == target) {
+			CHECK(p.type == PT_ENTRY_LEAF);
+			pos_write(cur, &p, pte);
+			break;
+		}
+		split_leaf(cur, &p, va, &r);
+	}
+	CHECK(r.count == 0);
+	return OSTD_OK;
+}
+
 ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 				  pt_protect_op op, void *ctx,
 				  uint64_t *range_start, uint64_t *range_len)
@@ -909,8 +1178,11 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 	uint64_t last;
 	struct pos leaf;
 	uint64_t leaf_va;
-	ostd_err_t err = seek_leaf(cur, len, &last, &leaf, &leaf_va);
+	ostd_err_t err = OSTD_OK;
 
+	if (!leaf_at_cursor(cur, len, &last, &leaf, &leaf_va)) {
+		err = seek_leaf(cur, len, &last, &leaf, &leaf_va);
+	}
 	if (err != OSTD_OK) {
 		return err;
 	}
@@ -926,11 +1198,11 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 	}
 	uint64_t size = pt_page_size(target);
 	uint64_t piece_va = align_down(lo, size);
-	struct pt_prop old = cfg->prop(cfg, leaf.pte, leaf.level);
+	struct pt_prop old = pt_cfg_prop(cfg, leaf.pte, leaf.level);
 	uint32_t tracked = old.flags & PT_AVAIL1;
 	struct pt_prop prop = { .flags = old.flags & ~PT_AVAIL1,
 				.cache = old.cache };
-	paddr_t pa = pa_init(pa_addr(cfg->paddr(cfg, leaf.pte, leaf.level)) +
+	paddr_t pa = pa_init(pa_addr(pt_cfg_paddr(cfg, leaf.pte, leaf.level)) +
 			     (piece_va - leaf_va));
 
 	op(&prop, ctx);
@@ -939,30 +1211,21 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 		return OSTD_EPERM;
 	}
 	prop.flags |= tracked;
-	err = pt_config_leaf_ok(cfg, pa, target, prop);
+	err = leaf_ok(cur, pa, target, prop);
 	if (err != OSTD_OK) {
 		return OSTD_EPERM;
 	}
-	struct reserve r = { .count = 0 };
-
-	err = reserve_fill(&r, leaf.level - target, true);
-	if (err != OSTD_OK) {
-		reserve_release(&r);
-		return err;
-	}
-	/* Split down to the piece, then rewrite it. */
-	for (;;) {
-		struct pos p = walk(cur, piece_va, 1);
-
-		if (p.level == target) {
-			CHECK(p.type == PT_ENTRY_LEAF);
-			pt_write(p.node, p.idx, p.pte,
-				 cfg->new_page(cfg, pa, target, prop));
-			break;
+	if (target == leaf.level) {
+		/* The whole leaf changes: no split, no second walk. */
+		pos_write(cur, &leaf, pt_cfg_new_page(cfg, pa, target, prop));
+	} else {
+		err = split_and_write(cur, piece_va, leaf.level - target,
+				      pt_cfg_new_page(cfg, pa, target, prop),
+				      target);
+		if (err != OSTD_OK) {
+			return err;
 		}
-		split_leaf(cur, &p, piece_va, &r);
 	}
-	CHECK(r.count == 0);
 	if (range_start != NULL) {
 		*range_start = piece_va;
 	}

@@ -356,13 +356,21 @@ static ostd_err_t raw_alloc(uint64_t nr, uint64_t *pfn)
 	return allocator->alloc(allocator, nr, pfn);
 }
 
-static void release(paddr_t pa, struct frame_meta *m)
+/* Frees the frame's slot; the caller gives the frame to the allocator. */
+static void release_meta(paddr_t pa, struct frame_meta *m)
 {
 	if (m->type->drop != NULL) {
 		m->type->drop(pa, m);
 	}
 	m->type = NULL;
-	atomic_store(&m->refcount, FRAME_REF_UNUSED);
+	/* Release: the slot's last writes come before anyone reuses it. */
+	atomic_store_explicit(&m->refcount, FRAME_REF_UNUSED,
+			      memory_order_release);
+}
+
+static void release(paddr_t pa, struct frame_meta *m)
+{
+	release_meta(pa, m);
 	atomic_fetch_sub(&in_use, 1);
 	allocator->dealloc(allocator, pa_addr(pa) >> PAGE_SHIFT, 1);
 }
@@ -389,7 +397,9 @@ static ostd_err_t alloc_run(uint64_t nr, const struct frame_type *type,
 		CHECK(atomic_load(&m->refcount) == FRAME_REF_UNUSED);
 		m->type = type;
 		memset(m->storage, 0, sizeof(m->storage));
-		atomic_store(&m->refcount, refcount);
+		/* Release: the slot's initialisation is seen before its count. */
+		atomic_store_explicit(&m->refcount, refcount,
+				      memory_order_release);
 	}
 	if ((flags & FRAME_ALLOC_NOZERO) == 0) {
 		memset(arch_paddr_to_ptr(pa), 0, (size_t)(nr << PAGE_SHIFT));
@@ -508,6 +518,36 @@ void frame_ref_put(paddr_t pa)
 	ref_dec(pa);
 }
 
+void frame_put_batch_flush(struct frame_put_batch *b)
+{
+	if (b->count != 0) {
+		atomic_fetch_sub(&in_use, b->count);
+		allocator->dealloc(allocator, b->pfn, b->count);
+		b->count = 0;
+	}
+}
+
+void frame_ref_put_batched(struct frame_put_batch *b, paddr_t pa)
+{
+	struct frame_meta *m = held_meta(pa);
+	uint64_t old = atomic_fetch_sub(&m->refcount, 1);
+
+	CHECK(old != 0 && old <= FRAME_REF_MAX);
+	if (old != 1) {
+		return;
+	}
+	release_meta(pa, m);
+	uint64_t pfn = pa_addr(pa) >> PAGE_SHIFT;
+
+	if (b->count != 0 && pfn != b->pfn + b->count) {
+		frame_put_batch_flush(b);
+	}
+	if (b->count == 0) {
+		b->pfn = pfn;
+	}
+	b->count++;
+}
+
 /* ---------------------------------------------------------------------
  * Segments.
  * --------------------------------------------------------------------- */
@@ -574,8 +614,12 @@ ostd_err_t segment_frame(const struct segment *seg, uint64_t index,
 
 void segment_drop(struct segment *seg)
 {
+	struct frame_put_batch b = { .count = 0 };
+
 	for (uint64_t i = 0; i < seg->nr_frames; i++) {
-		ref_dec(pa_init(pa_addr(seg->pa) + (i << PAGE_SHIFT)));
+		frame_ref_put_batched(
+			&b, pa_init(pa_addr(seg->pa) + (i << PAGE_SHIFT)));
 	}
+	frame_put_batch_flush(&b);
 	*seg = (struct segment){ .pa = pa_init(0), .nr_frames = 0 };
 }

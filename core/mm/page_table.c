@@ -41,7 +41,7 @@ ostd_err_t page_table_new_kernel(const struct pt_config *cfg,
 			return err;
 		}
 		pt_write(pt.root, i, 0,
-			 cfg->new_pt(cfg, child, cfg->nr_levels));
+			 pt_cfg_new_pt(cfg, child, cfg->nr_levels));
 	}
 	set_range(&pt);
 	*out = pt;
@@ -90,10 +90,10 @@ void page_table_destroy(struct page_table *pt)
 	     i++) {
 		pte_t pte = pt_read(pt->root, i);
 
-		switch (cfg->classify(cfg, pte, cfg->nr_levels)) {
+		switch (pt_cfg_classify(cfg, pte, cfg->nr_levels)) {
 		case PT_ENTRY_TABLE:
 			pt_subtree_free(cfg,
-					cfg->paddr(cfg, pte, cfg->nr_levels),
+					pt_cfg_paddr(cfg, pte, cfg->nr_levels),
 					cfg->nr_levels - 1);
 			break;
 		case PT_ENTRY_LEAF:
@@ -112,7 +112,7 @@ void page_table_destroy(struct page_table *pt)
 struct pt_query pt_leaf_query(const struct pt_config *cfg, pte_t pte,
 			      pt_level_t level, uint64_t va)
 {
-	struct pt_prop prop = cfg->prop(cfg, pte, level);
+	struct pt_prop prop = pt_cfg_prop(cfg, pte, level);
 	bool tracked = (prop.flags & PT_AVAIL1) != 0;
 
 	prop.flags &= ~PT_AVAIL1;
@@ -120,7 +120,7 @@ struct pt_query pt_leaf_query(const struct pt_config *cfg, pte_t pte,
 		.va = va,
 		.size = pt_page_size(level),
 		.item = { .kind = tracked ? PT_ITEM_FRAME : PT_ITEM_UNTRACKED,
-			  .pa = cfg->paddr(cfg, pte, level),
+			  .pa = pt_cfg_paddr(cfg, pte, level),
 			  .level = level },
 		.prop = prop,
 	};
@@ -139,7 +139,7 @@ static bool leaf_entry(void *c, paddr_t node, pt_level_t level,
 
 	(void)node;
 	(void)idx;
-	if (lc->cfg->classify(lc->cfg, pte, level) == PT_ENTRY_LEAF) {
+	if (pt_cfg_classify(lc->cfg, pte, level) == PT_ENTRY_LEAF) {
 		struct pt_query q = pt_leaf_query(lc->cfg, pte, level, va);
 
 		lc->fn(&q, lc->ctx);
@@ -194,8 +194,8 @@ static bool check_entry(void *p, paddr_t node, pt_level_t level,
 	if (pte == 0) {
 		return false;
 	}
-	if (cfg->classify(cfg, pte, level) == PT_ENTRY_TABLE) {
-		paddr_t child = cfg->paddr(cfg, pte, level);
+	if (pt_cfg_classify(cfg, pte, level) == PT_ENTRY_TABLE) {
+		paddr_t child = pt_cfg_paddr(cfg, pte, level);
 		struct frame_meta *fm = frame_meta_of(child);
 
 		if (fm == NULL || fm->type != &frame_type_pt_node) {
@@ -213,7 +213,7 @@ static bool check_entry(void *p, paddr_t node, pt_level_t level,
 		c->stats.nodes++;
 		return true;
 	}
-	if (cfg->classify(cfg, pte, level) != PT_ENTRY_LEAF) {
+	if (pt_cfg_classify(cfg, pte, level) != PT_ENTRY_LEAF) {
 		fail(c, va, level, "entry neither absent, table nor leaf");
 		return false;
 	}

@@ -144,7 +144,7 @@ ostd_err_t pt_config_leaf_ok(const struct pt_config *cfg, paddr_t pa,
 	}
 	CHECKIF ((prop.flags & ~cfg->legal_flags) != 0 ||
 		 (unsigned int)prop.cache >= PT_CACHE_COUNT ||
-		 !cfg->prop_ok(cfg, prop)) {
+		 !pt_cfg_prop_ok(cfg, prop)) {
 		return OSTD_EPERM;
 	}
 	return OSTD_OK;
@@ -158,10 +158,10 @@ ostd_err_t pt_config_new_page(const struct pt_config *cfg, paddr_t pa,
 	if (err != OSTD_OK) {
 		return err;
 	}
-	pte_t pte = cfg->new_page(cfg, pa, level, prop);
+	pte_t pte = pt_cfg_new_page(cfg, pa, level, prop);
 
 	/* An encoder that produces something else is a broken port. */
-	CHECK(cfg->classify(cfg, pte, level) == PT_ENTRY_LEAF);
+	CHECK(pt_cfg_classify(cfg, pte, level) == PT_ENTRY_LEAF);
 	*out = pte;
 	return OSTD_OK;
 }

@@ -30,6 +30,26 @@ ostd_err_t pt_node_alloc(pt_level_t level, bool locked, paddr_t *out);
 void pt_node_free(paddr_t node);
 void pt_node_lock(paddr_t node);
 void pt_node_unlock(paddr_t node);
+/* The same, for a caller that has the node's metadata at hand. */
+void pt_meta_lock(struct pt_node_meta *m);
+void pt_meta_unlock(struct pt_node_meta *m);
+
+/*
+ * Writes entry @p idx of a node (its metadata @p m, its entries @p ptes)
+ * from @p old to @p pte and keeps the node's child count.
+ */
+static inline void pt_write_meta(struct pt_node_meta *m, pte_t *ptes,
+				 unsigned int idx, pte_t old, pte_t pte)
+{
+	if (old == 0 && pte != 0) {
+		CHECK(m->nr_children < PT_ENTRIES);
+		m->nr_children++;
+	} else if (old != 0 && pte == 0) {
+		CHECK(m->nr_children > 0);
+		m->nr_children--;
+	}
+	WRITE_ONCE(ptes[idx], pte);
+}
 
 /* Writes an entry and keeps the node's child count. */
 void pt_write(paddr_t node, unsigned int idx, pte_t old, pte_t pte);

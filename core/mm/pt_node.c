@@ -78,12 +78,16 @@ void pt_node_free(paddr_t node)
 	frame_drop(&f);
 }
 
-void pt_node_lock(paddr_t node)
+/*
+ * Acquire and release suffice: what a holder wrote (entries, the stray
+ * flag) is published by the release of its unlock. The RCU argument has
+ * its own fences.
+ */
+void pt_meta_lock(struct pt_node_meta *m)
 {
-	struct pt_node_meta *m = pt_node_meta(node);
-
 	for (;;) {
-		if (!atomic_exchange(&m->lock, true)) {
+		if (!atomic_exchange_explicit(&m->lock, true,
+					      memory_order_acquire)) {
 			return;
 		}
 		while (atomic_load_explicit(&m->lock, memory_order_relaxed)) {
@@ -92,26 +96,25 @@ void pt_node_lock(paddr_t node)
 	}
 }
 
+void pt_meta_unlock(struct pt_node_meta *m)
+{
+	CHECK(atomic_load_explicit(&m->lock, memory_order_relaxed));
+	atomic_store_explicit(&m->lock, false, memory_order_release);
+}
+
+void pt_node_lock(paddr_t node)
+{
+	pt_meta_lock(pt_node_meta(node));
+}
+
 void pt_node_unlock(paddr_t node)
 {
-	struct pt_node_meta *m = pt_node_meta(node);
-
-	CHECK(atomic_load(&m->lock));
-	atomic_store(&m->lock, false);
+	pt_meta_unlock(pt_node_meta(node));
 }
 
 void pt_write(paddr_t node, unsigned int idx, pte_t old, pte_t pte)
 {
-	struct pt_node_meta *m = pt_node_meta(node);
-
-	if (old == 0 && pte != 0) {
-		CHECK(m->nr_children < PT_ENTRIES);
-		m->nr_children++;
-	} else if (old != 0 && pte == 0) {
-		CHECK(m->nr_children > 0);
-		m->nr_children--;
-	}
-	WRITE_ONCE(pt_entries(node)[idx], pte);
+	pt_write_meta(pt_node_meta(node), pt_entries(node), idx, old, pte);
 }
 
 /* ---------------------------------------------------------------------
@@ -168,10 +171,10 @@ void pt_dfs(const struct pt_config *cfg, paddr_t node, pt_level_t level,
 		bool descend = ops->entry(ctx, f->node, f->level, idx, pte, va);
 
 		if (descend && f->level > 1 &&
-		    cfg->classify(cfg, pte, f->level) == PT_ENTRY_TABLE) {
+		    pt_cfg_classify(cfg, pte, f->level) == PT_ENTRY_TABLE) {
 			CHECK(depth < PT_MAX_LEVELS);
 			stack[depth + 1] =
-				dfs_frame(cfg->paddr(cfg, pte, f->level),
+				dfs_frame(pt_cfg_paddr(cfg, pte, f->level),
 					  f->level - 1, va, lo, hi);
 			depth++;
 		}
@@ -184,22 +187,58 @@ void pt_dfs(const struct pt_config *cfg, paddr_t node, pt_level_t level,
 
 struct free_ctx {
 	const struct pt_config *cfg;
+	struct frame_put_batch batch;
 };
+
+/* Drops the reference a tracked leaf's PTE owned. */
+static void put_if_tracked(struct free_ctx *c, pte_t pte, pt_level_t level)
+{
+	if ((pt_cfg_prop(c->cfg, pte, level).flags & PT_AVAIL1) != 0) {
+		frame_ref_put_batched(&c->batch,
+				      pt_cfg_paddr(c->cfg, pte, level));
+	}
+}
+
+/*
+ * Frees a level-1 node. The core writes nothing but leaves there, so
+ * every non-zero entry is one, and a plain loop beats the walker.
+ */
+static void free_leaf_node(struct free_ctx *c, paddr_t node)
+{
+	const pte_t *ptes = pt_entries(node);
+
+	for (unsigned int i = 0; i < PT_ENTRIES; i++) {
+		pte_t pte = READ_ONCE(ptes[i]);
+
+		if (pte != 0) {
+			put_if_tracked(c, pte, 1);
+		}
+	}
+	pt_node_free(node);
+}
 
 static bool free_entry(void *ctx, paddr_t node, pt_level_t level,
 		       unsigned int idx, pte_t pte, uint64_t va)
 {
-	const struct pt_config *cfg = ((struct free_ctx *)ctx)->cfg;
+	struct free_ctx *c = ctx;
 
 	(void)node;
 	(void)idx;
 	(void)va;
-	if (cfg->classify(cfg, pte, level) == PT_ENTRY_LEAF &&
-	    (cfg->prop(cfg, pte, level).flags & PT_AVAIL1) != 0) {
-		/* A tracked mapping: the PTE owned one reference. */
-		frame_ref_put(cfg->paddr(cfg, pte, level));
+	switch (pt_cfg_classify(c->cfg, pte, level)) {
+	case PT_ENTRY_LEAF:
+		put_if_tracked(c, pte, level);
+		return false;
+	case PT_ENTRY_TABLE:
+		if (level == 2) {
+			free_leaf_node(c, pt_cfg_paddr(c->cfg, pte, level));
+			return false;
+		}
+		return true;
+	case PT_ENTRY_ABSENT:
+		break;
 	}
-	return true;
+	return false;
 }
 
 static void free_leave(void *ctx, paddr_t node, pt_level_t level)
@@ -212,21 +251,27 @@ static void free_leave(void *ctx, paddr_t node, pt_level_t level)
 void pt_subtree_free(const struct pt_config *cfg, paddr_t node,
 		     pt_level_t level)
 {
-	struct free_ctx ctx = { .cfg = cfg };
+	struct free_ctx ctx = { .cfg = cfg, .batch = { .count = 0 } };
 	static const struct pt_dfs_ops ops = { .entry = free_entry,
 					       .leave = free_leave };
 
-	/* Bases are irrelevant here: walk the whole node from 0. */
-	pt_dfs(cfg, node, level, 0, 0, pt_page_size(level) * PT_ENTRIES - 1,
-	       &ops, &ctx);
+	if (level == 1) {
+		free_leaf_node(&ctx, node);
+	} else {
+		/* Bases are irrelevant here: walk the whole node from 0. */
+		pt_dfs(cfg, node, level, 0, 0,
+		       pt_page_size(level) * PT_ENTRIES - 1, &ops, &ctx);
+	}
+	frame_put_batch_flush(&ctx.batch);
 }
 
 /* ---------------------------------------------------------------------
  * RCU.
  * --------------------------------------------------------------------- */
 
+/* One cache line per CPU: a reader writes only its own. */
 struct rcu_slot {
-	_Atomic uint64_t gen;
+	_Alignas(64) _Atomic uint64_t gen;
 	_Atomic uint32_t nest;
 };
 
@@ -309,6 +354,11 @@ void pt_rcu_retire(const struct pt_config *cfg, paddr_t node, pt_level_t level)
 void pt_rcu_poll(void)
 {
 	paddr_t ready = pa_init(0);
+
+	/* Every mutable cursor's drop polls: most find nothing retired. */
+	if (atomic_load_explicit(&rcu_count, memory_order_relaxed) == 0) {
+		return;
+	}
 
 	/* Unlink what is ready under the lock; free it outside. */
 	spin_lock(&rcu_lock);

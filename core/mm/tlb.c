@@ -9,6 +9,16 @@
 
 #include "pt_internal.h"
 
+void tlb_flusher_init(struct tlb_flusher *f, struct page_table *pt)
+{
+	f->pt = pt;
+	f->op_count = 0;
+	f->flush_all = false;
+	f->pending_count = 0;
+	f->dispatched_count = 0;
+	f->dispatches = 0;
+}
+
 void tlb_flusher_issue(struct tlb_flusher *f, struct tlb_op op)
 {
 	if (f->flush_all) {
@@ -40,6 +50,10 @@ void tlb_flusher_issue_with(struct tlb_flusher *f, struct tlb_op op,
 
 void tlb_flusher_dispatch(struct tlb_flusher *f)
 {
+	/* Most cursors only map: nothing to flush, nothing kept. */
+	if (f->op_count == 0 && !f->flush_all && f->pending_count == 0) {
+		return;
+	}
 	struct tlb_op all = { .kind = TLB_OP_ALL };
 	const struct tlb_op *ops = f->flush_all ? &all : f->ops;
 	unsigned int count = f->flush_all ? 1 : f->op_count;
@@ -47,10 +61,10 @@ void tlb_flusher_dispatch(struct tlb_flusher *f)
 	uint64_t targets = atomic_load(&f->pt->active_cpus.bits);
 
 	if (count > 0) {
-		for (unsigned int cpu = 0; cpu < OSTD_MAX_CPUS; cpu++) {
-			if ((targets & (1ULL << cpu)) == 0) {
-				continue;
-			}
+		/* Only the CPUs in the set, lowest first. */
+		for (uint64_t left = targets; left != 0; left &= left - 1) {
+			unsigned int cpu = (unsigned int)__builtin_ctzll(left);
+
 			if (cpu == self) {
 				for (unsigned int i = 0; i < count; i++) {
 					arch_tlb_flush_local(f->pt, ops[i]);
@@ -73,19 +87,26 @@ void tlb_flusher_dispatch(struct tlb_flusher *f)
 
 void tlb_flusher_sync(struct tlb_flusher *f)
 {
+	if (f->dispatched_count == 0) {
+		pt_rcu_poll();
+		return;
+	}
 	/*
 	 * arch_tlb_flush_remote() returns after the remote CPU acked, so
 	 * everything dispatched is flushed everywhere by now.
 	 */
+	struct frame_put_batch batch = { .count = 0 };
+
 	for (unsigned int i = 0; i < f->dispatched_count; i++) {
 		struct tlb_kept *k = &f->dispatched[i];
 
 		if (k->kind == TLB_KEPT_FRAME) {
-			frame_ref_put(k->pa);
+			frame_ref_put_batched(&batch, k->pa);
 		} else {
 			pt_rcu_retire(pt_cfg(f->pt), k->pa, k->level);
 		}
 	}
+	frame_put_batch_flush(&batch);
 	f->dispatched_count = 0;
 	pt_rcu_poll();
 }

@@ -280,7 +280,7 @@ ostd_err_t vm_space_map_io(struct pt_cursor *cur, const struct io_mem *io,
 	}
 	prop.cache = PT_CACHE_UNCACHED;
 	/* A format that cannot say "uncached" leaves it to the platform. */
-	if (!cur->pt->cfg->prop_ok(cur->pt->cfg, prop)) {
+	if (!pt_cfg_prop_ok(cur->pt->cfg, prop)) {
 		prop.cache = PT_CACHE_WRITEBACK;
 	}
 	return pt_cursor_map(cur, pt_item_untracked(pa, level), prop);

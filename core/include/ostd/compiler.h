@@ -12,6 +12,8 @@
 #define ALIGNED(n) __attribute__((aligned(n)))
 #define UNUSED __attribute__((unused))
 #define USED __attribute__((used))
+/* Keeps a cold path out of its caller, so the hot path stays lean. */
+#define NOINLINE __attribute__((noinline))
 #define WEAK __attribute__((weak))
 #define SECTION(s) __attribute__((section(s)))
 #define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))

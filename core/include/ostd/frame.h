@@ -251,3 +251,20 @@ WARN_UNUSED ostd_err_t frame_ref_get(paddr_t pa);
 
 /** Drops a reference taken by frame_ref_get(). */
 void frame_ref_put(paddr_t pa);
+
+/*
+ * Dropping many references at once, as tearing down a page table does:
+ * the frames whose last reference goes are given back to the allocator in
+ * runs of consecutive frames, one call per run rather than one per frame.
+ * Until frame_put_batch_flush() they are free but not yet allocatable.
+ */
+struct frame_put_batch {
+	uint64_t pfn;   /* The first frame of the run waiting. */
+	uint64_t count; /* Frames in it; 0 for none. */
+};
+
+/** Like frame_ref_put(); a frame it frees may wait in @p b. */
+void frame_ref_put_batched(struct frame_put_batch *b, paddr_t pa);
+
+/** Gives the frames waiting in @p b to the allocator; @p b is empty. */
+void frame_put_batch_flush(struct frame_put_batch *b);

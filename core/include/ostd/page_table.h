@@ -108,6 +108,12 @@ struct tlb_flusher {
 	uint64_t dispatches;
 };
 
+/**
+ * Makes @p f an empty flusher for @p pt. Only the counts are set: the
+ * arrays are read up to them, so a cursor need not clear 3 KiB.
+ */
+void tlb_flusher_init(struct tlb_flusher *f, struct page_table *pt);
+
 /** Queues a flush of @p op. */
 void tlb_flusher_issue(struct tlb_flusher *f, struct tlb_op op);
 
@@ -282,6 +288,29 @@ struct pt_cursor {
 	/* The locked sub-tree root. */
 	paddr_t guard;
 	pt_level_t guard_level;
+	struct pt_node_meta *guard_meta;
+	/*
+	 * A shortcut past the walk from the guard: the last level-1 node
+	 * this cursor reached (pa 0: none), which maps the 2 MiB at
+	 * leaf_base, with its entries and metadata. The cursor holds that
+	 * node's lock, so it stays linked until the cursor itself detaches
+	 * a sub-tree, which forgets it.
+	 */
+	paddr_t leaf;
+	uint64_t leaf_base;
+	pte_t *leaf_ptes;
+	struct pt_node_meta *leaf_meta;
+	/* The last properties pt_config_leaf_ok() accepted (if valid). */
+	struct pt_prop prop_ok;
+	bool prop_ok_valid;
+	/*
+	 * map()'s fast path: set after a 4 KiB map into the remembered node;
+	 * the next map of the same kind with the same properties only runs
+	 * the checks that depend on its addresses.
+	 */
+	struct pt_prop fast_prop;
+	enum pt_item_kind fast_kind;
+	bool fast_ok;
 	struct tlb_flusher flusher;
 };
 

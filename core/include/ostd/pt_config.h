@@ -137,6 +137,66 @@ struct pt_config {
 };
 
 /* ---------------------------------------------------------------------
+ * Calling the codec. The core calls the hooks only through these
+ * wrappers, so that a build can bind them to one format at compile time:
+ * with -DOSTD_PT_FIXED_CONFIG=<config object> the hooks are read from
+ * that const object instead of @p cfg, which the compiler folds into
+ * direct calls and, with link-time optimisation, inlines. The benchmark
+ * builds the core both ways to measure what the indirect calls cost
+ * (docs/performance.md). Such a build must only ever be given tables of
+ * that format; the data half is still read from @p cfg.
+ * --------------------------------------------------------------------- */
+
+#ifdef OSTD_PT_FIXED_CONFIG
+extern const struct pt_config OSTD_PT_FIXED_CONFIG;
+#define PT_CODEC(cfg) (&OSTD_PT_FIXED_CONFIG)
+#else
+#define PT_CODEC(cfg) (cfg)
+#endif
+
+static inline pte_t pt_cfg_new_absent(const struct pt_config *cfg,
+				      pt_level_t level)
+{
+	return PT_CODEC(cfg)->new_absent(cfg, level);
+}
+
+static inline pte_t pt_cfg_new_page(const struct pt_config *cfg, paddr_t pa,
+				    pt_level_t level, struct pt_prop prop)
+{
+	return PT_CODEC(cfg)->new_page(cfg, pa, level, prop);
+}
+
+static inline pte_t pt_cfg_new_pt(const struct pt_config *cfg, paddr_t pa,
+				  pt_level_t level)
+{
+	return PT_CODEC(cfg)->new_pt(cfg, pa, level);
+}
+
+static inline enum pt_entry_type pt_cfg_classify(const struct pt_config *cfg,
+						 pte_t pte, pt_level_t level)
+{
+	return PT_CODEC(cfg)->classify(cfg, pte, level);
+}
+
+static inline paddr_t pt_cfg_paddr(const struct pt_config *cfg, pte_t pte,
+				   pt_level_t level)
+{
+	return PT_CODEC(cfg)->paddr(cfg, pte, level);
+}
+
+static inline struct pt_prop pt_cfg_prop(const struct pt_config *cfg, pte_t pte,
+					 pt_level_t level)
+{
+	return PT_CODEC(cfg)->prop(cfg, pte, level);
+}
+
+static inline bool pt_cfg_prop_ok(const struct pt_config *cfg,
+				  struct pt_prop prop)
+{
+	return PT_CODEC(cfg)->prop_ok(cfg, prop);
+}
+
+/* ---------------------------------------------------------------------
  * Geometry, shared by every format. All of it is overflow-safe at the top
  * of the address space: ranges are inclusive at the end.
  * --------------------------------------------------------------------- */

@@ -1,0 +1,619 @@
+# SPDX-License-Identifier: MPL-2.0
+"""./ostd bench: the page-table core against in-process baselines.
+
+  ./ostd bench              full sweeps, 11 repetitions (about two minutes)
+  ./ostd bench --quick      small sweeps, 7 repetitions (about a minute)
+  ./ostd bench --callgrind  instruction counts only, every format
+  ./ostd bench --smoke      tiny sizes, one repetition: the harness checks
+                            itself (what ./ostd test runs)
+
+The benchmark program is out/host-bench/ostd-bench (bench/, built by the
+host-bench configuration). It prints one JSON line per result; this
+driver prints a table per benchmark with the ratio to every baseline,
+checks the targets of ../shared/BENCHMARKS.md, writes
+out/bench/results.json and plots the N-sweeps to out/bench/*.png.
+docs/performance.md explains every figure.
+"""
+
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = "host-bench"
+OUT = os.path.join(TOP, "out", "bench")
+BASELINES = ("toy-cursor", "toy-xv6", "toy-xv6-locked", "toy-xv6-walk",
+             "flat", "linux", "zero-4k", "memcpy")
+# Every benchmark the smoke run must report.
+SMOKE_IDS = ["H%d" % i for i in range(1, 15)]
+CG_FUNCS = ("cg_h2_ostd", "cg_h2_toy_cursor", "cg_h2_flat", "cg_h3_ostd",
+            "cg_h3_toy_xv6", "cg_h5_ostd_seq", "cg_h5_toy_cursor_seq",
+            "cg_h5_ostd_rand", "cg_h5_toy_xv6_rand", "cg_h6_ostd",
+            "cg_h6_toy_cursor", "cg_h7_ostd", "cg_h7_toy_cursor",
+            "cg_h10_ostd_fault")
+
+
+BINARIES = ("ostd-bench", "ostd-bench-lto", "ostd-bench-x86_64")
+
+
+def binary(name):
+    return os.path.join(TOP, "out", CONFIG, name)
+
+
+def build_bench(build, names=BINARIES):
+    """Builds only the benchmark programs of the host-bench configuration
+    (its test runner is ./ostd test's business)."""
+    build(CONFIG, [], ["out/%s/%s" % (CONFIG, n) for n in names])
+
+
+def run_program(cmd, timeout):
+    """Runs the benchmark program; returns (rows, summary, rc, stderr)."""
+    try:
+        p = subprocess.run(cmd, cwd=TOP, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [], None, None, "timeout after %d s" % timeout
+    rows = []
+    summary = None
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                rows.append({"bad": line})
+        m = re.match(r"^bench: (\d+) passed, (\d+) failed$", line)
+        if m:
+            summary = (int(m.group(1)), int(m.group(2)))
+    return rows, summary, p.returncode, p.stderr
+
+
+# ---------------------------------------------------------------------------
+# Smoke: the harness checks itself; no timing is judged.
+
+
+def smoke_check(rows, summary, rc, err):
+    """Problems with a smoke run, as strings (empty: it passed)."""
+    problems = []
+    if rc != 0:
+        problems.append("exit status %s" % rc)
+    if summary is None:
+        problems.append("no summary line")
+    elif summary[1] != 0:
+        problems.append("%d benchmark(s) failed their checks" % summary[1])
+    for r in rows:
+        if "bad" in r:
+            problems.append("unparsable line: %s" % r["bad"][:80])
+        for k in ("ns_med", "ns_min", "value"):
+            if k in r and not (isinstance(r[k], (int, float)) and
+                               math.isfinite(r[k]) and r[k] >= 0):
+                problems.append("%s %s %s: bad %s" % (
+                    r.get("id"), r.get("case"), r.get("variant"), k))
+    seen = {r.get("id") for r in rows}
+    for i in SMOKE_IDS:
+        if i not in seen:
+            problems.append("%s reported nothing" % i)
+    for line in err.splitlines():
+        if "FAILED" in line:
+            problems.append(line.strip())
+    return problems
+
+
+def run_smoke():
+    start = time.monotonic()
+    rows, summary, rc, err = run_program([binary("ostd-bench"), "--smoke"],
+                                         120)
+    problems = smoke_check(rows, summary, rc, err)
+    detail = "%d results, %.1f s" % (len(rows), time.monotonic() - start)
+    return summary, problems, detail
+
+
+def test_smoke(tally, build):
+    """The `./ostd test` hook: one runner line for the harness."""
+    build_bench(build, ["ostd-bench"])
+    summary, problems, detail = run_smoke()
+    for p in problems:
+        print("  bench-smoke: " + p, flush=True)
+    passed = summary[0] if summary else 0
+    failed = len(problems) if problems else 0
+    tally.add("bench-smoke", passed, failed, detail)
+
+
+# ---------------------------------------------------------------------------
+# Callgrind: instructions per op.
+
+
+def callgrind(exe, fmt):
+    """{function: instructions per op} for one binary and format."""
+    cg_out = os.path.join(OUT, "callgrind.%s.%s.out" % (
+        os.path.basename(exe), fmt))
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg_out,
+           "--collect-atstart=no", "--toggle-collect=cg_*", exe,
+           "--callgrind", "--fmt", fmt]
+    rows, _s, rc, err = run_program(cmd, 600)
+    if rc != 0:
+        print("bench: callgrind of %s failed:\n%s" % (exe, err[-2000:]))
+        return {}
+    ops = {r["cg"]: r["ops"] for r in rows if "cg" in r}
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes",
+                          "--threshold=100", cg_out], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True).stdout
+    # With LTO one function shows up once per file its code came from;
+    # the largest line is the whole function.
+    total = {}
+    for line in ann.splitlines():
+        m = re.match(r"^\s*([\d,]+) .*:(cg_\w+)\b", line)
+        if m:
+            n = int(m.group(1).replace(",", ""))
+            total[m.group(2)] = max(total.get(m.group(2), 0), n)
+    return {f: total.get(f, 0) / ops[f] for f in ops}
+
+
+# ---------------------------------------------------------------------------
+# Tables.
+
+
+def key(r):
+    return (r["id"], r["case"], r["n"])
+
+
+def groups(rows):
+    out = {}
+    for r in rows:
+        if "id" in r and "variant" in r:
+            out.setdefault((r["id"], r["case"]), []).append(r)
+    return out
+
+
+def fmt_ns(x):
+    if x >= 100000:
+        return "%.0f" % x
+    if x >= 100:
+        return "%.1f" % x
+    return "%.2f" % x
+
+
+def print_tables(rows):
+    for (bid, case), rs in sorted(groups(rows).items(),
+                                  key=lambda g: (int(g[0][0][1:]), g[0][1])):
+        if "value" in rs[0]:
+            print("\n%s %s" % (bid, case))
+            for r in sorted(rs, key=lambda r: (r["n"], r["variant"])):
+                print("  n=%-10d %-28s %10.4f %s" % (
+                    r["n"], r["variant"], r["value"], r["unit"]))
+            continue
+        base = [b for b in BASELINES if any(r["variant"] == b for r in rs)]
+        unit = rs[0]["unit"]
+        head = "  %-10s %-22s %11s %11s" % ("n", "variant", "med ns/" + unit,
+                                            "min")
+        head += "".join(" %11s" % ("x" + b) for b in base)
+        extra = any("flushes" in r for r in rs)
+        pt = any("pt_bytes" in r for r in rs)
+        if extra:
+            head += " %9s" % "flush/op"
+        if pt:
+            head += " %9s" % "PT B/pg"
+        print("\n%s %s" % (bid, case))
+        print(head)
+        by_n = {}
+        for r in rs:
+            by_n.setdefault(r["n"], {})[r["variant"]] = r
+        for n in sorted(by_n):
+            for v, r in sorted(by_n[n].items()):
+                line = "  %-10d %-22s %11s %11s" % (
+                    n, v, fmt_ns(r["ns_med"]), fmt_ns(r["ns_min"]))
+                for b in base:
+                    if v in BASELINES or b not in by_n[n] or \
+                            by_n[n][b]["ns_med"] <= 0:
+                        line += " %11s" % "-"
+                    else:
+                        line += " %11.2f" % (r["ns_med"] /
+                                             by_n[n][b]["ns_med"])
+                if extra:
+                    line += " %9s" % ("%.2f" % r["flushes"]
+                                      if "flushes" in r else "-")
+                if pt:
+                    line += " %9s" % ("%.3f" % r["pt_bytes"]
+                                      if "pt_bytes" in r else "-")
+                print(line)
+        if bid == "H14":
+            one = by_n[min(by_n)]
+            for who in ("ostd", "linux", "control"):
+                if who + "/1T" in one and who + "/2T" in one:
+                    print("  2T/1T throughput (%s): %.2fx median, %.2fx "
+                          "best rep" % (
+                              who, one[who + "/1T"]["ns_med"] /
+                              one[who + "/2T"]["ns_med"],
+                              one[who + "/1T"]["ns_min"] /
+                              one[who + "/2T"]["ns_min"]))
+
+
+# ---------------------------------------------------------------------------
+# Targets (../shared/BENCHMARKS.md; the issue's list).
+
+
+def find(rows, bid, case, variant, n=None):
+    rs = [r for r in rows if r.get("id") == bid and r.get("case") == case and
+          r.get("variant") == variant and (n is None or r["n"] == n)]
+    return rs
+
+
+def targets(rows, cg, codec):
+    """[(what, target, measured text, met: True, False or None)]."""
+    t = []
+
+    def label(n):
+        return n if isinstance(n, str) else "n=%d" % n
+
+    def ratio(bid, case, a, b, n=None):
+        out = []
+        for ra in find(rows, bid, case, a, n):
+            rb = find(rows, bid, case, b, ra["n"])
+            if rb and rb[0]["ns_med"] > 0:
+                out.append((ra["n"], ra["ns_med"] / rb[0]["ns_med"]))
+        return out
+
+    def text_of(pairs, fmtv):
+        return ", ".join(("%s: " + fmtv) % (label(n), v)
+                         for n, v in pairs) or "not measured"
+
+    def info(what, pairs, fmtv="%.2fx"):
+        t.append((what, "-", text_of(pairs, fmtv), None))
+
+    def add(what, target, pairs, limit, fmtv="%.2fx", higher=False):
+        if not pairs:
+            t.append((what, target, "not measured", None))
+            return
+        worst = (min if higher else max)(v for _n, v in pairs)
+        ok = worst >= limit if higher else worst <= limit
+        t.append((what, target, text_of(pairs, fmtv), ok))
+
+    def scaling(case, who, stat):
+        one = find(rows, "H14", case, who + "/1T")
+        two = find(rows, "H14", case, who + "/2T")
+        if one and two and two[0][stat] > 0:
+            return one[0][stat] / two[0][stat]
+        return None
+
+    add("H2 batched 4K map / cursor toy", "<= 2x",
+        ratio("H2", "map-seq", "ostd/x86_64", "toy-cursor"), 2.0)
+    v = cg.get(("ostd-bench", "x86_64"), {}).get("cg_h2_ostd")
+    add("H2 instructions per page (x86_64)", "<= 25",
+        [("callgrind", v)] if v else [], 25, "%.1f")
+    add("H3 1 page per cursor / xv6 toy", "<= 1.5x",
+        ratio("H3", "map-1-per-cursor", "ostd/x86_64", "toy-xv6"), 1.5)
+    info("  H3 / xv6 toy inside the cursor protocol's atomics",
+         ratio("H3", "map-1-per-cursor", "ostd/x86_64", "toy-xv6-locked"))
+    for variant in ("fault", "batch"):
+        pop = []
+        for r in find(rows, "H10", "populate", "ostd/x86_64/" + variant):
+            z = find(rows, "H10", "populate", "zero-4k", r["n"])
+            if z:
+                pop.append((r["n"], r["ns_med"] - z[0]["ns_med"]))
+        add("H10 populate (%s) - zeroing" % variant, "<= 40 ns/page", pop,
+            40, "%.1f ns")
+        add("H10 populate (%s) / Linux MAP_POPULATE" % variant, "<= 0.2x",
+            ratio("H10", "populate", "ostd/x86_64/" + variant,
+                  "linux-populate"), 0.2)
+    # "Hot" (BENCHMARKS.md): N = 4096, whose PTEs, frame metadata and
+    # frames stay in the caches; larger N is reported beside it.
+    h7 = find(rows, "H7", "unmap-populated", "ostd/x86_64")
+    add("H7 unmap populated, hot (N = 4096)", "<= 15 ns/page",
+        [(r["n"], r["ns_med"]) for r in h7 if r["n"] <= 4096], 15,
+        "%.1f ns")
+    info("  H7 unmap populated, larger N", [(r["n"], r["ns_med"])
+                                            for r in h7 if r["n"] > 4096],
+         "%.1f ns")
+    add("H6 protect 4K (N >= 512)", "<= 1.3 ns/page",
+        [(r["n"], r["ns_med"])
+         for r in find(rows, "H6", "protect-4k", "ostd/x86_64")
+         if r["n"] >= 512], 1.3, "%.1f ns")
+    add("H13 PT memory, dense >= 1e5 pages", "<= 8.05 B/page",
+        [(r["n"], r["value"])
+         for r in find(rows, "H13", "dense", "ostd/pt-bytes")
+         if r["n"] >= 100000], 8.05, "%.3f B")
+    # The least any 4-level table needs for n dense pages: full nodes
+    # at every level, plus the root.
+    floor = {r["n"]: 4096.0 * (math.ceil(r["n"] / 512) +
+                               math.ceil(r["n"] / 512 ** 2) +
+                               math.ceil(r["n"] / 512 ** 3) + 1) / r["n"]
+             for r in find(rows, "H13", "dense", "ostd/pt-bytes")}
+    add("H13 PT memory, dense, above the 4-level floor", "<= +0.001 B",
+        [(r["n"], r["value"] - floor[r["n"]])
+         for r in find(rows, "H13", "dense", "ostd/pt-bytes")
+         if r["n"] >= 100000], 0.001, "%+.3f B")
+    io = []
+    for case, variant in (("read-aligned", "vm-reader"),
+                          ("write-aligned", "vm-writer")):
+        for r in find(rows, "H12", case, variant):
+            m = find(rows, "H12", case, "memcpy", r["n"])
+            if m and r["n"] >= 4096:
+                io.append(("%s %d" % (case[:-8], r["n"]),
+                           m[0]["ns_med"] / r["ns_med"]))
+    add("H12 VmReader/VmWriter throughput / memcpy, >= 4 KiB", ">= 0.9x",
+        io, 0.9, higher=True)
+    sim = []
+    for r in find(rows, "H12", "read-aligned", "vm-reader"):
+        m = find(rows, "H12", "read-aligned", "memcpy", r["n"])
+        s = find(rows, "H12", "read-aligned", "sim-mmu", r["n"])
+        if m and s and r["n"] >= 4096 and r["ns_med"] > s[0]["ns_med"]:
+            sim.append((r["n"], m[0]["ns_med"] /
+                        (r["ns_med"] - s[0]["ns_med"])))
+    info("  H12 read / memcpy without the host's software MMU", sim)
+    add("vtable overhead vs x86_64-bound codec (time)", "<= 10%",
+        [("%s %s" % k, (v - 1) * 100) for k, v in codec], 10, "%+.1f%%")
+    vt = cg.get(("ostd-bench-lto", "x86_64"), {})
+    sp = cg.get(("ostd-bench-x86_64", "x86_64"), {})
+    add("vtable overhead (instructions)", "<= 10%",
+        [(f[3:].replace("_ostd", ""), (vt[f] / sp[f] - 1) * 100)
+         for f in ("cg_h2_ostd", "cg_h3_ostd", "cg_h5_ostd_seq",
+                   "cg_h6_ostd", "cg_h7_ostd")
+         if vt.get(f) and sp.get(f)], 10, "%+.1f%%")
+    for kind, limit in (("disjoint", 1.8), ("contended", 1.0)):
+        for stat, name in (("ns_min", "best rep"), ("ns_med", "median")):
+            pairs = []
+            for wl in ("map-unmap", "fault-unmap"):
+                v = scaling("%s-%s" % (wl, kind), "ostd", stat)
+                if v is not None:
+                    pairs.append((wl, v))
+            add("H14 2-thread %s scaling, %s" % (kind, name),
+                ">= %.1fx" % limit, pairs, limit, higher=True)
+    for stat, name in (("ns_min", "best rep"), ("ns_med", "median")):
+        info("  H14 Linux mmap+munmap 2T/1T, %s" % name,
+             [(c, v) for c in ("disjoint",)
+              for v in [scaling("mmap-munmap-disjoint", "linux", stat)]
+              if v is not None])
+        info("  H14 control (arithmetic) 2T/1T beside each case, %s" % name,
+             [(c.replace("-disjoint", "").replace("-contended", "-cont"), v)
+              for c in ("map-unmap-disjoint", "fault-unmap-disjoint",
+                        "map-unmap-contended", "fault-unmap-contended",
+                        "mmap-munmap-disjoint")
+              for v in [scaling(c, "control", stat)] if v is not None])
+    return t
+
+
+def print_targets(t):
+    print("\nTargets (ratios from this run; ../shared/BENCHMARKS.md)")
+    w = max(len(x[0]) for x in t)
+    for what, target, text, ok in t:
+        mark = "" if ok is None else ("met " if ok else "MISS")
+        print("  %-4s %-*s  %-15s %s" % (mark, w, what, target, text))
+
+
+# ---------------------------------------------------------------------------
+# The codec comparison: the same core, codec through the vtable or bound
+# to x86_64 at compile time (both LTO builds).
+
+
+CODEC_IDS = "H2,H3,H5,H6,H7"
+
+
+def codec_compare(quick):
+    rounds = 2 if quick else 3
+    per = {}
+    for _ in range(rounds):
+        for exe in ("ostd-bench-lto", "ostd-bench-x86_64"):
+            rows, _s, rc, err = run_program(
+                [binary(exe), "--quick", "--fmt", "x86_64", "--only",
+                 CODEC_IDS, "--reps", "5"], 600)
+            if rc != 0:
+                print("bench: %s failed:\n%s" % (exe, err[-2000:]))
+                return [], []
+            for r in rows:
+                if r.get("variant") == "ostd/x86_64":
+                    per.setdefault(key(r), {}).setdefault(exe, []).append(
+                        r["ns_med"])
+    out = []
+    table = []
+    for k in sorted(per):
+        d = per[k]
+        if len(d.get("ostd-bench-lto", [])) and \
+                len(d.get("ostd-bench-x86_64", [])):
+            vt = statistics.median(d["ostd-bench-lto"])
+            sp = statistics.median(d["ostd-bench-x86_64"])
+            table.append({"id": k[0], "case": k[1], "n": k[2],
+                          "vtable_ns": vt, "fixed_ns": sp,
+                          "overhead": vt / sp - 1})
+    # The gate looks at the hot codec paths, at their middle size.
+    for row in table:
+        if (row["id"], row["case"], row["n"]) in (
+                ("H2", "map-seq", 65536), ("H3", "map-1-per-cursor", 4096),
+                ("H5", "query-seq", 4096), ("H6", "protect-4k", 16384),
+                ("H7", "unmap-populated", 4096)):
+            out.append(((row["id"], row["case"]), 1 + row["overhead"]))
+    return out, table
+
+
+def print_codec(table):
+    if not table:
+        return
+    print("\nCodec through the vtable vs bound to x86_64 (both -flto), "
+          "ns/op medians")
+    for r in table:
+        print("  %-4s %-18s n=%-8d vtable %9s  fixed %9s  overhead %+6.1f%%"
+              % (r["id"], r["case"], r["n"], fmt_ns(r["vtable_ns"]),
+                 fmt_ns(r["fixed_ns"]), r["overhead"] * 100))
+
+
+def print_cg(cg):
+    print("\nInstructions per op (callgrind, deterministic)")
+    cols = sorted(cg)
+    print("  %-22s" % "function" + "".join(
+        " %24s" % ("%s/%s" % (b.replace("ostd-bench", "bench"), f))
+        for b, f in cols))
+    for fn in CG_FUNCS:
+        print("  %-22s" % fn + "".join(
+            " %24s" % ("%.1f" % cg[c][fn] if fn in cg[c] else "-")
+            for c in cols))
+
+
+# ---------------------------------------------------------------------------
+# Plots.
+
+
+SWEEPS = [("H2", "map-seq", "ns/page", False),
+          ("H3", "map-1-per-cursor", "ns/page", False),
+          ("H5", "query-rand", "ns/lookup", False),
+          ("H5", "query-seq", "ns/page", False),
+          ("H7", "unmap-populated", "ns/page", False),
+          ("H6", "protect-4k", "ns/page", False),
+          ("H12", "read-aligned", "GB/s", True)]
+
+
+def plot(rows):
+    if not shutil.which("gnuplot"):
+        print("bench: gnuplot not found; no plots")
+        return []
+    made = []
+    for bid, case, ylabel, gbps in SWEEPS:
+        rs = [r for r in rows if r.get("id") == bid and
+              r.get("case") == case and "ns_med" in r]
+        ns = sorted({r["n"] for r in rs})
+        if len(ns) < 2:
+            continue
+        variants = sorted({r["variant"] for r in rs})
+        base = os.path.join(OUT, "%s-%s" % (bid.lower(), case))
+        with open(base + ".dat", "w") as f:
+            f.write("# n " + " ".join(variants) + "\n")
+            for n in ns:
+                vals = []
+                for v in variants:
+                    r = [x for x in rs if x["n"] == n and x["variant"] == v]
+                    if not r:
+                        vals.append("?")
+                    elif gbps:
+                        vals.append("%.4f" % (n / r[0]["ns_med"]))
+                    else:
+                        vals.append("%.4f" % r[0]["ns_med"])
+                f.write("%d %s\n" % (n, " ".join(vals)))
+        plots = ", ".join(
+            "'%s.dat' using 1:%d with linespoints title '%s'" % (
+                base, i + 2, v) for i, v in enumerate(variants))
+        script = "\n".join([
+            "set terminal png size 900,560 noenhanced",
+            "set output '%s.png'" % base,
+            "set title '%s %s'" % (bid, case),
+            "set logscale x", "set logscale y" if not gbps else "",
+            "set xlabel '%s'" % ("bytes" if gbps else "N"),
+            "set ylabel '%s'" % ylabel, "set key outside right",
+            "set datafile missing '?'", "plot " + plots, ""])
+        r = subprocess.run(["gnuplot"], input=script, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode == 0:
+            made.append(base + ".png")
+        else:
+            print("bench: gnuplot: %s" % r.stderr.strip()[:200])
+    return made
+
+
+# ---------------------------------------------------------------------------
+# The command.
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    debian = "?"
+    try:
+        with open("/etc/debian_version") as f:
+            debian = f.read().strip()
+    except OSError:
+        pass
+    mem = 0
+    try:
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"cpu": model, "cpus": os.cpu_count(), "debian": debian,
+            "kernel": platform.release(), "mem_mib": mem,
+            "loadavg_start": loadavg()}
+
+
+def main(args, build, ensure_packages):
+    build_bench(build, ["ostd-bench"] if args.smoke else BINARIES)
+    if args.smoke:
+        summary, problems, detail = run_smoke()
+        for p in problems:
+            print("bench-smoke: " + p)
+        print("bench-smoke: %s (%s)" % ("ok" if not problems else "FAILED",
+                                         detail))
+        sys.exit(0 if not problems else 1)
+    ensure_packages(["valgrind", "gnuplot-nox"])
+    os.makedirs(OUT, exist_ok=True)
+    start = time.monotonic()
+    mode = "callgrind" if args.callgrind else \
+        ("quick" if args.quick else "full")
+    m = machine()
+    print("ostd bench (%s) on %s, %s CPUs, Debian %s, Linux %s" % (
+        mode, m["cpu"], m["cpus"], m["debian"], m["kernel"]), flush=True)
+    rows = []
+    codec, codec_table = [], []
+    if not args.callgrind:
+        rows, summary, rc, err = run_program(
+            [binary("ostd-bench")] + (["--quick"] if args.quick else []),
+            3600)
+        if rc != 0 or summary is None or summary[1] != 0:
+            print(err[-3000:])
+            sys.exit("bench: the benchmark program failed (exit %s)" % rc)
+        print_tables(rows)
+        codec, codec_table = codec_compare(args.quick)
+        print_codec(codec_table)
+    cg = {}
+    fmts = ["x86_64", "sv48", "aarch64"] if args.callgrind else ["x86_64"]
+    for exe in ("ostd-bench", "ostd-bench-lto", "ostd-bench-x86_64"):
+        for f in fmts if exe == "ostd-bench" else ["x86_64"]:
+            c = callgrind(binary(exe), f)
+            if c:
+                cg[(exe, f)] = c
+    if cg:
+        print_cg(cg)
+    t = targets(rows, cg, codec)
+    print_targets(t)
+    pngs = plot(rows) if rows else []
+    m["loadavg_end"] = loadavg()
+    print("load average: %s at the start, %s at the end (other work on the "
+          "machine shows up as noise)" % (m["loadavg_start"],
+                                          m["loadavg_end"]))
+    result = {
+        "mode": mode, "machine": m,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "seconds": round(time.monotonic() - start, 1),
+        "rows": rows,
+        "codec": codec_table,
+        "callgrind": [{"binary": b, "fmt": f, "per_op": v}
+                      for (b, f), v in sorted(cg.items())],
+        "targets": [{"what": a, "target": b, "measured": c, "met": d}
+                    for a, b, c, d in t],
+    }
+    # A callgrind-only run does not replace the last timed results.
+    path = os.path.join(OUT, "callgrind.json" if args.callgrind
+                        else "results.json")
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+    print("\nwrote %s%s (%.0f s)" % (
+        os.path.relpath(path, TOP),
+        "".join(", " + os.path.relpath(p, TOP) for p in pngs),
+        time.monotonic() - start))
