@@ -132,4 +132,20 @@ def scaffold(top, name, from_config, from_board):
     with open(defconfig, "w") as f:
         f.write(dtext)
     written.append("configs/%s_defconfig" % name)
+    # build.ninja: the configuration's edges, and its name in the default.
+    gpath = os.path.join(top, "build.ninja")
+    with open(gpath) as f:
+        gtext = f.read()
+    edges = ("build out/{n}/build.ninja: configure configs/{n}_defconfig\n"
+             "  cfg = {n}\n"
+             "build {n}: subbuild out/{n}/build.ninja | always\n"
+             "  cfg = {n}\n\n").format(n=name)
+    m = re.search(r"^default (.*)$", gtext, re.M)
+    if not m:
+        raise ScaffoldError("build.ninja has no default line")
+    gtext = (gtext[:m.start()] + edges + "default %s %s" % (m.group(1), name)
+             + gtext[m.end():])
+    with open(gpath, "w") as f:
+        f.write(gtext)
+    written.append("build.ninja")
     return written

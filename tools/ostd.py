@@ -46,10 +46,10 @@ HOST_PACKAGES = ["libcmocka-dev", "libfdt-dev"]
 # QEMU machines whose device trees the host suite checks against libfdt.
 DTB_MACHINES = {
     "riscv64-virt": ("qemu-system-riscv64", "qemu-system-misc",
-                     ["-machine", "virt", "-m", "256M"]),
+                     ["-machine", "virt", "-m", "256M", "-nic", "none"]),
     "aarch64-virt": ("qemu-system-aarch64", "qemu-system-arm",
-                     ["-machine", "virt", "-cpu", "cortex-a72", "-m",
-                      "256M"]),
+                     ["-machine", "virt", "-cpu", "cortex-a76", "-m",
+                      "256M", "-nic", "none"]),
 }
 
 
@@ -530,12 +530,34 @@ def test_qemu(name, args, tally):
 def test_style(tally):
     """The format and lint checks count as one test each."""
     for tool, fn in (("clang-format", check_format),
-                     ("clang-tidy", check_tidy)):
+                     ("clang-tidy", check_tidy),
+                     ("build-graph", check_build_graph)):
         problems = fn()
         for p in problems:
             print("  " + p)
         tally.add(tool, 0 if problems else 1, 1 if problems else 0,
                   "%d problem(s)" % len(problems))
+
+
+def check_build_graph():
+    """The top-level build.ninja builds every configuration, and only those."""
+    with open(os.path.join(TOP, "build.ninja")) as f:
+        text = f.read()
+    listed = set(re.findall(r"^build (\S+): subbuild ", text, re.M))
+    default = set(re.findall(r"^default (.*)$", text, re.M)[-1:][0].split()
+                  if re.search(r"^default ", text, re.M) else [])
+    want = set(config_names())
+    problems = []
+    for name in sorted(want - listed):
+        problems.append("build.ninja has no edges for %s; add them as for "
+                        "the others (./ostd new-board does)" % name)
+    for name in sorted(listed - want):
+        problems.append("build.ninja builds %s, which has no defconfig"
+                        % name)
+    if default != want:
+        problems.append("build.ninja's default line must name every "
+                        "configuration")
+    return problems
 
 
 def c_sources(exts=(".c", ".h")):
