@@ -331,6 +331,8 @@ def cmd_list(_args):
             desc += ", ThreadSanitizer"
         elif defconfig_value(name, "HOST_INTSAN") == "y":
             desc += ", ASan + UBSan + trapping unsigned overflow in core/"
+        elif defconfig_value(name, "HOST_OPTIMISED") == "y":
+            desc += ", -O2 without sanitizers; builds ./ostd bench"
         elif b.arch == "host":
             desc += ", ASan + UBSan"
         rows.append((name, b.arch, board, b.boot, desc))
