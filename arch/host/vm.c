@@ -141,3 +141,10 @@ bool arch_cmpxchg_user(uint64_t va, uint32_t expected, uint32_t new_val,
 	*old = expected;
 	return true;
 }
+
+/* The host's "instructions" are never fetched from simulated memory. */
+void arch_sync_icache(paddr_t pa, uint64_t len)
+{
+	(void)pa;
+	(void)len;
+}

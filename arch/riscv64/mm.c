@@ -28,3 +28,15 @@ paddr_t arch_ptr_to_paddr(const void *ptr)
 	}
 	return pa_init(va - PHYS_OFFSET);
 }
+
+void arch_sync_icache(paddr_t pa, uint64_t len)
+{
+	/*
+	 * Zifencei (Unprivileged Spec v20191213, ch. 3): FENCE.I makes this
+	 * hart's later fetches see its earlier stores. One hart runs the
+	 * kernel; SMP will need a remote fence.i through SBI.
+	 */
+	(void)pa;
+	(void)len;
+	__asm__ volatile("fence.i" : : : "memory");
+}

@@ -27,3 +27,14 @@ paddr_t arch_ptr_to_paddr(const void *ptr)
 	}
 	return pa_init(va - PHYS_OFFSET);
 }
+
+void arch_sync_icache(paddr_t pa, uint64_t len)
+{
+	/*
+	 * Instruction fetches snoop the data caches, and a new mapping has
+	 * no stale decoded instructions behind it (Intel SDM vol 3A, 11.6
+	 * "Self-Modifying Code"): nothing to do.
+	 */
+	(void)pa;
+	(void)len;
+}

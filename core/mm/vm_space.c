@@ -248,6 +248,10 @@ ostd_err_t vm_space_map_frame(struct pt_cursor *cur, paddr_t frame,
 	if (err != OSTD_OK) {
 		return err;
 	}
+	/* The kernel may have just written code into it (an ELF loader). */
+	if ((prop.flags & PROT_X) != 0) {
+		arch_sync_icache(frame, PAGE_SIZE);
+	}
 	return pt_cursor_map(cur, pt_item_frame(frame), prop);
 }
 

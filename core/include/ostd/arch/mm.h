@@ -24,6 +24,15 @@ void *arch_paddr_to_ptr(paddr_t pa);
 paddr_t arch_ptr_to_paddr(const void *ptr);
 
 /**
+ * Makes instruction fetches from physical [@p pa, + @p len) see what the
+ * kernel wrote there through arch_paddr_to_ptr(): called before a frame
+ * is mapped executable (vm_space_map_frame()). A no-op where the caches
+ * are coherent for instructions (x86); a cache clean and invalidate where
+ * they are not (Arm, RISC-V).
+ */
+void arch_sync_icache(paddr_t pa, uint64_t len);
+
+/**
  * Fills the kernel page table @p kpt (just created by
  * vm_space_init_kernel(), empty) with the port's kernel mappings and
  * switches this CPU to it; the boot translation is unused afterwards.
