@@ -140,3 +140,18 @@ bool arch_user_access_protected(void)
 {
 	return aarch64_has_pan != 0 || aarch64_uaccess_closed != 0;
 }
+
+/*
+ * 1: subs x0, x0, #1; b.ne 1b; svc #0 (Arm ARM C6.2.314 SUBS (immediate),
+ * C6.2.26 B.cond).
+ */
+#define INSN_SUBS_X0_1 0xf1000400U /* subs x0, x0, #1 */
+#define INSN_BNE_BACK1 0x54ffffe1U /* b.ne .-4 */
+
+static const uint8_t spin[] = { A64(INSN_SUBS_X0_1), A64(INSN_BNE_BACK1),
+				A64(INSN_SVC0) };
+
+struct arch_code arch_user_spin_code(void)
+{
+	return (struct arch_code){ spin, sizeof(spin) };
+}

@@ -66,3 +66,15 @@ bool arch_user_access_protected(void)
 	 */
 	return (riscv_csr_read(sstatus) & RISCV_SSTATUS_SUM) == 0;
 }
+
+/*
+ * 1: addi a0, a0, -1 (0xfff50513); bnez a0, 1b (0xfe051ee3); ecall: the
+ * I- and B-type encodings of Unprivileged Spec 20191213, 2.4 and 2.5.
+ */
+static const uint8_t user_spin[] = { 0x13, 0x05, 0xf5, 0xff, 0xe3, 0x1e,
+				     0x05, 0xfe, 0x73, 0x00, 0x00, 0x00 };
+
+struct arch_code arch_user_spin_code(void)
+{
+	return (struct arch_code){ user_spin, sizeof(user_spin) };
+}

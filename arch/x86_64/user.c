@@ -152,3 +152,12 @@ bool arch_user_access_protected(void)
 {
 	return x86_64_has_smap != 0;
 }
+
+/* mov %rdi,%rcx; 1: dec %rcx; jnz 1b; syscall (SDM vol 2: MOV, DEC, Jcc). */
+static const uint8_t spin[] = { 0x48, 0x89, 0xf9, 0x48, 0xff,
+				0xc9, 0x75, 0xfb, 0x0f, 0x05 };
+
+struct arch_code arch_user_spin_code(void)
+{
+	return (struct arch_code){ spin, sizeof(spin) };
+}

@@ -145,7 +145,11 @@ ostd_err_t kt_map_user_page(struct vm_space *vs, uint64_t va,
 
 ostd_err_t kt_map_probe_code(struct vm_space *vs, enum probe_access kind)
 {
-	struct arch_code code = arch_user_probe_code(kind);
+	return kt_map_code(vs, arch_user_probe_code(kind));
+}
+
+ostd_err_t kt_map_code(struct vm_space *vs, struct arch_code code)
+{
 	struct frame f;
 	uint64_t done;
 	ostd_err_t err = frame_alloc(&frame_type_untyped, &f);

@@ -47,6 +47,9 @@ ostd_err_t kt_map_user_page(struct vm_space *vs, uint64_t va,
 /** Maps the user probe code for @p kind at KT_CODE_VA, read + exec. */
 ostd_err_t kt_map_probe_code(struct vm_space *vs, enum probe_access kind);
 
+/** Maps @p code at KT_CODE_VA, read + exec, replacing what was there. */
+ostd_err_t kt_map_code(struct vm_space *vs, struct arch_code code);
+
 /** Unmaps [va, va + len) of user space. */
 ostd_err_t kt_unmap_user(struct vm_space *vs, uint64_t va, uint64_t len);
 

@@ -7,7 +7,9 @@
 
 #include "ostd/config.h"
 #include "ostd/frame.h"
+#include "ostd/printf.h"
 #include "ostd/test.h"
+#include "ostd/timer.h"
 
 #include "ktest_util.h"
 
@@ -111,6 +113,31 @@ TEST(user_mode, page_faults_go_to_the_space_handler_first)
 		0);
 	ASSERT_EQ(faults_seen, 2);
 	vm_space_set_fault_handler(&space, NULL, NULL);
+	kt_space_destroy(&space);
+}
+
+/*
+ * A long loop in user mode takes timer interrupts, which are handled and
+ * resume user code with its registers intact: the loop ends exactly at its
+ * system call with the counter at zero. The ticks seen are printed, not
+ * asserted (no timing in tests).
+ */
+TEST(user_mode, interrupts_in_user_mode_resume_it)
+{
+	struct user_context ctx;
+	uint64_t ticks = timer_ticks();
+
+	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
+	ASSERT_EQ(kt_map_code(&space, arch_user_spin_code()), OSTD_OK);
+	for (int round = 0; round < 4; round++) {
+		user_context_init(&ctx, KT_CODE_VA, KT_STACK_TOP);
+		user_context_set_arg(&ctx, 0, 20000000);
+		ASSERT_EQ(user_mode_execute(&ctx), USER_RETURN_SYSCALL);
+		ASSERT_EQ(user_context_pc(&ctx),
+			  KT_CODE_VA + arch_user_spin_code().len);
+	}
+	ostd_printf("user_mode: %llu ticks while spinning in user mode\n",
+		    (unsigned long long)(timer_ticks() - ticks));
 	kt_space_destroy(&space);
 }
 

@@ -49,6 +49,13 @@ extern const struct arch_code arch_syscall_insn;
  */
 struct arch_code arch_user_probe_code(enum probe_access kind);
 
+/**
+ * User code that counts argument register 0 down to zero and then makes a
+ * system call, for a test that takes interrupts in user mode. Position
+ * independent.
+ */
+struct arch_code arch_user_spin_code(void);
+
 /** True if this CPU stops raw kernel access to user pages (SMAP etc.). */
 bool arch_user_access_protected(void);
 
