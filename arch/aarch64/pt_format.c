@@ -236,11 +236,36 @@ static bool a64_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 	return (prop.flags & PROT_R) != 0;
 }
 
+/*
+ * The output address of a leaf (leaf_pa_bits), 4 KiB granule, 48-bit OA:
+ * bits 47:12 of a page descriptor, 47:21 of a level 2 block and 47:30 of
+ * a level 1 block ("VMSAv8-64 translation table level 1, level 2, and
+ * level 3 descriptor formats", D5.3.1 / D8.3). The bits below a block's
+ * address are RES0; everything else is an attribute, the software bits
+ * 58:55 included. The field is the address in place (leaf_pa_rot 0);
+ * with FEAT_LPA's 52-bit OA, PA[51:48] would sit in bits 15:12 and the
+ * port would set PT_PA_ROT_NONE.
+ */
+#define AARCH64_LEAF_PA_BITS(shift) \
+	(AARCH64_PTE_ADDR_MASK & ~((AARCH64_PTE_C(1) << (shift)) - 1))
+
 #define AARCH64_LEVELS                                                     \
 	{                                                                  \
-		[1] = { .shift = 12, .leaf_ok = true, .name = "Arm L3" },  \
-		[2] = { .shift = 21, .leaf_ok = true, .name = "Arm L2" },  \
-		[3] = { .shift = 30, .leaf_ok = true, .name = "Arm L1" },  \
+		[1] = { .shift = 12,                                       \
+			.leaf_ok = true,                                   \
+			.name = "Arm L3",                                  \
+			.leaf_pa_bits = AARCH64_LEAF_PA_BITS(12),          \
+			.leaf_pa_rot = 0 },                                \
+		[2] = { .shift = 21,                                       \
+			.leaf_ok = true,                                   \
+			.name = "Arm L2",                                  \
+			.leaf_pa_bits = AARCH64_LEAF_PA_BITS(21),          \
+			.leaf_pa_rot = 0 },                                \
+		[3] = { .shift = 30,                                       \
+			.leaf_ok = true,                                   \
+			.name = "Arm L1",                                  \
+			.leaf_pa_bits = AARCH64_LEAF_PA_BITS(30),          \
+			.leaf_pa_rot = 0 },                                \
 		[4] = { .shift = 39, .leaf_ok = false, .name = "Arm L0" }, \
 	}
 

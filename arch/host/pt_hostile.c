@@ -82,11 +82,39 @@ static bool hostile_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 	return (prop.flags & PROT_W) == 0 || (prop.flags & PROT_R) != 0;
 }
 
+/*
+ * A leaf's address bits (leaf_pa_bits) are the frame-number field of the
+ * base, rotated like the rest of the entry: a different mask at every
+ * level, wrapping past bit 63 at level 3. A constant expression, so not
+ * hostile_rotl(); HOSTILE_ROT_C(l) is hostile_rot(l) for l = 1..3.
+ * The frame number sits at bit 16 of the base, the address at bit 12, so
+ * the address is the field rotated right by the level's rotation plus 4
+ * (leaf_pa_rot).
+ */
+#define HOSTILE_ROT_C(l) ((7 * (l) + 3) % 64)
+#define HOSTILE_LEAF_PA_BITS(l)                   \
+	((HOSTILE_PFN_MASK << HOSTILE_ROT_C(l)) | \
+	 (HOSTILE_PFN_MASK >> (64 - HOSTILE_ROT_C(l))))
+
+#define HOSTILE_LEAF_PA_ROT(l) (HOSTILE_ROT_C(l) + HOSTILE_PFN_SHIFT - 12)
+
 #define HOSTILE_LEVELS                                                 \
 	{                                                              \
-		[1] = { .shift = 12, .leaf_ok = true, .name = "H1" },  \
-		[2] = { .shift = 21, .leaf_ok = true, .name = "H2" },  \
-		[3] = { .shift = 30, .leaf_ok = true, .name = "H3" },  \
+		[1] = { .shift = 12,                                   \
+			.leaf_ok = true,                               \
+			.name = "H1",                                  \
+			.leaf_pa_bits = HOSTILE_LEAF_PA_BITS(1),       \
+			.leaf_pa_rot = HOSTILE_LEAF_PA_ROT(1) },       \
+		[2] = { .shift = 21,                                   \
+			.leaf_ok = true,                               \
+			.name = "H2",                                  \
+			.leaf_pa_bits = HOSTILE_LEAF_PA_BITS(2),       \
+			.leaf_pa_rot = HOSTILE_LEAF_PA_ROT(2) },       \
+		[3] = { .shift = 30,                                   \
+			.leaf_ok = true,                               \
+			.name = "H3",                                  \
+			.leaf_pa_bits = HOSTILE_LEAF_PA_BITS(3),       \
+			.leaf_pa_rot = HOSTILE_LEAF_PA_ROT(3) },       \
 		[4] = { .shift = 39, .leaf_ok = false, .name = "H4" }, \
 	}
 

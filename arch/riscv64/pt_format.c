@@ -186,12 +186,35 @@ static bool riscv_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
  * shared tables, and OSTD caps the user half the same way. Hence the
  * highest translation level is nr_levels - 1 in both formats.
  */
-#define RISCV_LEVEL_1 \
-	[1] = { .shift = 12, .leaf_ok = true, .name = "VPN[0] table" }
-#define RISCV_LEVEL_2 \
-	[2] = { .shift = 21, .leaf_ok = true, .name = "VPN[1] table" }
-#define RISCV_LEVEL_3(leaf) \
-	[3] = { .shift = 30, .leaf_ok = (leaf), .name = "VPN[2] table" }
+/*
+ * The address bits of a leaf (leaf_pa_bits) are the whole PPN field at
+ * every level (4.4.1 / 4.5.1). In a superpage the low PPN fields must be
+ * zero ("misaligned superpage", 4.3.2 step 6), which new_page() ensures
+ * through the alignment pt_config_leaf_ok() checks; prop() never reads
+ * them. Flags, RSW and the reserved bits 63..54 are attributes. The PPN
+ * at bits 53..10 is pa >> 12 (4.3.2 step 8: a = pte.ppn x PAGESIZE), so pa
+ * is the field shifted left by 2: rotated right by 62 (leaf_pa_rot), as
+ * nothing wraps past bit 63.
+ */
+#define RISCV_LEAF_PA_ROT (64 - (RISCV_PAGE_SHIFT - RISCV_PTE_PPN_SHIFT))
+#define RISCV_LEVEL_1                               \
+	[1] = { .shift = 12,                        \
+		.leaf_ok = true,                    \
+		.name = "VPN[0] table",             \
+		.leaf_pa_bits = RISCV_PTE_PPN_MASK, \
+		.leaf_pa_rot = RISCV_LEAF_PA_ROT }
+#define RISCV_LEVEL_2                               \
+	[2] = { .shift = 21,                        \
+		.leaf_ok = true,                    \
+		.name = "VPN[1] table",             \
+		.leaf_pa_bits = RISCV_PTE_PPN_MASK, \
+		.leaf_pa_rot = RISCV_LEAF_PA_ROT }
+#define RISCV_LEVEL_3(leaf)                                      \
+	[3] = { .shift = 30,                                     \
+		.leaf_ok = (leaf),                               \
+		.name = "VPN[2] table",                          \
+		.leaf_pa_bits = (leaf) ? RISCV_PTE_PPN_MASK : 0, \
+		.leaf_pa_rot = (leaf) ? RISCV_LEAF_PA_ROT : 0 }
 #define RISCV_LEVEL_4 \
 	[4] = { .shift = 39, .leaf_ok = false, .name = "VPN[3] table" }
 

@@ -148,11 +148,32 @@ static bool x86_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 	return (prop.flags & PROT_R) != 0;
 }
 
+/*
+ * The address bits of a leaf (leaf_pa_bits): 51:12 in a PTE (Table 4-20),
+ * 51:21 in a 2 MiB PDE (Table 4-18), 51:30 in a 1 GiB PDPTE (Table 4-16).
+ * Bit 12 of a huge leaf is PAT, an attribute; the bits between it and the
+ * address are reserved and stay 0. MAXPHYADDR caps the field at bit 51.
+ * The field is the address in place: leaf_pa_rot 0.
+ */
+#define X86_LEAF_PA_BITS(shift) (X86_PTE_ADDR_MASK & ~((1ULL << (shift)) - 1))
+
 #define X86_LEVELS                                                       \
 	{                                                                \
-		[1] = { .shift = 12, .leaf_ok = true, .name = "PT" },    \
-		[2] = { .shift = 21, .leaf_ok = true, .name = "PD" },    \
-		[3] = { .shift = 30, .leaf_ok = true, .name = "PDPT" },  \
+		[1] = { .shift = 12,                                     \
+			.leaf_ok = true,                                 \
+			.name = "PT",                                    \
+			.leaf_pa_bits = X86_LEAF_PA_BITS(12),            \
+			.leaf_pa_rot = 0 },                              \
+		[2] = { .shift = 21,                                     \
+			.leaf_ok = true,                                 \
+			.name = "PD",                                    \
+			.leaf_pa_bits = X86_LEAF_PA_BITS(21),            \
+			.leaf_pa_rot = 0 },                              \
+		[3] = { .shift = 30,                                     \
+			.leaf_ok = true,                                 \
+			.name = "PDPT",                                  \
+			.leaf_pa_bits = X86_LEAF_PA_BITS(30),            \
+			.leaf_pa_rot = 0 },                              \
 		[4] = { .shift = 39, .leaf_ok = false, .name = "PML4" }, \
 	}
 

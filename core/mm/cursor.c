@@ -162,7 +162,11 @@ static struct pos walk(struct pt_cursor *cur, uint64_t va, pt_level_t stop)
 		p.level = 1;
 		p.idx = pt_index(cfg, va, 1);
 		p.pte = READ_ONCE(cur->leaf_ptes[p.idx]);
-		p.type = pt_cfg_classify(cfg, p.pte, 1);
+		/*
+		 * The core writes nothing but leaves into a level-1 node
+		 * (as leaf_at_cursor() and the frees rely on): no codec.
+		 */
+		p.type = p.pte != 0 ? PT_ENTRY_LEAF : PT_ENTRY_ABSENT;
 		return p;
 	}
 	p = (struct pos){ .node = cur->guard, .level = cur->guard_level };
@@ -397,6 +401,8 @@ static ostd_err_t cursor_new(struct page_table *pt, uint64_t start,
 	out->prop_ok_valid = false;
 	out->fast_ok = false;
 	out->fast_kind = PT_ITEM_NONE;
+	out->prop_memo.level = 0;
+	out->attr_memo.level = 0;
 	tlb_flusher_init(&out->flusher, pt);
 	dfs_lock(out, true);
 	return OSTD_OK;
@@ -444,8 +450,8 @@ ostd_err_t pt_cursor_query(struct pt_cursor *cur, struct pt_query *out)
 	if (p.type == PT_ENTRY_LEAF) {
 		uint64_t size = pt_page_size(p.level);
 
-		*out = pt_leaf_query(cfg_of(cur), p.pte, p.level,
-				     align_down(cur->va, size));
+		*out = pt_leaf_query_memo(cfg_of(cur), &cur->prop_memo, p.pte,
+					  p.level, align_down(cur->va, size));
 	} else {
 		*out = (struct pt_query){ .va = cur->va,
 					  .size = PAGE_SIZE,
@@ -1101,8 +1107,8 @@ ostd_err_t pt_cursor_unmap(struct pt_cursor *cur, uint64_t len, uint64_t *count)
 			p.level--;
 		}
 		if (p.type == PT_ENTRY_LEAF) {
-			struct pt_query q =
-				pt_leaf_query(cfg, p.pte, p.level, v);
+			struct pt_query q = pt_leaf_query_memo(
+				cfg, &cur->prop_memo, p.pte, p.level, v);
 
 			/* The splits made every leaf fit the range. */
 			CHECK(q.va == v && size - 1 <= last - v);
@@ -1198,12 +1204,11 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 	}
 	uint64_t size = pt_page_size(target);
 	uint64_t piece_va = align_down(lo, size);
-	struct pt_prop old = pt_cfg_prop(cfg, leaf.pte, leaf.level);
+	struct pt_prop old =
+		pt_cfg_prop_memo(cfg, &cur->prop_memo, leaf.pte, leaf.level);
 	uint32_t tracked = old.flags & PT_AVAIL1;
 	struct pt_prop prop = { .flags = old.flags & ~PT_AVAIL1,
 				.cache = old.cache };
-	paddr_t pa = pa_init(pa_addr(pt_cfg_paddr(cfg, leaf.pte, leaf.level)) +
-			     (piece_va - leaf_va));
 
 	op(&prop, ctx);
 	CHECKIF ((prop.flags & PT_AVAIL1) != 0 || wx_forbidden(cfg, prop) ||
@@ -1211,19 +1216,40 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 		return OSTD_EPERM;
 	}
 	prop.flags |= tracked;
-	err = leaf_ok(cur, pa, target, prop);
-	if (err != OSTD_OK) {
-		return OSTD_EPERM;
-	}
-	if (target == leaf.level) {
-		/* The whole leaf changes: no split, no second walk. */
-		pos_write(cur, &leaf, pt_cfg_new_page(cfg, pa, target, prop));
+
+	pte_t pte;
+
+	/*
+	 * The common case: the whole leaf changes, to the properties of the
+	 * last leaf this cursor encoded here. attr_memo only ever holds
+	 * properties leaf_ok() accepted at that level; the address is the
+	 * leaf's own, so its checks hold too. The new entry is the old
+	 * address bits under the remembered attribute bits.
+	 */
+	if (target == leaf.level &&
+	    pt_cfg_leaf_rewrite(cfg, &cur->attr_memo, leaf.pte, target, prop,
+				&pte)) {
+		pos_write(cur, &leaf, pte);
 	} else {
-		err = split_and_write(cur, piece_va, leaf.level - target,
-				      pt_cfg_new_page(cfg, pa, target, prop),
-				      target);
+		paddr_t pa = pa_init(
+			pa_addr(pt_cfg_paddr(cfg, leaf.pte, leaf.level)) +
+			(piece_va - leaf_va));
+
+		err = leaf_ok(cur, pa, target, prop);
 		if (err != OSTD_OK) {
-			return err;
+			return OSTD_EPERM;
+		}
+		pte = pt_cfg_new_page_memo(cfg, &cur->attr_memo, pa, target,
+					   prop);
+		if (target == leaf.level) {
+			/* The whole leaf changes: no split, no second walk. */
+			pos_write(cur, &leaf, pte);
+		} else {
+			err = split_and_write(cur, piece_va,
+					      leaf.level - target, pte, target);
+			if (err != OSTD_OK) {
+				return err;
+			}
 		}
 	}
 	if (range_start != NULL) {

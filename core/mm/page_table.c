@@ -112,18 +112,9 @@ void page_table_destroy(struct page_table *pt)
 struct pt_query pt_leaf_query(const struct pt_config *cfg, pte_t pte,
 			      pt_level_t level, uint64_t va)
 {
-	struct pt_prop prop = pt_cfg_prop(cfg, pte, level);
-	bool tracked = (prop.flags & PT_AVAIL1) != 0;
+	struct pt_prop_memo memo = { .level = 0 };
 
-	prop.flags &= ~PT_AVAIL1;
-	return (struct pt_query){
-		.va = va,
-		.size = pt_page_size(level),
-		.item = { .kind = tracked ? PT_ITEM_FRAME : PT_ITEM_UNTRACKED,
-			  .pa = pt_cfg_paddr(cfg, pte, level),
-			  .level = level },
-		.prop = prop,
-	};
+	return pt_leaf_query_memo(cfg, &memo, pte, level, va);
 }
 
 struct leaf_ctx {

@@ -16,6 +16,80 @@ static ostd_err_t reject(const struct pt_config *cfg, const char *why)
 	return OSTD_EINVAL;
 }
 
+/*
+ * Checks the promise of leaf_pa_bits (pt_config.h) on every property the
+ * format accepts at @p level, at the lowest and the highest aligned
+ * address and an uneven one in between: the address bits are the same
+ * for every property, the attribute bits the same at every address,
+ * paddr() and the leaf_pa_rot shortcut both give the address back, and
+ * prop() does not change when every address bit flips. This is
+ * what lets the core skip prop() and new_page() by attribute bits, so a
+ * port that gets the mask wrong fails here, at boot, not in a protect.
+ */
+static bool leaf_pa_bits_ok(const struct pt_config *cfg, pt_level_t level)
+{
+	pte_t mask = cfg->level[level].leaf_pa_bits;
+	uint64_t size = pt_page_size(level);
+	paddr_t lo = pa_init(0);
+	uint64_t top = cfg->pa_bits >= 64 ? ~0ULL : (1ULL << cfg->pa_bits) - 1;
+	paddr_t hi = pa_init(top & ~(size - 1));
+	/* An uneven pattern, so that a wrong leaf_pa_rot shows. */
+	paddr_t mid = pa_init(0x5a3c96e1b4d2f087ULL & top & ~(size - 1));
+	bool first = true;
+	pte_t lo_addr = 0;
+	pte_t hi_addr = 0;
+	pte_t mid_addr = 0;
+
+	if (mask == 0) {
+		return false;
+	}
+	/* Every subset of legal_flags, with every cache policy. */
+	for (uint32_t flags = 0; flags <= PT_FLAGS_ALL; flags++) {
+		if ((flags & ~cfg->legal_flags) != 0) {
+			continue;
+		}
+		for (unsigned int c = 0; c < PT_CACHE_COUNT; c++) {
+			struct pt_prop prop = { .flags = flags,
+						.cache = (enum pt_cache)c };
+
+			if (!cfg->prop_ok(cfg, prop)) {
+				continue;
+			}
+			pte_t a = cfg->new_page(cfg, lo, level, prop);
+			pte_t b = cfg->new_page(cfg, hi, level, prop);
+			pte_t m = cfg->new_page(cfg, mid, level, prop);
+
+			if (first) {
+				lo_addr = a & mask;
+				hi_addr = b & mask;
+				mid_addr = m & mask;
+				first = false;
+			}
+			if ((a & mask) != lo_addr || (b & mask) != hi_addr ||
+			    (m & mask) != mid_addr ||
+			    (a & ~mask) != (b & ~mask) ||
+			    (a & ~mask) != (m & ~mask) ||
+			    pa_addr(pt_cfg_leaf_paddr(cfg, a, level)) !=
+				    pa_addr(lo) ||
+			    pa_addr(pt_cfg_leaf_paddr(cfg, b, level)) !=
+				    pa_addr(hi) ||
+			    pa_addr(pt_cfg_leaf_paddr(cfg, m, level)) !=
+				    pa_addr(mid) ||
+			    pa_addr(cfg->paddr(cfg, m, level)) !=
+				    pa_addr(mid) ||
+			    pa_addr(cfg->paddr(cfg, a, level)) != pa_addr(lo) ||
+			    pa_addr(cfg->paddr(cfg, b, level)) != pa_addr(hi) ||
+			    !pt_prop_eq(cfg->prop(cfg, a, level),
+					cfg->prop(cfg, a ^ mask, level)) ||
+			    !pt_prop_eq(cfg->prop(cfg, b, level),
+					cfg->prop(cfg, a, level))) {
+				return false;
+			}
+		}
+	}
+	return !first;
+}
+
 ostd_err_t pt_config_check(const struct pt_config *cfg)
 {
 	CHECKIF (cfg == NULL) {
@@ -66,6 +140,16 @@ ostd_err_t pt_config_check(const struct pt_config *cfg)
 	    cfg->new_pt == NULL || cfg->classify == NULL ||
 	    cfg->paddr == NULL || cfg->prop == NULL || cfg->prop_ok == NULL) {
 		return reject(cfg, "a codec hook is missing");
+	}
+	for (pt_level_t l = 1; l <= cfg->nr_levels; l++) {
+		if (!cfg->level[l].leaf_ok && cfg->level[l].leaf_pa_bits != 0) {
+			return reject(cfg, "leaf_pa_bits at a level without "
+					   "leaves");
+		}
+		if (cfg->level[l].leaf_ok && !leaf_pa_bits_ok(cfg, l)) {
+			return reject(cfg, "leaf_pa_bits does not split the "
+					   "leaves new_page() makes");
+		}
 	}
 	/* DESIGN.md §2: an all-zero PTE means absent, at every level. */
 	for (pt_level_t l = 1; l <= cfg->nr_levels; l++) {

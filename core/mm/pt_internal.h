@@ -78,7 +78,30 @@ void pt_subtree_free(const struct pt_config *cfg, paddr_t node,
 /* Hands a detached sub-tree to RCU, which frees it after a grace period. */
 void pt_rcu_retire(const struct pt_config *cfg, paddr_t node, pt_level_t level);
 
-/* A leaf entry as query() reports it (PT_AVAIL1 turned into the kind). */
+/*
+ * A leaf entry as query() reports it (PT_AVAIL1 turned into the kind),
+ * its properties decoded through @p memo.
+ */
+static inline struct pt_query pt_leaf_query_memo(const struct pt_config *cfg,
+						 struct pt_prop_memo *memo,
+						 pte_t pte, pt_level_t level,
+						 uint64_t va)
+{
+	struct pt_prop prop = pt_cfg_prop_memo(cfg, memo, pte, level);
+	bool tracked = (prop.flags & PT_AVAIL1) != 0;
+
+	prop.flags &= ~PT_AVAIL1;
+	return (struct pt_query){
+		.va = va,
+		.size = pt_page_size(level),
+		.item = { .kind = tracked ? PT_ITEM_FRAME : PT_ITEM_UNTRACKED,
+			  .pa = pt_cfg_leaf_paddr(cfg, pte, level),
+			  .level = level },
+		.prop = prop,
+	};
+}
+
+/* The same without a memo. */
 struct pt_query pt_leaf_query(const struct pt_config *cfg, pte_t pte,
 			      pt_level_t level, uint64_t va);
 

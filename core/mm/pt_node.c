@@ -188,14 +188,17 @@ void pt_dfs(const struct pt_config *cfg, paddr_t node, pt_level_t level,
 struct free_ctx {
 	const struct pt_config *cfg;
 	struct frame_put_batch batch;
+	/* The leaves of a node mostly share their attributes. */
+	struct pt_prop_memo memo;
 };
 
 /* Drops the reference a tracked leaf's PTE owned. */
 static void put_if_tracked(struct free_ctx *c, pte_t pte, pt_level_t level)
 {
-	if ((pt_cfg_prop(c->cfg, pte, level).flags & PT_AVAIL1) != 0) {
+	if ((pt_cfg_prop_memo(c->cfg, &c->memo, pte, level).flags &
+	     PT_AVAIL1) != 0) {
 		frame_ref_put_batched(&c->batch,
-				      pt_cfg_paddr(c->cfg, pte, level));
+				      pt_cfg_leaf_paddr(c->cfg, pte, level));
 	}
 }
 
@@ -251,7 +254,9 @@ static void free_leave(void *ctx, paddr_t node, pt_level_t level)
 void pt_subtree_free(const struct pt_config *cfg, paddr_t node,
 		     pt_level_t level)
 {
-	struct free_ctx ctx = { .cfg = cfg, .batch = { .count = 0 } };
+	struct free_ctx ctx = { .cfg = cfg,
+				.batch = { .count = 0 },
+				.memo = { .level = 0 } };
 	static const struct pt_dfs_ops ops = { .entry = free_entry,
 					       .leave = free_leave };
 

@@ -35,6 +35,46 @@ TEST_FORMAT(pt_format, config_is_consistent)
 	ASSERT_TRUE(cfg->level[1].leaf_ok);
 }
 
+/*
+ * leaf_pa_bits and leaf_pa_rot let the core skip the codec, so a wrong
+ * one must fail pt_config_check(), never a map or a protect.
+ */
+TEST_FORMAT(pt_format, wrong_leaf_pa_bits_are_refused)
+{
+	for (pt_level_t l = 1; l <= cfg->highest_translation_level; l++) {
+		struct pt_config bad = *cfg;
+		pte_t mask = cfg->level[l].leaf_pa_bits;
+		struct pt_prop r = { .flags = PROT_R,
+				     .cache = PT_CACHE_WRITEBACK };
+		/* The bits that hold the address's lowest bit at this level. */
+		pte_t low = cfg->new_page(cfg, pa_init(0), l, r) ^
+			    cfg->new_page(cfg, pa_init(pt_page_size(l)), l, r);
+
+		ASSERT_NE(low, 0);
+		ASSERT_EQ(low & ~mask, 0);
+		bad.level[l].leaf_pa_bits = mask & ~low;
+		ASSERT_EQ(pt_config_check(&bad), OSTD_EINVAL);
+		bad.level[l].leaf_pa_bits = 0;
+		ASSERT_EQ(pt_config_check(&bad), OSTD_EINVAL);
+		bad = *cfg;
+		bad.level[l].leaf_pa_bits = ~(pte_t)0;
+		ASSERT_EQ(pt_config_check(&bad), OSTD_EINVAL);
+		if (cfg->level[l].leaf_pa_rot != PT_PA_ROT_NONE) {
+			bad = *cfg;
+			bad.level[l].leaf_pa_rot =
+				(uint8_t)((cfg->level[l].leaf_pa_rot + 1) % 64);
+			ASSERT_EQ(pt_config_check(&bad), OSTD_EINVAL);
+			/* Calling paddr() instead is always right. */
+			bad.level[l].leaf_pa_rot = PT_PA_ROT_NONE;
+			ASSERT_EQ(pt_config_check(&bad), OSTD_OK);
+		}
+	}
+	struct pt_config bad = *cfg;
+
+	bad.level[cfg->nr_levels].leaf_pa_bits = 1;
+	ASSERT_EQ(pt_config_check(&bad), OSTD_EINVAL);
+}
+
 TEST_FORMAT(pt_format, absent_is_all_zeros)
 {
 	for (pt_level_t l = 1; l <= cfg->nr_levels; l++) {

@@ -311,6 +311,13 @@ struct pt_cursor {
 	struct pt_prop fast_prop;
 	enum pt_item_kind fast_kind;
 	bool fast_ok;
+	/*
+	 * The last leaf attributes decoded, and the last ones protect
+	 * encoded (pt_config.h): query, unmap and protect over a run of
+	 * leaves with the same attributes call the codec once.
+	 */
+	struct pt_prop_memo prop_memo;
+	struct pt_attr_memo attr_memo;
 	struct tlb_flusher flusher;
 };
 

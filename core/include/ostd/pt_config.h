@@ -84,7 +84,33 @@ struct pt_level_info {
 	bool leaf_ok;
 	/* The manual's name for this table, for messages only. */
 	const char *name;
+	/**
+	 * In a leaf at this level, the bits that hold the physical address
+	 * (0 where leaf_ok is false). Every other bit is an attribute bit.
+	 * The codec promises, and pt_config_check() tests on every leaf it
+	 * can encode, that:
+	 * - new_page() sets these bits from @p pa and @p level alone, and the
+	 *   others from @p prop and @p level alone;
+	 * - prop() reads only the attribute bits.
+	 * So a leaf's properties are a function of (pte & ~leaf_pa_bits,
+	 * level), and changing them keeps (pte & leaf_pa_bits). The core
+	 * uses this to skip the codec when a run of leaves shares its
+	 * attributes (struct pt_prop_memo, pt_cfg_leaf_rewrite()); it never
+	 * looks at which bits these are.
+	 */
+	pte_t leaf_pa_bits;
+	/**
+	 * How those bits hold the address, if they hold it plainly: paddr()
+	 * of a leaf at this level is (pte & leaf_pa_bits) rotated right by
+	 * this many bits (0 when the field is the address in place). A format
+	 * whose address is scattered otherwise sets PT_PA_ROT_NONE, and the
+	 * core calls paddr(). pt_config_check() compares the two.
+	 */
+	uint8_t leaf_pa_rot;
 };
+
+/* leaf_pa_rot for a format whose leaf address is not a rotated field. */
+#define PT_PA_ROT_NONE 0xff
 
 struct pt_config {
 	const char *name;
@@ -197,6 +223,96 @@ static inline bool pt_cfg_prop_ok(const struct pt_config *cfg,
 }
 
 /* ---------------------------------------------------------------------
+ * Skipping the codec where attributes repeat. The codec is pure and
+ * separates a leaf into address bits and attribute bits (leaf_pa_bits),
+ * so decoding and encoding properties can be cached by the attribute
+ * bits alone. A run of leaves with the same attributes (the pages of one
+ * mapping, every entry of a level-1 node) then costs one codec call, not
+ * one per entry: a masked compare replaces prop()'s decode of every field
+ * when the core only wants one bit (the tracked bit, PT_AVAIL1), and
+ * protect rewrites the attribute bits of the raw PTE directly.
+ * --------------------------------------------------------------------- */
+
+/** paddr() of the leaf @p pte at @p level, from leaf_pa_bits if it can. */
+static inline paddr_t pt_cfg_leaf_paddr(const struct pt_config *cfg, pte_t pte,
+					pt_level_t level)
+{
+	const struct pt_level_info *li = &cfg->level[level];
+	pte_t field = pte & li->leaf_pa_bits;
+	unsigned int rot = li->leaf_pa_rot;
+
+	if (rot == 0) {
+		return pa_init(field);
+	}
+	if (rot >= 64) {
+		return pt_cfg_paddr(cfg, pte, level);
+	}
+	return pa_init((field >> rot) | (field << (64 - rot)));
+}
+
+/** A one-entry cache of prop(); zero-initialise it (level 0: empty). */
+struct pt_prop_memo {
+	pte_t attrs;
+	pt_level_t level;
+	struct pt_prop prop;
+};
+
+/** A one-entry cache of the attribute bits new_page() makes for a prop. */
+struct pt_attr_memo {
+	struct pt_prop prop;
+	pt_level_t level;
+	pte_t attrs;
+};
+
+/** prop() of the leaf @p pte at @p level, through @p memo. */
+static inline struct pt_prop pt_cfg_prop_memo(const struct pt_config *cfg,
+					      struct pt_prop_memo *memo,
+					      pte_t pte, pt_level_t level)
+{
+	pte_t attrs = pte & ~cfg->level[level].leaf_pa_bits;
+
+	if (memo->level != level || memo->attrs != attrs) {
+		memo->prop = pt_cfg_prop(cfg, pte, level);
+		memo->attrs = attrs;
+		memo->level = level;
+	}
+	return memo->prop;
+}
+
+/** new_page(), remembering the attribute bits it made in @p memo. */
+static inline pte_t pt_cfg_new_page_memo(const struct pt_config *cfg,
+					 struct pt_attr_memo *memo, paddr_t pa,
+					 pt_level_t level, struct pt_prop prop)
+{
+	pte_t pte = pt_cfg_new_page(cfg, pa, level, prop);
+
+	memo->prop = prop;
+	memo->level = level;
+	memo->attrs = pte & ~cfg->level[level].leaf_pa_bits;
+	return pte;
+}
+
+/**
+ * The leaf @p old at @p level with its properties replaced by @p prop,
+ * without the codec: old's address bits OR the attribute bits @p memo
+ * holds for @p prop. This is new_page() of old's address with @p prop.
+ *
+ * @return False, and @p out untouched, if @p memo holds another prop or
+ *         level: then call pt_cfg_new_page_memo().
+ */
+static inline bool pt_cfg_leaf_rewrite(const struct pt_config *cfg,
+				       const struct pt_attr_memo *memo,
+				       pte_t old, pt_level_t level,
+				       struct pt_prop prop, pte_t *out)
+{
+	if (memo->level != level || !pt_prop_eq(memo->prop, prop)) {
+		return false;
+	}
+	*out = (old & cfg->level[level].leaf_pa_bits) | memo->attrs;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
  * Geometry, shared by every format. All of it is overflow-safe at the top
  * of the address space: ranges are inclusive at the end.
  * --------------------------------------------------------------------- */
@@ -218,7 +334,9 @@ static inline unsigned int pt_index(const struct pt_config *cfg, uint64_t va,
  * Checks a config's internal consistency: levels decode contiguous VA bits
  * up to va_bits, the leaf level allows leaves, huge levels do not exceed
  * the highest translation level, the managed root range is sane and every
- * hook is present.
+ * hook is present; and that leaf_pa_bits splits every leaf the codec can
+ * encode as documented there (every legal property at every leaf level,
+ * at the lowest and highest aligned address).
  *
  * @retval OSTD_OK Consistent.
  * @retval OSTD_EINVAL Not; the reason is printed.
