@@ -11,8 +11,10 @@ The benchmark program is out/host-bench/ostd-bench (bench/, built by the
 host-bench configuration). It prints one JSON line per result; this
 driver prints a table per benchmark with the ratio to every baseline,
 checks the targets of ../shared/BENCHMARKS.md, writes
-out/bench/results.json and plots the N-sweeps to out/bench/*.png.
-docs/performance.md explains every figure.
+out/bench/results.json and out/bench/report.md (the "Latest full run"
+section of docs/performance.md) and plots the N-sweeps to out/bench/*.png.
+`tools/bench.py --report-from RESULTS.json` prints the report of a saved
+run. docs/performance.md explains every figure.
 """
 
 import json
@@ -514,6 +516,148 @@ def plot(rows):
 
 
 # ---------------------------------------------------------------------------
+# The report: the "Latest full run" section of docs/performance.md, as
+# markdown, from a results dict (what results.json holds).
+
+
+def md_table(head, body):
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines)
+
+
+# (title, id, case, variants): one row per N, the median of each variant.
+REPORT_SWEEPS = [
+    ("H2, map-seq, ns per page (median):", "H2", "map-seq",
+     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "toy-xv6",
+      "flat")),
+    ("H3, one page per cursor, ns per page:", "H3", "map-1-per-cursor",
+     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-xv6",
+      "toy-xv6-locked")),
+    ("H5, query: sequential (ns per page) and random with a fresh cursor "
+     "(ns per lookup):", "H5", "query-seq",
+     ("ostd/x86_64", "toy-cursor", "flat")),
+    (None, "H5", "query-rand",
+     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-xv6-walk")),
+    ("H6 protect and H7 unmap of populated memory, ns per page:", "H6",
+     "protect-4k",
+     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "linux")),
+    (None, "H7", "unmap-populated",
+     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "toy-xv6",
+      "linux")),
+]
+# (id, case, variant, what one op is): the single figures, x86_64.
+REPORT_OTHER = [
+    ("H1", "4k-empty", "ostd/mut", "per 4 KiB cursor"),
+    ("H1", "2m-populated", "ostd/mut", "per populated 2 MiB cursor"),
+    ("H1", "1g-populated", "ostd/mut",
+     "per populated 1 GiB cursor (513 locks)"),
+    ("H4", "map-2m", "ostd/x86_64", "per 2 MiB leaf"),
+    ("H4", "map-1g", "ostd/x86_64", "per 1 GiB leaf"),
+    ("H4", "split-2m", "ostd/x86_64", "per 2 MiB split"),
+    ("H8", "empty-2m", "ostd/x86_64", "per empty 2 MiB unmap"),
+    ("H8", "empty-512g", "ostd/x86_64", "per empty 512 GiB unmap"),
+    ("H9", "alloc-free", "frame_alloc", "per zeroed frame alloc+free"),
+    ("H9", "alloc-free", "segment-512-nozero",
+     "per frame in a 512-frame segment"),
+    ("H11", "cow-clone", "ostd/x86_64/cow", "per page cloned copy-on-write"),
+]
+
+
+def report(res):
+    """The markdown of one run (the dict main() writes to results.json)."""
+    rows = res["rows"]
+    m = res["machine"]
+    out = ["Machine: %s, %s CPUs, %s MiB, Debian %s, Linux %s; %s; %s run; "
+           "load average %s at the start, %s at the end." % (
+               m["cpu"], m["cpus"], m["mem_mib"], m["debian"], m["kernel"],
+               res["date"], res["mode"], m["loadavg_start"],
+               m["loadavg_end"])]
+
+    def med(bid, case, variant, n=None):
+        rs = find(rows, bid, case, variant, n)
+        return fmt_ns(rs[0]["ns_med"]) if rs else "-"
+
+    def ns_of(bid, case):
+        return sorted({r["n"] for r in rows if r.get("id") == bid and
+                       r.get("case") == case})
+
+    for title, bid, case, variants in REPORT_SWEEPS:
+        if ns_of(bid, case):
+            out += [title] if title else []
+            out.append(md_table(["N"] + list(variants), [
+                [str(n)] + [med(bid, case, v, n) for v in variants]
+                for n in ns_of(bid, case)]))
+    for n in ns_of("H10", "populate"):
+        out.append("H10 populate, ns per page, N = %d:" % n)
+        out.append(md_table(["variant", "ns/page"], [
+            [r["variant"], fmt_ns(r["ns_med"])]
+            for r in rows if r.get("id") == "H10" and r["n"] == n]))
+    other = ["%s %s ns %s" % (bid, med(bid, case, v), what)
+             for bid, case, v, what in REPORT_OTHER
+             if find(rows, bid, case, v)]
+    if other:
+        out.append("Other figures (x86_64, medians): %s." % "; ".join(other))
+    if ns_of("H12", "read-aligned"):
+        variants = ("vm-reader", "memcpy", "rep-movsb", "sim-mmu")
+        out.append("H12, read (user to kernel), ns per copy:")
+        out.append(md_table(["bytes"] + list(variants), [
+            [str(n)] + [med("H12", "read-aligned", v, n) for v in variants]
+            for n in ns_of("H12", "read-aligned")]))
+    def cases(bid):  # in the order the program ran them
+        return dict.fromkeys(r["case"] for r in rows if r.get("id") == bid)
+
+    h13 = [(case, n) for case in cases("H13") for n in ns_of("H13", case)]
+    if h13:
+        def val(case, n, v):
+            rs = find(rows, "H13", case, "ostd/" + v, n)
+            return "%.3f" % rs[0]["value"] if rs else "-"
+        out.append("H13, bytes per mapped page (not timed):")
+        out.append(md_table(
+            ["case", "N", "page table", "below the root", "frame metadata"],
+            [[case, str(n), val(case, n, "pt-bytes"),
+              val(case, n, "pt-bytes-below-root"), val(case, n, "meta-bytes")]
+             for case, n in h13]))
+    h14 = []
+    for case in cases("H14"):
+        for who in ("ostd", "linux", "control"):
+            one = find(rows, "H14", case, who + "/1T")
+            two = find(rows, "H14", case, who + "/2T")
+            if one and two:
+                o, t = one[0], two[0]
+                h14.append([case, who, fmt_ns(o["ns_med"]),
+                            fmt_ns(t["ns_med"]),
+                            "%.2fx" % (o["ns_med"] / t["ns_med"]),
+                            "%.2fx" % (o["ns_min"] / t["ns_min"])])
+    if h14:
+        out.append("H14, two threads, ns per page (median) and 2T/1T "
+                   "throughput:")
+        out.append(md_table(["case", "who", "1T", "2T", "2T/1T median",
+                             "2T/1T best rep"], h14))
+    cg = res.get("callgrind", [])
+    if cg:
+        out.append("Instructions per op (callgrind):")
+        out.append(md_table(
+            ["function"] + ["%s %s" % (c["binary"], c["fmt"]) for c in cg],
+            [[fn] + ["%.1f" % c["per_op"][fn] if fn in c["per_op"] else "-"
+                     for c in cg] for fn in CG_FUNCS]))
+    if res.get("codec"):
+        out.append("Codec through the vtable vs bound to x86_64 (both "
+                   "-flto), ns/op medians:")
+        out.append(md_table(
+            ["bench", "N", "vtable", "x86_64-bound", "overhead"],
+            [["%s %s" % (r["id"], r["case"]), str(r["n"]),
+              fmt_ns(r["vtable_ns"]), fmt_ns(r["fixed_ns"]),
+              "%+.1f%%" % (r["overhead"] * 100)] for r in res["codec"]]))
+    out.append("Targets:")
+    out.append(md_table(["", "what", "target", "measured"], [
+        ["" if t["met"] is None else ("met" if t["met"] else "**miss**"),
+         t["what"].strip(), t["target"], t["measured"]]
+        for t in res["targets"]]))
+    return "\n\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------
 # The command.
 
 
@@ -613,7 +757,19 @@ def main(args, build, ensure_packages):
                         else "results.json")
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
-    print("\nwrote %s%s (%.0f s)" % (
-        os.path.relpath(path, TOP),
+    md = os.path.join(OUT, "callgrind.md" if args.callgrind else "report.md")
+    with open(md, "w") as f:
+        f.write(report(result))
+    print("\nwrote %s, %s%s (%.0f s)" % (
+        os.path.relpath(path, TOP), os.path.relpath(md, TOP),
         "".join(", " + os.path.relpath(p, TOP) for p in pngs),
         time.monotonic() - start))
+
+
+if __name__ == "__main__":
+    # tools/bench.py --report-from out/bench/results.json: the markdown of
+    # a saved run, without running anything.
+    if len(sys.argv) != 3 or sys.argv[1] != "--report-from":
+        sys.exit("usage: %s --report-from RESULTS.json" % sys.argv[0])
+    with open(sys.argv[2]) as f:
+        sys.stdout.write(report(json.load(f)))
