@@ -280,3 +280,47 @@ ostd_err_t vm_writer_atomic_cmpxchg(struct vm_writer *w, uint32_t expected,
 		       ? OSTD_OK
 		       : OSTD_EFAULT;
 }
+
+ostd_err_t vm_space_copy_from_user(struct vm_space *vs, void *dst, uint64_t va,
+				   uint64_t len, uint64_t *copied)
+{
+	struct vm_reader r;
+	struct vm_io_owner tok;
+	struct vm_writer w = vm_writer_from_kernel(dst, len);
+	ostd_err_t err = vm_space_create_reader(vs, va, len, &r, &tok);
+
+	*copied = 0;
+	if (err != OSTD_OK) {
+		return err;
+	}
+	err = vm_space_activate_reader(vs, &tok);
+	if (err == OSTD_OK) {
+		err = vm_reader_read(&r, &w, copied);
+		/* Active, in this space: disposing cannot fail. */
+		CHECK(vm_space_dispose_reader(vs, &tok) == OSTD_OK);
+	}
+	CHECK(vm_space_remove_reader(vs, &tok) == OSTD_OK);
+	return err;
+}
+
+ostd_err_t vm_space_copy_to_user(struct vm_space *vs, uint64_t va,
+				 const void *src, uint64_t len,
+				 uint64_t *copied)
+{
+	struct vm_writer w;
+	struct vm_io_owner tok;
+	struct vm_reader r = vm_reader_from_kernel(src, len);
+	ostd_err_t err = vm_space_create_writer(vs, va, len, &w, &tok);
+
+	*copied = 0;
+	if (err != OSTD_OK) {
+		return err;
+	}
+	err = vm_space_activate_writer(vs, &tok);
+	if (err == OSTD_OK) {
+		err = vm_reader_read(&r, &w, copied);
+		CHECK(vm_space_dispose_writer(vs, &tok) == OSTD_OK);
+	}
+	CHECK(vm_space_remove_writer(vs, &tok) == OSTD_OK);
+	return err;
+}

@@ -1404,6 +1404,54 @@ TEST_FORMAT(vm_space, row30_partial_read_to_unmapped)
 	fx_teardown();
 }
 
+/*
+ * The one-shot copies: whole, partial up to the exact faulting byte, and
+ * refused by the owner rules with nothing copied; the registry is as
+ * before every time.
+ */
+TEST_FORMAT(vm_space, one_shot_copies_follow_the_owner_rules)
+{
+	uint64_t copied = 7;
+
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
+	}
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
+	/* Page 0 whole, then into the hole at page 1. */
+	ASSERT_EQ(vm_space_copy_from_user(&fx.vs, kbuf, UBASE + 16, P - 16,
+					  &copied),
+		  OSTD_OK);
+	ASSERT_EQ(copied, P - 16);
+	ASSERT_TRUE(is_pat(kbuf, UBASE + 16, P - 16));
+	ASSERT_EQ(vm_space_copy_from_user(&fx.vs, kbuf, UBASE + P - 8, 64,
+					  &copied),
+		  OSTD_EFAULT);
+	ASSERT_EQ(copied, 8);
+	/* Writes: page 2 takes them, page 3 is read-only. */
+	for (unsigned int i = 0; i < 64; i++) {
+		kbuf[i] = pat(UBASE + 3 * P - 32 + i);
+	}
+	ASSERT_EQ(vm_space_copy_to_user(&fx.vs, UBASE + 3 * P - 32, kbuf, 64,
+					&copied),
+		  OSTD_EFAULT);
+	ASSERT_EQ(copied, 32);
+	ASSERT_EQ(fx.vs.owner.reader_count + fx.vs.owner.writer_count, 0);
+	/* Refusals: kernel range, zero length, a conflicting writer. */
+	ASSERT_EQ(vm_space_copy_from_user(&fx.vs, kbuf, MAX_USER_VADDR - 8, 16,
+					  &copied),
+		  OSTD_EACCES);
+	ASSERT_EQ(copied, 0);
+	ASSERT_EQ(vm_space_copy_to_user(&fx.vs, UBASE, kbuf, 0, &copied),
+		  OSTD_EINVAL);
+	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_WRITER, UBASE, 64), OSTD_OK);
+	copied = 7;
+	ASSERT_EQ(vm_space_copy_from_user(&fx.vs, kbuf, UBASE + 32, 8, &copied),
+		  IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) ? OSTD_EBUSY : OSTD_OK);
+	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(fx.vs.owner.reader_count + fx.vs.owner.writer_count, 0);
+	fx_teardown();
+}
+
 /* Row 31: a writer onto a read-only page: (OSTD_EFAULT, 0), no crash. */
 TEST_FORMAT(vm_space, row31_writer_onto_read_only_page)
 {

@@ -367,6 +367,26 @@ WARN_UNUSED ostd_err_t vm_reader_read(struct vm_reader *r, struct vm_writer *w,
 				      uint64_t *copied);
 
 /**
+ * The one-shot copies a system call usually wants (Linux's copy_from_user
+ * and copy_to_user): a reader or writer over [@p va, + @p len) with its
+ * token, created, activated, used and retired in one call, so every owner
+ * rule of vm_space_create_reader() / _writer() applies and the registry is
+ * as before afterwards.
+ *
+ * @param[out] copied The bytes copied; all @p len on success, the count
+ *             before the faulting byte on OSTD_EFAULT, 0 on a refusal.
+ * @retval OSTD_EFAULT A page fault stopped the copy.
+ * Otherwise the errors of vm_space_create_reader() / _writer() and
+ * vm_space_activate_reader() / _writer(), with nothing copied.
+ */
+WARN_UNUSED ostd_err_t vm_space_copy_from_user(struct vm_space *vs, void *dst,
+					       uint64_t va, uint64_t len,
+					       uint64_t *copied);
+WARN_UNUSED ostd_err_t vm_space_copy_to_user(struct vm_space *vs, uint64_t va,
+					     const void *src, uint64_t len,
+					     uint64_t *copied);
+
+/**
  * Reads @p size bytes into @p val; on a fault nothing moves (rollback).
  *
  * @retval OSTD_EINVAL Fewer than @p size bytes remain.
