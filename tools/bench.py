@@ -31,15 +31,34 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = "host-bench"
 OUT = os.path.join(TOP, "out", "bench")
-BASELINES = ("toy-cursor", "toy-xv6", "toy-xv6-locked", "toy-xv6-walk",
-             "flat", "linux", "zero-4k", "memcpy")
+BASELINES = (
+    "toy-cursor",
+    "toy-xv6",
+    "toy-xv6-locked",
+    "toy-xv6-walk",
+    "flat",
+    "linux",
+    "zero-4k",
+    "memcpy",
+)
 # Every benchmark the smoke run must report.
 SMOKE_IDS = ["H%d" % i for i in range(1, 15)]
-CG_FUNCS = ("cg_h2_ostd", "cg_h2_toy_cursor", "cg_h2_flat", "cg_h3_ostd",
-            "cg_h3_toy_xv6", "cg_h5_ostd_seq", "cg_h5_toy_cursor_seq",
-            "cg_h5_ostd_rand", "cg_h5_toy_xv6_rand", "cg_h6_ostd",
-            "cg_h6_toy_cursor", "cg_h7_ostd", "cg_h7_toy_cursor",
-            "cg_h10_ostd_fault")
+CG_FUNCS = (
+    "cg_h2_ostd",
+    "cg_h2_toy_cursor",
+    "cg_h2_flat",
+    "cg_h3_ostd",
+    "cg_h3_toy_xv6",
+    "cg_h5_ostd_seq",
+    "cg_h5_toy_cursor_seq",
+    "cg_h5_ostd_rand",
+    "cg_h5_toy_xv6_rand",
+    "cg_h6_ostd",
+    "cg_h6_toy_cursor",
+    "cg_h7_ostd",
+    "cg_h7_toy_cursor",
+    "cg_h10_ostd_fault",
+)
 
 
 BINARIES = ("ostd-bench", "ostd-bench-lto", "ostd-bench-x86_64")
@@ -58,9 +77,14 @@ def build_bench(build, names=BINARIES):
 def run_program(cmd, timeout):
     """Runs the benchmark program; returns (rows, summary, rc, stderr)."""
     try:
-        p = subprocess.run(cmd, cwd=TOP, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True,
-                           timeout=timeout)
+        p = subprocess.run(
+            cmd,
+            cwd=TOP,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
         return [], None, None, "timeout after %d s" % timeout
     rows = []
@@ -94,10 +118,13 @@ def smoke_check(rows, summary, rc, err):
         if "bad" in r:
             problems.append("unparsable line: %s" % r["bad"][:80])
         for k in ("ns_med", "ns_min", "value"):
-            if k in r and not (isinstance(r[k], (int, float)) and
-                               math.isfinite(r[k]) and r[k] >= 0):
-                problems.append("%s %s %s: bad %s" % (
-                    r.get("id"), r.get("case"), r.get("variant"), k))
+            if k in r and not (
+                isinstance(r[k], (int, float)) and math.isfinite(r[k]) and r[k] >= 0
+            ):
+                problems.append(
+                    "%s %s %s: bad %s"
+                    % (r.get("id"), r.get("case"), r.get("variant"), k)
+                )
     seen = {r.get("id") for r in rows}
     for i in SMOKE_IDS:
         if i not in seen:
@@ -110,8 +137,7 @@ def smoke_check(rows, summary, rc, err):
 
 def run_smoke():
     start = time.monotonic()
-    rows, summary, rc, err = run_program([binary("ostd-bench"), "--smoke"],
-                                         120)
+    rows, summary, rc, err = run_program([binary("ostd-bench"), "--smoke"], 120)
     problems = smoke_check(rows, summary, rc, err)
     detail = "%d results, %.1f s" % (len(rows), time.monotonic() - start)
     return summary, problems, detail
@@ -134,19 +160,29 @@ def test_smoke(tally, build):
 
 def callgrind(exe, fmt):
     """{function: instructions per op} for one binary and format."""
-    cg_out = os.path.join(OUT, "callgrind.%s.%s.out" % (
-        os.path.basename(exe), fmt))
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg_out,
-           "--collect-atstart=no", "--toggle-collect=cg_*", exe,
-           "--callgrind", "--fmt", fmt]
+    cg_out = os.path.join(OUT, "callgrind.%s.%s.out" % (os.path.basename(exe), fmt))
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=" + cg_out,
+        "--collect-atstart=no",
+        "--toggle-collect=cg_*",
+        exe,
+        "--callgrind",
+        "--fmt",
+        fmt,
+    ]
     rows, _s, rc, err = run_program(cmd, 600)
     if rc != 0:
         print("bench: callgrind of %s failed:\n%s" % (exe, err[-2000:]))
         return {}
     ops = {r["cg"]: r["ops"] for r in rows if "cg" in r}
-    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes",
-                          "--threshold=100", cg_out], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True).stdout
+    ann = subprocess.run(
+        ["callgrind_annotate", "--inclusive=yes", "--threshold=100", cg_out],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ).stdout
     # With LTO one function shows up once per file its code came from;
     # the largest line is the whole function.
     total = {}
@@ -183,18 +219,20 @@ def fmt_ns(x):
 
 
 def print_tables(rows):
-    for (bid, case), rs in sorted(groups(rows).items(),
-                                  key=lambda g: (int(g[0][0][1:]), g[0][1])):
+    for (bid, case), rs in sorted(
+        groups(rows).items(), key=lambda g: (int(g[0][0][1:]), g[0][1])
+    ):
         if "value" in rs[0]:
             print("\n%s %s" % (bid, case))
             for r in sorted(rs, key=lambda r: (r["n"], r["variant"])):
-                print("  n=%-10d %-28s %10.4f %s" % (
-                    r["n"], r["variant"], r["value"], r["unit"]))
+                print(
+                    "  n=%-10d %-28s %10.4f %s"
+                    % (r["n"], r["variant"], r["value"], r["unit"])
+                )
             continue
         base = [b for b in BASELINES if any(r["variant"] == b for r in rs)]
         unit = rs[0]["unit"]
-        head = "  %-10s %-22s %11s %11s" % ("n", "variant", "med ns/" + unit,
-                                            "min")
+        head = "  %-10s %-22s %11s %11s" % ("n", "variant", "med ns/" + unit, "min")
         head += "".join(" %11s" % ("x" + b) for b in base)
         extra = any("flushes" in r for r in rs)
         pt = any("pt_bytes" in r for r in rs)
@@ -210,31 +248,36 @@ def print_tables(rows):
         for n in sorted(by_n):
             for v, r in sorted(by_n[n].items()):
                 line = "  %-10d %-22s %11s %11s" % (
-                    n, v, fmt_ns(r["ns_med"]), fmt_ns(r["ns_min"]))
+                    n,
+                    v,
+                    fmt_ns(r["ns_med"]),
+                    fmt_ns(r["ns_min"]),
+                )
                 for b in base:
-                    if v in BASELINES or b not in by_n[n] or \
-                            by_n[n][b]["ns_med"] <= 0:
+                    if v in BASELINES or b not in by_n[n] or by_n[n][b]["ns_med"] <= 0:
                         line += " %11s" % "-"
                     else:
-                        line += " %11.2f" % (r["ns_med"] /
-                                             by_n[n][b]["ns_med"])
+                        line += " %11.2f" % (r["ns_med"] / by_n[n][b]["ns_med"])
                 if extra:
-                    line += " %9s" % ("%.2f" % r["flushes"]
-                                      if "flushes" in r else "-")
+                    line += " %9s" % ("%.2f" % r["flushes"] if "flushes" in r else "-")
                 if pt:
-                    line += " %9s" % ("%.3f" % r["pt_bytes"]
-                                      if "pt_bytes" in r else "-")
+                    line += " %9s" % (
+                        "%.3f" % r["pt_bytes"] if "pt_bytes" in r else "-"
+                    )
                 print(line)
         if bid == "H14":
             one = by_n[min(by_n)]
             for who in ("ostd", "linux", "control"):
                 if who + "/1T" in one and who + "/2T" in one:
-                    print("  2T/1T throughput (%s): %.2fx median, %.2fx "
-                          "best rep" % (
-                              who, one[who + "/1T"]["ns_med"] /
-                              one[who + "/2T"]["ns_med"],
-                              one[who + "/1T"]["ns_min"] /
-                              one[who + "/2T"]["ns_min"]))
+                    print(
+                        "  2T/1T throughput (%s): %.2fx median, %.2fx "
+                        "best rep"
+                        % (
+                            who,
+                            one[who + "/1T"]["ns_med"] / one[who + "/2T"]["ns_med"],
+                            one[who + "/1T"]["ns_min"] / one[who + "/2T"]["ns_min"],
+                        )
+                    )
 
 
 # ---------------------------------------------------------------------------
@@ -242,8 +285,14 @@ def print_tables(rows):
 
 
 def find(rows, bid, case, variant, n=None):
-    rs = [r for r in rows if r.get("id") == bid and r.get("case") == case and
-          r.get("variant") == variant and (n is None or r["n"] == n)]
+    rs = [
+        r
+        for r in rows
+        if r.get("id") == bid
+        and r.get("case") == case
+        and r.get("variant") == variant
+        and (n is None or r["n"] == n)
+    ]
     return rs
 
 
@@ -263,8 +312,10 @@ def targets(rows, cg, codec):
         return out
 
     def text_of(pairs, fmtv):
-        return ", ".join(("%s: " + fmtv) % (label(n), v)
-                         for n, v in pairs) or "not measured"
+        return (
+            ", ".join(("%s: " + fmtv) % (label(n), v) for n, v in pairs)
+            or "not measured"
+        )
 
     def info(what, pairs, fmtv="%.2fx"):
         t.append((what, "-", text_of(pairs, fmtv), None))
@@ -284,80 +335,155 @@ def targets(rows, cg, codec):
             return one[0][stat] / two[0][stat]
         return None
 
-    add("H2 batched 4K map / cursor toy", "<= 2x",
-        ratio("H2", "map-seq", "ostd/x86_64", "toy-cursor"), 2.0)
+    add(
+        "H2 batched 4K map / cursor toy",
+        "<= 2x",
+        ratio("H2", "map-seq", "ostd/x86_64", "toy-cursor"),
+        2.0,
+    )
     v = cg.get(("ostd-bench", "x86_64"), {}).get("cg_h2_ostd")
-    add("H2 instructions per page (x86_64)", "<= 25",
-        [("callgrind", v)] if v else [], 25, "%.1f")
-    add("H3 1 page per cursor / xv6 toy", "<= 1.5x",
-        ratio("H3", "map-1-per-cursor", "ostd/x86_64", "toy-xv6"), 1.5)
-    info("  H3 / xv6 toy inside the cursor protocol's atomics",
-         ratio("H3", "map-1-per-cursor", "ostd/x86_64", "toy-xv6-locked"))
+    add(
+        "H2 instructions per page (x86_64)",
+        "<= 25",
+        [("callgrind", v)] if v else [],
+        25,
+        "%.1f",
+    )
+    add(
+        "H3 1 page per cursor / xv6 toy",
+        "<= 1.5x",
+        ratio("H3", "map-1-per-cursor", "ostd/x86_64", "toy-xv6"),
+        1.5,
+    )
+    info(
+        "  H3 / xv6 toy inside the cursor protocol's atomics",
+        ratio("H3", "map-1-per-cursor", "ostd/x86_64", "toy-xv6-locked"),
+    )
     for variant in ("fault", "batch"):
         pop = []
         for r in find(rows, "H10", "populate", "ostd/x86_64/" + variant):
             z = find(rows, "H10", "populate", "zero-4k", r["n"])
             if z:
                 pop.append((r["n"], r["ns_med"] - z[0]["ns_med"]))
-        add("H10 populate (%s) - zeroing" % variant, "<= 40 ns/page", pop,
-            40, "%.1f ns")
-        add("H10 populate (%s) / Linux MAP_POPULATE" % variant, "<= 0.2x",
-            ratio("H10", "populate", "ostd/x86_64/" + variant,
-                  "linux-populate"), 0.2)
+        add(
+            "H10 populate (%s) - zeroing" % variant, "<= 40 ns/page", pop, 40, "%.1f ns"
+        )
+        add(
+            "H10 populate (%s) / Linux MAP_POPULATE" % variant,
+            "<= 0.2x",
+            ratio("H10", "populate", "ostd/x86_64/" + variant, "linux-populate"),
+            0.2,
+        )
     # "Hot" (BENCHMARKS.md): N = 4096, whose PTEs, frame metadata and
     # frames stay in the caches; larger N is reported beside it.
     h7 = find(rows, "H7", "unmap-populated", "ostd/x86_64")
-    add("H7 unmap populated, hot (N = 4096)", "<= 15 ns/page",
-        [(r["n"], r["ns_med"]) for r in h7 if r["n"] <= 4096], 15,
-        "%.1f ns")
-    info("  H7 unmap populated, larger N", [(r["n"], r["ns_med"])
-                                            for r in h7 if r["n"] > 4096],
-         "%.1f ns")
-    add("H6 protect 4K (N >= 512)", "<= 1.3 ns/page",
-        [(r["n"], r["ns_med"])
-         for r in find(rows, "H6", "protect-4k", "ostd/x86_64")
-         if r["n"] >= 512], 1.3, "%.1f ns")
-    add("H13 PT memory, dense >= 1e5 pages", "<= 8.05 B/page",
-        [(r["n"], r["value"])
-         for r in find(rows, "H13", "dense", "ostd/pt-bytes")
-         if r["n"] >= 100000], 8.05, "%.3f B")
+    add(
+        "H7 unmap populated, hot (N = 4096)",
+        "<= 15 ns/page",
+        [(r["n"], r["ns_med"]) for r in h7 if r["n"] <= 4096],
+        15,
+        "%.1f ns",
+    )
+    info(
+        "  H7 unmap populated, larger N",
+        [(r["n"], r["ns_med"]) for r in h7 if r["n"] > 4096],
+        "%.1f ns",
+    )
+    add(
+        "H6 protect 4K (N >= 512)",
+        "<= 1.3 ns/page",
+        [
+            (r["n"], r["ns_med"])
+            for r in find(rows, "H6", "protect-4k", "ostd/x86_64")
+            if r["n"] >= 512
+        ],
+        1.3,
+        "%.1f ns",
+    )
+    add(
+        "H13 PT memory, dense >= 1e5 pages",
+        "<= 8.05 B/page",
+        [
+            (r["n"], r["value"])
+            for r in find(rows, "H13", "dense", "ostd/pt-bytes")
+            if r["n"] >= 100000
+        ],
+        8.05,
+        "%.3f B",
+    )
     # The least any 4-level table needs for n dense pages: full nodes
     # at every level, plus the root.
-    floor = {r["n"]: 4096.0 * (math.ceil(r["n"] / 512) +
-                               math.ceil(r["n"] / 512 ** 2) +
-                               math.ceil(r["n"] / 512 ** 3) + 1) / r["n"]
-             for r in find(rows, "H13", "dense", "ostd/pt-bytes")}
-    add("H13 PT memory, dense, above the 4-level floor", "<= +0.001 B",
-        [(r["n"], r["value"] - floor[r["n"]])
-         for r in find(rows, "H13", "dense", "ostd/pt-bytes")
-         if r["n"] >= 100000], 0.001, "%+.3f B")
+    floor = {
+        r["n"]: 4096.0
+        * (
+            math.ceil(r["n"] / 512)
+            + math.ceil(r["n"] / 512**2)
+            + math.ceil(r["n"] / 512**3)
+            + 1
+        )
+        / r["n"]
+        for r in find(rows, "H13", "dense", "ostd/pt-bytes")
+    }
+    add(
+        "H13 PT memory, dense, above the 4-level floor",
+        "<= +0.001 B",
+        [
+            (r["n"], r["value"] - floor[r["n"]])
+            for r in find(rows, "H13", "dense", "ostd/pt-bytes")
+            if r["n"] >= 100000
+        ],
+        0.001,
+        "%+.3f B",
+    )
     io = []
-    for case, variant in (("read-aligned", "vm-reader"),
-                          ("write-aligned", "vm-writer")):
+    for case, variant in (
+        ("read-aligned", "vm-reader"),
+        ("write-aligned", "vm-writer"),
+    ):
         for r in find(rows, "H12", case, variant):
             m = find(rows, "H12", case, "memcpy", r["n"])
             if m and r["n"] >= 4096:
-                io.append(("%s %d" % (case[:-8], r["n"]),
-                           m[0]["ns_med"] / r["ns_med"]))
-    add("H12 VmReader/VmWriter throughput / memcpy, >= 4 KiB", ">= 0.9x",
-        io, 0.9, higher=True)
+                io.append(("%s %d" % (case[:-8], r["n"]), m[0]["ns_med"] / r["ns_med"]))
+    add(
+        "H12 VmReader/VmWriter throughput / memcpy, >= 4 KiB",
+        ">= 0.9x",
+        io,
+        0.9,
+        higher=True,
+    )
     sim = []
     for r in find(rows, "H12", "read-aligned", "vm-reader"):
         m = find(rows, "H12", "read-aligned", "memcpy", r["n"])
         s = find(rows, "H12", "read-aligned", "sim-mmu", r["n"])
         if m and s and r["n"] >= 4096 and r["ns_med"] > s[0]["ns_med"]:
-            sim.append((r["n"], m[0]["ns_med"] /
-                        (r["ns_med"] - s[0]["ns_med"])))
+            sim.append((r["n"], m[0]["ns_med"] / (r["ns_med"] - s[0]["ns_med"])))
     info("  H12 read / memcpy without the host's software MMU", sim)
-    add("vtable overhead vs x86_64-bound codec (time)", "<= 10%",
-        [("%s %s" % k, (v - 1) * 100) for k, v in codec], 10, "%+.1f%%")
+    add(
+        "vtable overhead vs x86_64-bound codec (time)",
+        "<= 10%",
+        [("%s %s" % k, (v - 1) * 100) for k, v in codec],
+        10,
+        "%+.1f%%",
+    )
     vt = cg.get(("ostd-bench-lto", "x86_64"), {})
     sp = cg.get(("ostd-bench-x86_64", "x86_64"), {})
-    add("vtable overhead (instructions)", "<= 10%",
-        [(f[3:].replace("_ostd", ""), (vt[f] / sp[f] - 1) * 100)
-         for f in ("cg_h2_ostd", "cg_h3_ostd", "cg_h5_ostd_seq",
-                   "cg_h6_ostd", "cg_h7_ostd")
-         if vt.get(f) and sp.get(f)], 10, "%+.1f%%")
+    add(
+        "vtable overhead (instructions)",
+        "<= 10%",
+        [
+            (f[3:].replace("_ostd", ""), (vt[f] / sp[f] - 1) * 100)
+            for f in (
+                "cg_h2_ostd",
+                "cg_h3_ostd",
+                "cg_h5_ostd_seq",
+                "cg_h6_ostd",
+                "cg_h7_ostd",
+            )
+            if vt.get(f) and sp.get(f)
+        ],
+        10,
+        "%+.1f%%",
+    )
     for kind, limit in (("disjoint", 1.8), ("contended", 1.0)):
         for stat, name in (("ns_min", "best rep"), ("ns_med", "median")):
             pairs = []
@@ -365,19 +491,38 @@ def targets(rows, cg, codec):
                 v = scaling("%s-%s" % (wl, kind), "ostd", stat)
                 if v is not None:
                     pairs.append((wl, v))
-            add("H14 2-thread %s scaling, %s" % (kind, name),
-                ">= %.1fx" % limit, pairs, limit, higher=True)
+            add(
+                "H14 2-thread %s scaling, %s" % (kind, name),
+                ">= %.1fx" % limit,
+                pairs,
+                limit,
+                higher=True,
+            )
     for stat, name in (("ns_min", "best rep"), ("ns_med", "median")):
-        info("  H14 Linux mmap+munmap 2T/1T, %s" % name,
-             [(c, v) for c in ("disjoint",)
-              for v in [scaling("mmap-munmap-disjoint", "linux", stat)]
-              if v is not None])
-        info("  H14 control (arithmetic) 2T/1T beside each case, %s" % name,
-             [(c.replace("-disjoint", "").replace("-contended", "-cont"), v)
-              for c in ("map-unmap-disjoint", "fault-unmap-disjoint",
-                        "map-unmap-contended", "fault-unmap-contended",
-                        "mmap-munmap-disjoint")
-              for v in [scaling(c, "control", stat)] if v is not None])
+        info(
+            "  H14 Linux mmap+munmap 2T/1T, %s" % name,
+            [
+                (c, v)
+                for c in ("disjoint",)
+                for v in [scaling("mmap-munmap-disjoint", "linux", stat)]
+                if v is not None
+            ],
+        )
+        info(
+            "  H14 control (arithmetic) 2T/1T beside each case, %s" % name,
+            [
+                (c.replace("-disjoint", "").replace("-contended", "-cont"), v)
+                for c in (
+                    "map-unmap-disjoint",
+                    "fault-unmap-disjoint",
+                    "map-unmap-contended",
+                    "fault-unmap-contended",
+                    "mmap-munmap-disjoint",
+                )
+                for v in [scaling(c, "control", stat)]
+                if v is not None
+            ],
+        )
     return t
 
 
@@ -403,32 +548,50 @@ def codec_compare(quick):
     for _ in range(rounds):
         for exe in ("ostd-bench-lto", "ostd-bench-x86_64"):
             rows, _s, rc, err = run_program(
-                [binary(exe), "--quick", "--fmt", "x86_64", "--only",
-                 CODEC_IDS, "--reps", "5"], 600)
+                [
+                    binary(exe),
+                    "--quick",
+                    "--fmt",
+                    "x86_64",
+                    "--only",
+                    CODEC_IDS,
+                    "--reps",
+                    "5",
+                ],
+                600,
+            )
             if rc != 0:
                 print("bench: %s failed:\n%s" % (exe, err[-2000:]))
                 return [], []
             for r in rows:
                 if r.get("variant") == "ostd/x86_64":
-                    per.setdefault(key(r), {}).setdefault(exe, []).append(
-                        r["ns_med"])
+                    per.setdefault(key(r), {}).setdefault(exe, []).append(r["ns_med"])
     out = []
     table = []
     for k in sorted(per):
         d = per[k]
-        if len(d.get("ostd-bench-lto", [])) and \
-                len(d.get("ostd-bench-x86_64", [])):
+        if len(d.get("ostd-bench-lto", [])) and len(d.get("ostd-bench-x86_64", [])):
             vt = statistics.median(d["ostd-bench-lto"])
             sp = statistics.median(d["ostd-bench-x86_64"])
-            table.append({"id": k[0], "case": k[1], "n": k[2],
-                          "vtable_ns": vt, "fixed_ns": sp,
-                          "overhead": vt / sp - 1})
+            table.append(
+                {
+                    "id": k[0],
+                    "case": k[1],
+                    "n": k[2],
+                    "vtable_ns": vt,
+                    "fixed_ns": sp,
+                    "overhead": vt / sp - 1,
+                }
+            )
     # The gate looks at the hot codec paths, at their middle size.
     for row in table:
         if (row["id"], row["case"], row["n"]) in (
-                ("H2", "map-seq", 65536), ("H3", "map-1-per-cursor", 4096),
-                ("H5", "query-seq", 4096), ("H6", "protect-4k", 16384),
-                ("H7", "unmap-populated", 4096)):
+            ("H2", "map-seq", 65536),
+            ("H3", "map-1-per-cursor", 4096),
+            ("H5", "query-seq", 4096),
+            ("H6", "protect-4k", 16384),
+            ("H7", "unmap-populated", 4096),
+        ):
             out.append(((row["id"], row["case"]), 1 + row["overhead"]))
     return out, table
 
@@ -436,37 +599,54 @@ def codec_compare(quick):
 def print_codec(table):
     if not table:
         return
-    print("\nCodec through the vtable vs bound to x86_64 (both -flto), "
-          "ns/op medians")
+    print(
+        "\nCodec through the vtable vs bound to x86_64 (both -flto), " "ns/op medians"
+    )
     for r in table:
-        print("  %-4s %-18s n=%-8d vtable %9s  fixed %9s  overhead %+6.1f%%"
-              % (r["id"], r["case"], r["n"], fmt_ns(r["vtable_ns"]),
-                 fmt_ns(r["fixed_ns"]), r["overhead"] * 100))
+        print(
+            "  %-4s %-18s n=%-8d vtable %9s  fixed %9s  overhead %+6.1f%%"
+            % (
+                r["id"],
+                r["case"],
+                r["n"],
+                fmt_ns(r["vtable_ns"]),
+                fmt_ns(r["fixed_ns"]),
+                r["overhead"] * 100,
+            )
+        )
 
 
 def print_cg(cg):
     print("\nInstructions per op (callgrind, deterministic)")
     cols = sorted(cg)
-    print("  %-22s" % "function" + "".join(
-        " %24s" % ("%s/%s" % (b.replace("ostd-bench", "bench"), f))
-        for b, f in cols))
+    print(
+        "  %-22s" % "function"
+        + "".join(
+            " %24s" % ("%s/%s" % (b.replace("ostd-bench", "bench"), f)) for b, f in cols
+        )
+    )
     for fn in CG_FUNCS:
-        print("  %-22s" % fn + "".join(
-            " %24s" % ("%.1f" % cg[c][fn] if fn in cg[c] else "-")
-            for c in cols))
+        print(
+            "  %-22s" % fn
+            + "".join(
+                " %24s" % ("%.1f" % cg[c][fn] if fn in cg[c] else "-") for c in cols
+            )
+        )
 
 
 # ---------------------------------------------------------------------------
 # Plots.
 
 
-SWEEPS = [("H2", "map-seq", "ns/page", False),
-          ("H3", "map-1-per-cursor", "ns/page", False),
-          ("H5", "query-rand", "ns/lookup", False),
-          ("H5", "query-seq", "ns/page", False),
-          ("H7", "unmap-populated", "ns/page", False),
-          ("H6", "protect-4k", "ns/page", False),
-          ("H12", "read-aligned", "GB/s", True)]
+SWEEPS = [
+    ("H2", "map-seq", "ns/page", False),
+    ("H3", "map-1-per-cursor", "ns/page", False),
+    ("H5", "query-rand", "ns/lookup", False),
+    ("H5", "query-seq", "ns/page", False),
+    ("H7", "unmap-populated", "ns/page", False),
+    ("H6", "protect-4k", "ns/page", False),
+    ("H12", "read-aligned", "GB/s", True),
+]
 
 
 def plot(rows):
@@ -475,8 +655,11 @@ def plot(rows):
         return []
     made = []
     for bid, case, ylabel, gbps in SWEEPS:
-        rs = [r for r in rows if r.get("id") == bid and
-              r.get("case") == case and "ns_med" in r]
+        rs = [
+            r
+            for r in rows
+            if r.get("id") == bid and r.get("case") == case and "ns_med" in r
+        ]
         ns = sorted({r["n"] for r in rs})
         if len(ns) < 2:
             continue
@@ -496,18 +679,31 @@ def plot(rows):
                         vals.append("%.4f" % r[0]["ns_med"])
                 f.write("%d %s\n" % (n, " ".join(vals)))
         plots = ", ".join(
-            "'%s.dat' using 1:%d with linespoints title '%s'" % (
-                base, i + 2, v) for i, v in enumerate(variants))
-        script = "\n".join([
-            "set terminal png size 900,560 noenhanced",
-            "set output '%s.png'" % base,
-            "set title '%s %s'" % (bid, case),
-            "set logscale x", "set logscale y" if not gbps else "",
-            "set xlabel '%s'" % ("bytes" if gbps else "N"),
-            "set ylabel '%s'" % ylabel, "set key outside right",
-            "set datafile missing '?'", "plot " + plots, ""])
-        r = subprocess.run(["gnuplot"], input=script, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            "'%s.dat' using 1:%d with linespoints title '%s'" % (base, i + 2, v)
+            for i, v in enumerate(variants)
+        )
+        script = "\n".join(
+            [
+                "set terminal png size 900,560 noenhanced",
+                "set output '%s.png'" % base,
+                "set title '%s %s'" % (bid, case),
+                "set logscale x",
+                "set logscale y" if not gbps else "",
+                "set xlabel '%s'" % ("bytes" if gbps else "N"),
+                "set ylabel '%s'" % ylabel,
+                "set key outside right",
+                "set datafile missing '?'",
+                "plot " + plots,
+                "",
+            ]
+        )
+        r = subprocess.run(
+            ["gnuplot"],
+            input=script,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         if r.returncode == 0:
             made.append(base + ".png")
         else:
@@ -528,38 +724,56 @@ def md_table(head, body):
 
 # (title, id, case, variants): one row per N, the median of each variant.
 REPORT_SWEEPS = [
-    ("H2, map-seq, ns per page (median):", "H2", "map-seq",
-     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "toy-xv6",
-      "flat")),
-    ("H3, one page per cursor, ns per page:", "H3", "map-1-per-cursor",
-     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-xv6",
-      "toy-xv6-locked")),
-    ("H5, query: sequential (ns per page) and random with a fresh cursor "
-     "(ns per lookup):", "H5", "query-seq",
-     ("ostd/x86_64", "toy-cursor", "flat")),
-    (None, "H5", "query-rand",
-     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-xv6-walk")),
-    ("H6 protect and H7 unmap of populated memory, ns per page:", "H6",
-     "protect-4k",
-     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "linux")),
-    (None, "H7", "unmap-populated",
-     ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "toy-xv6",
-      "linux")),
+    (
+        "H2, map-seq, ns per page (median):",
+        "H2",
+        "map-seq",
+        ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "toy-xv6", "flat"),
+    ),
+    (
+        "H3, one page per cursor, ns per page:",
+        "H3",
+        "map-1-per-cursor",
+        ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-xv6", "toy-xv6-locked"),
+    ),
+    (
+        "H5, query: sequential (ns per page) and random with a fresh cursor "
+        "(ns per lookup):",
+        "H5",
+        "query-seq",
+        ("ostd/x86_64", "toy-cursor", "flat"),
+    ),
+    (
+        None,
+        "H5",
+        "query-rand",
+        ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-xv6-walk"),
+    ),
+    (
+        "H6 protect and H7 unmap of populated memory, ns per page:",
+        "H6",
+        "protect-4k",
+        ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "linux"),
+    ),
+    (
+        None,
+        "H7",
+        "unmap-populated",
+        ("ostd/x86_64", "ostd/sv48", "ostd/aarch64", "toy-cursor", "toy-xv6", "linux"),
+    ),
 ]
 # (id, case, variant, what one op is): the single figures, x86_64.
 REPORT_OTHER = [
     ("H1", "4k-empty", "ostd/mut", "per 4 KiB cursor"),
     ("H1", "2m-populated", "ostd/mut", "per populated 2 MiB cursor"),
-    ("H1", "1g-populated", "ostd/mut",
-     "per populated 1 GiB cursor (513 locks)"),
+    ("H1", "1g-populated", "ostd/mut", "per populated 1 GiB cursor (513 locks)"),
     ("H4", "map-2m", "ostd/x86_64", "per 2 MiB leaf"),
     ("H4", "map-1g", "ostd/x86_64", "per 1 GiB leaf"),
     ("H4", "split-2m", "ostd/x86_64", "per 2 MiB split"),
     ("H8", "empty-2m", "ostd/x86_64", "per empty 2 MiB unmap"),
     ("H8", "empty-512g", "ostd/x86_64", "per empty 512 GiB unmap"),
     ("H9", "alloc-free", "frame_alloc", "per zeroed frame alloc+free"),
-    ("H9", "alloc-free", "segment-512-nozero",
-     "per frame in a 512-frame segment"),
+    ("H9", "alloc-free", "segment-512-nozero", "per frame in a 512-frame segment"),
     ("H11", "cow-clone", "ostd/x86_64/cow", "per page cloned copy-on-write"),
 ]
 
@@ -568,56 +782,101 @@ def report(res):
     """The markdown of one run (the dict main() writes to results.json)."""
     rows = res["rows"]
     m = res["machine"]
-    out = ["Machine: %s, %s CPUs, %s MiB, Debian %s, Linux %s; %s; %s run; "
-           "load average %s at the start, %s at the end." % (
-               m["cpu"], m["cpus"], m["mem_mib"], m["debian"], m["kernel"],
-               res["date"], res["mode"], m["loadavg_start"],
-               m["loadavg_end"])]
+    out = [
+        "Machine: %s, %s CPUs, %s MiB, Debian %s, Linux %s; %s; %s run; "
+        "load average %s at the start, %s at the end."
+        % (
+            m["cpu"],
+            m["cpus"],
+            m["mem_mib"],
+            m["debian"],
+            m["kernel"],
+            res["date"],
+            res["mode"],
+            m["loadavg_start"],
+            m["loadavg_end"],
+        )
+    ]
 
     def med(bid, case, variant, n=None):
         rs = find(rows, bid, case, variant, n)
         return fmt_ns(rs[0]["ns_med"]) if rs else "-"
 
     def ns_of(bid, case):
-        return sorted({r["n"] for r in rows if r.get("id") == bid and
-                       r.get("case") == case})
+        return sorted(
+            {r["n"] for r in rows if r.get("id") == bid and r.get("case") == case}
+        )
 
     for title, bid, case, variants in REPORT_SWEEPS:
         if ns_of(bid, case):
             out += [title] if title else []
-            out.append(md_table(["N"] + list(variants), [
-                [str(n)] + [med(bid, case, v, n) for v in variants]
-                for n in ns_of(bid, case)]))
+            out.append(
+                md_table(
+                    ["N"] + list(variants),
+                    [
+                        [str(n)] + [med(bid, case, v, n) for v in variants]
+                        for n in ns_of(bid, case)
+                    ],
+                )
+            )
     for n in ns_of("H10", "populate"):
         out.append("H10 populate, ns per page, N = %d:" % n)
-        out.append(md_table(["variant", "ns/page"], [
-            [r["variant"], fmt_ns(r["ns_med"])]
-            for r in rows if r.get("id") == "H10" and r["n"] == n]))
-    other = ["%s %s ns %s" % (bid, med(bid, case, v), what)
-             for bid, case, v, what in REPORT_OTHER
-             if find(rows, bid, case, v)]
+        out.append(
+            md_table(
+                ["variant", "ns/page"],
+                [
+                    [r["variant"], fmt_ns(r["ns_med"])]
+                    for r in rows
+                    if r.get("id") == "H10" and r["n"] == n
+                ],
+            )
+        )
+    other = [
+        "%s %s ns %s" % (bid, med(bid, case, v), what)
+        for bid, case, v, what in REPORT_OTHER
+        if find(rows, bid, case, v)
+    ]
     if other:
         out.append("Other figures (x86_64, medians): %s." % "; ".join(other))
     if ns_of("H12", "read-aligned"):
         variants = ("vm-reader", "memcpy", "rep-movsb", "sim-mmu")
         out.append("H12, read (user to kernel), ns per copy:")
-        out.append(md_table(["bytes"] + list(variants), [
-            [str(n)] + [med("H12", "read-aligned", v, n) for v in variants]
-            for n in ns_of("H12", "read-aligned")]))
+        out.append(
+            md_table(
+                ["bytes"] + list(variants),
+                [
+                    [str(n)] + [med("H12", "read-aligned", v, n) for v in variants]
+                    for n in ns_of("H12", "read-aligned")
+                ],
+            )
+        )
+
     def cases(bid):  # in the order the program ran them
         return dict.fromkeys(r["case"] for r in rows if r.get("id") == bid)
 
     h13 = [(case, n) for case in cases("H13") for n in ns_of("H13", case)]
     if h13:
+
         def val(case, n, v):
             rs = find(rows, "H13", case, "ostd/" + v, n)
             return "%.3f" % rs[0]["value"] if rs else "-"
+
         out.append("H13, bytes per mapped page (not timed):")
-        out.append(md_table(
-            ["case", "N", "page table", "below the root", "frame metadata"],
-            [[case, str(n), val(case, n, "pt-bytes"),
-              val(case, n, "pt-bytes-below-root"), val(case, n, "meta-bytes")]
-             for case, n in h13]))
+        out.append(
+            md_table(
+                ["case", "N", "page table", "below the root", "frame metadata"],
+                [
+                    [
+                        case,
+                        str(n),
+                        val(case, n, "pt-bytes"),
+                        val(case, n, "pt-bytes-below-root"),
+                        val(case, n, "meta-bytes"),
+                    ]
+                    for case, n in h13
+                ],
+            )
+        )
     h14 = []
     for case in cases("H14"):
         for who in ("ostd", "linux", "control"):
@@ -625,35 +884,72 @@ def report(res):
             two = find(rows, "H14", case, who + "/2T")
             if one and two:
                 o, t = one[0], two[0]
-                h14.append([case, who, fmt_ns(o["ns_med"]),
-                            fmt_ns(t["ns_med"]),
-                            "%.2fx" % (o["ns_med"] / t["ns_med"]),
-                            "%.2fx" % (o["ns_min"] / t["ns_min"])])
+                h14.append(
+                    [
+                        case,
+                        who,
+                        fmt_ns(o["ns_med"]),
+                        fmt_ns(t["ns_med"]),
+                        "%.2fx" % (o["ns_med"] / t["ns_med"]),
+                        "%.2fx" % (o["ns_min"] / t["ns_min"]),
+                    ]
+                )
     if h14:
-        out.append("H14, two threads, ns per page (median) and 2T/1T "
-                   "throughput:")
-        out.append(md_table(["case", "who", "1T", "2T", "2T/1T median",
-                             "2T/1T best rep"], h14))
+        out.append("H14, two threads, ns per page (median) and 2T/1T " "throughput:")
+        out.append(
+            md_table(["case", "who", "1T", "2T", "2T/1T median", "2T/1T best rep"], h14)
+        )
     cg = res.get("callgrind", [])
     if cg:
         out.append("Instructions per op (callgrind):")
-        out.append(md_table(
-            ["function"] + ["%s %s" % (c["binary"], c["fmt"]) for c in cg],
-            [[fn] + ["%.1f" % c["per_op"][fn] if fn in c["per_op"] else "-"
-                     for c in cg] for fn in CG_FUNCS]))
+        out.append(
+            md_table(
+                ["function"] + ["%s %s" % (c["binary"], c["fmt"]) for c in cg],
+                [
+                    [fn]
+                    + [
+                        "%.1f" % c["per_op"][fn] if fn in c["per_op"] else "-"
+                        for c in cg
+                    ]
+                    for fn in CG_FUNCS
+                ],
+            )
+        )
     if res.get("codec"):
-        out.append("Codec through the vtable vs bound to x86_64 (both "
-                   "-flto), ns/op medians:")
-        out.append(md_table(
-            ["bench", "N", "vtable", "x86_64-bound", "overhead"],
-            [["%s %s" % (r["id"], r["case"]), str(r["n"]),
-              fmt_ns(r["vtable_ns"]), fmt_ns(r["fixed_ns"]),
-              "%+.1f%%" % (r["overhead"] * 100)] for r in res["codec"]]))
+        out.append(
+            "Codec through the vtable vs bound to x86_64 (both "
+            "-flto), ns/op medians:"
+        )
+        out.append(
+            md_table(
+                ["bench", "N", "vtable", "x86_64-bound", "overhead"],
+                [
+                    [
+                        "%s %s" % (r["id"], r["case"]),
+                        str(r["n"]),
+                        fmt_ns(r["vtable_ns"]),
+                        fmt_ns(r["fixed_ns"]),
+                        "%+.1f%%" % (r["overhead"] * 100),
+                    ]
+                    for r in res["codec"]
+                ],
+            )
+        )
     out.append("Targets:")
-    out.append(md_table(["", "what", "target", "measured"], [
-        ["" if t["met"] is None else ("met" if t["met"] else "**miss**"),
-         t["what"].strip(), t["target"], t["measured"]]
-        for t in res["targets"]]))
+    out.append(
+        md_table(
+            ["", "what", "target", "measured"],
+            [
+                [
+                    "" if t["met"] is None else ("met" if t["met"] else "**miss**"),
+                    t["what"].strip(),
+                    t["target"],
+                    t["measured"],
+                ]
+                for t in res["targets"]
+            ],
+        )
+    )
     return "\n\n".join(out) + "\n"
 
 
@@ -691,34 +987,40 @@ def machine():
             mem = int(f.readline().split()[1]) // 1024
     except (OSError, ValueError, IndexError):
         pass
-    return {"cpu": model, "cpus": os.cpu_count(), "debian": debian,
-            "kernel": platform.release(), "mem_mib": mem,
-            "loadavg_start": loadavg()}
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "debian": debian,
+        "kernel": platform.release(),
+        "mem_mib": mem,
+        "loadavg_start": loadavg(),
+    }
 
 
-def main(args, build, ensure_packages):
+def main(args, build, ensure):
     build_bench(build, ["ostd-bench"] if args.smoke else BINARIES)
     if args.smoke:
         summary, problems, detail = run_smoke()
         for p in problems:
             print("bench-smoke: " + p)
-        print("bench-smoke: %s (%s)" % ("ok" if not problems else "FAILED",
-                                         detail))
+        print("bench-smoke: %s (%s)" % ("ok" if not problems else "FAILED", detail))
         sys.exit(0 if not problems else 1)
-    ensure_packages(["valgrind", "gnuplot-nox"])
+    ensure("bench")  # tools/packages.py
     os.makedirs(OUT, exist_ok=True)
     start = time.monotonic()
-    mode = "callgrind" if args.callgrind else \
-        ("quick" if args.quick else "full")
+    mode = "callgrind" if args.callgrind else ("quick" if args.quick else "full")
     m = machine()
-    print("ostd bench (%s) on %s, %s CPUs, Debian %s, Linux %s" % (
-        mode, m["cpu"], m["cpus"], m["debian"], m["kernel"]), flush=True)
+    print(
+        "ostd bench (%s) on %s, %s CPUs, Debian %s, Linux %s"
+        % (mode, m["cpu"], m["cpus"], m["debian"], m["kernel"]),
+        flush=True,
+    )
     rows = []
     codec, codec_table = [], []
     if not args.callgrind:
         rows, summary, rc, err = run_program(
-            [binary("ostd-bench")] + (["--quick"] if args.quick else []),
-            3600)
+            [binary("ostd-bench")] + (["--quick"] if args.quick else []), 3600
+        )
         if rc != 0 or summary is None or summary[1] != 0:
             print(err[-3000:])
             sys.exit("bench: the benchmark program failed (exit %s)" % rc)
@@ -738,32 +1040,40 @@ def main(args, build, ensure_packages):
     print_targets(t)
     pngs = plot(rows) if rows else []
     m["loadavg_end"] = loadavg()
-    print("load average: %s at the start, %s at the end (other work on the "
-          "machine shows up as noise)" % (m["loadavg_start"],
-                                          m["loadavg_end"]))
+    print(
+        "load average: %s at the start, %s at the end (other work on the "
+        "machine shows up as noise)" % (m["loadavg_start"], m["loadavg_end"])
+    )
     result = {
-        "mode": mode, "machine": m,
+        "mode": mode,
+        "machine": m,
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "seconds": round(time.monotonic() - start, 1),
         "rows": rows,
         "codec": codec_table,
-        "callgrind": [{"binary": b, "fmt": f, "per_op": v}
-                      for (b, f), v in sorted(cg.items())],
-        "targets": [{"what": a, "target": b, "measured": c, "met": d}
-                    for a, b, c, d in t],
+        "callgrind": [
+            {"binary": b, "fmt": f, "per_op": v} for (b, f), v in sorted(cg.items())
+        ],
+        "targets": [
+            {"what": a, "target": b, "measured": c, "met": d} for a, b, c, d in t
+        ],
     }
     # A callgrind-only run does not replace the last timed results.
-    path = os.path.join(OUT, "callgrind.json" if args.callgrind
-                        else "results.json")
+    path = os.path.join(OUT, "callgrind.json" if args.callgrind else "results.json")
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
     md = os.path.join(OUT, "callgrind.md" if args.callgrind else "report.md")
     with open(md, "w") as f:
         f.write(report(result))
-    print("\nwrote %s, %s%s (%.0f s)" % (
-        os.path.relpath(path, TOP), os.path.relpath(md, TOP),
-        "".join(", " + os.path.relpath(p, TOP) for p in pngs),
-        time.monotonic() - start))
+    print(
+        "\nwrote %s, %s%s (%.0f s)"
+        % (
+            os.path.relpath(path, TOP),
+            os.path.relpath(md, TOP),
+            "".join(", " + os.path.relpath(p, TOP) for p in pngs),
+            time.monotonic() - start,
+        )
+    )
 
 
 if __name__ == "__main__":

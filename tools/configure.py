@@ -16,14 +16,18 @@ import os
 import re
 import sys
 
+from manifests import Board, ManifestError, config_names
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 try:
     import kconfiglib
 except ImportError:
-    sys.exit("error: python3-kconfiglib is missing; run `apt-get install "
-             "python3-kconfiglib` (./ostd does this for you), and run this "
-             "script with /usr/bin/python3")
+    sys.exit(
+        "error: python3-kconfiglib is missing; run `apt-get install "
+        "python3-kconfiglib` (./ostd does this for you), and run this "
+        "script with /usr/bin/python3"
+    )
 
 
 class ConfigError(Exception):
@@ -45,14 +49,6 @@ def write_if_changed(path, text):
     return True
 
 
-def config_names():
-    names = []
-    for f in sorted(os.listdir(os.path.join(TOP, "configs"))):
-        if f.endswith("_defconfig"):
-            names.append(f[: -len("_defconfig")])
-    return names
-
-
 ASSIGN_RE = re.compile(r"^(?:CONFIG_)?([A-Za-z0-9_]+)=(.*)$")
 UNSET_RE = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set$")
 
@@ -70,8 +66,9 @@ def parse_assignments(path, lines):
             continue
         m = ASSIGN_RE.match(line)
         if not m:
-            raise ConfigError("%s: cannot parse %r (expected CONFIG_NAME=value)"
-                              % (where, line))
+            raise ConfigError(
+                "%s: cannot parse %r (expected CONFIG_NAME=value)" % (where, line)
+            )
         val = m.group(2)
         if len(val) >= 2 and val[0] == '"' and val[-1] == '"':
             val = val[1:-1].replace('\\"', '"').replace("\\\\", "\\")
@@ -81,13 +78,18 @@ def parse_assignments(path, lines):
 def unmet_deps(sym):
     """A readable explanation of why `sym` cannot take a requested value."""
     parts = []
-    if sym.direct_dep is not sym.kconfig.y and \
-            kconfiglib.expr_value(sym.direct_dep) == 0:
-        parts.append("it depends on `%s`, which is not met"
-                     % kconfiglib.expr_str(sym.direct_dep))
+    if (
+        sym.direct_dep is not sym.kconfig.y
+        and kconfiglib.expr_value(sym.direct_dep) == 0
+    ):
+        parts.append(
+            "it depends on `%s`, which is not met" % kconfiglib.expr_str(sym.direct_dep)
+        )
     if sym.choice is not None:
-        parts.append("it is a member of the choice `%s`"
-                     % (sym.choice.name or sym.choice.nodes[0].prompt[0]))
+        parts.append(
+            "it is a member of the choice `%s`"
+            % (sym.choice.name or sym.choice.nodes[0].prompt[0])
+        )
     if kconfiglib.expr_value(sym.rev_dep) != 0:
         parts.append("it is selected by `%s`" % kconfiglib.expr_str(sym.rev_dep))
     if not sym.nodes[0].prompt:
@@ -98,8 +100,10 @@ def unmet_deps(sym):
 def load_kconfig(name, overrides):
     defconfig = os.path.join("configs", name + "_defconfig")
     if not os.path.exists(os.path.join(TOP, defconfig)):
-        raise ConfigError("unknown configuration %r; valid ones: %s"
-                          % (name, ", ".join(config_names())))
+        raise ConfigError(
+            "unknown configuration %r; valid ones: %s"
+            % (name, ", ".join(config_names()))
+        )
     old = os.getcwd()
     os.chdir(TOP)
     try:
@@ -111,22 +115,30 @@ def load_kconfig(name, overrides):
         for sym_name, val, where in assigns:
             sym = kconf.syms.get(sym_name)
             if sym is None or not sym.nodes:
-                raise ConfigError("%s: undefined Kconfig symbol CONFIG_%s"
-                                  % (where, sym_name))
-            if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE) and \
-                    val not in ("y", "n", "m"):
-                raise ConfigError("%s: CONFIG_%s is a bool; use y or n, not %r"
-                                  % (where, sym_name, val))
+                raise ConfigError(
+                    "%s: undefined Kconfig symbol CONFIG_%s" % (where, sym_name)
+                )
+            if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE) and val not in (
+                "y",
+                "n",
+                "m",
+            ):
+                raise ConfigError(
+                    "%s: CONFIG_%s is a bool; use y or n, not %r"
+                    % (where, sym_name, val)
+                )
             if not sym.set_value(val):
-                raise ConfigError("%s: invalid value %r for CONFIG_%s"
-                                  % (where, val, sym_name))
+                raise ConfigError(
+                    "%s: invalid value %r for CONFIG_%s" % (where, val, sym_name)
+                )
         # Check every assignment stuck, now that all of them are made.
         for sym_name, val, where in assigns:
             sym = kconf.syms[sym_name]
             if sym.str_value != val:
                 raise ConfigError(
                     "%s: CONFIG_%s=%s does not stick (it is %r): %s"
-                    % (where, sym_name, val, sym.str_value, unmet_deps(sym)))
+                    % (where, sym_name, val, sym.str_value, unmet_deps(sym))
+                )
         if kconf.warnings:
             raise ConfigError("Kconfig: " + "\nKconfig: ".join(kconf.warnings))
         return kconf
@@ -135,15 +147,14 @@ def load_kconfig(name, overrides):
 
 
 def autoconf_text(kconf):
-    out = ["/* Generated by tools/configure.py; do not edit. */",
-           "#pragma once"]
+    out = ["/* Generated by tools/configure.py; do not edit. */", "#pragma once"]
     for sym in kconf.unique_defined_syms:
         if sym.type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
-            out.append("#define CONFIG_%s %d" % (sym.name,
-                                                 1 if sym.tri_value else 0))
+            out.append("#define CONFIG_%s %d" % (sym.name, 1 if sym.tri_value else 0))
         elif sym.type == kconfiglib.STRING:
-            out.append('#define CONFIG_%s "%s"' % (
-                sym.name, kconfiglib.escape(sym.str_value)))
+            out.append(
+                '#define CONFIG_%s "%s"' % (sym.name, kconfiglib.escape(sym.str_value))
+            )
         elif sym.type in (kconfiglib.INT, kconfiglib.HEX) and sym.str_value:
             out.append("#define CONFIG_%s %s" % (sym.name, sym.str_value))
     return "\n".join(out) + "\n"
@@ -155,8 +166,7 @@ def dotconfig_text(kconf):
         if sym.type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
             out.append("CONFIG_%s=%s" % (sym.name, "y" if sym.tri_value else "n"))
         elif sym.type == kconfiglib.STRING:
-            out.append('CONFIG_%s="%s"' % (sym.name,
-                                          kconfiglib.escape(sym.str_value)))
+            out.append('CONFIG_%s="%s"' % (sym.name, kconfiglib.escape(sym.str_value)))
         elif sym.str_value:
             out.append("CONFIG_%s=%s" % (sym.name, sym.str_value))
     return "\n".join(out) + "\n"
@@ -166,8 +176,7 @@ def sources_in(d, exts=(".c", ".S")):
     path = os.path.join(TOP, d)
     if not os.path.isdir(path):
         return []
-    return sorted(os.path.join(d, f) for f in os.listdir(path)
-                  if f.endswith(exts))
+    return sorted(os.path.join(d, f) for f in os.listdir(path) if f.endswith(exts))
 
 
 DRIVER_RE = re.compile(r"ostd-driver:\s*CONFIG_([A-Z0-9_]+)")
@@ -180,12 +189,12 @@ def selected_drivers(kconf):
         with open(os.path.join(TOP, src)) as f:
             m = DRIVER_RE.search(f.read(2048))
         if not m:
-            raise ConfigError("%s: missing an `ostd-driver: CONFIG_X` line"
-                              % src)
+            raise ConfigError("%s: missing an `ostd-driver: CONFIG_X` line" % src)
         sym = kconf.syms.get(m.group(1))
         if sym is None or not sym.nodes:
-            raise ConfigError("%s: names undefined symbol CONFIG_%s"
-                              % (src, m.group(1)))
+            raise ConfigError(
+                "%s: names undefined symbol CONFIG_%s" % (src, m.group(1))
+            )
         if sym.tri_value:
             out.append(src)
     return out
@@ -198,7 +207,7 @@ def read_ini(path):
     return ini
 
 
-def board_header_text(board, ini):
+def board_header_text(board):
     """generated/board.h: the board manifest's devices and RAM as macros.
 
     [devices] name = compatible@0xBASE gives BOARD_<NAME>_COMPAT and
@@ -207,44 +216,32 @@ def board_header_text(board, ini):
     [board] ram = 0xBASE 0xSIZE gives BOARD_RAM_BASE and BOARD_RAM_SIZE,
     for boards whose loader passes no device tree.
     """
-    where = "platform/%s/board.ini" % board
-    out = ["/* Generated by tools/configure.py from %s; do not edit. */"
-           % where, "#pragma once"]
-    if ini.has_section("devices"):
-        for key, val in ini.items("devices"):
-            compat, at, base = val.partition("@")
-            name = key.upper().replace("-", "_")
-            try:
-                addr = int(base.strip(), 0)
-            except ValueError:
-                addr = None
-            if not at or not compat.strip() or addr is None or \
-                    not name.replace("_", "").isalnum():
-                raise ConfigError(
-                    "%s: [devices] %s = %s: expected compatible@0xADDRESS, "
-                    "e.g. ns16550a@0x10000000" % (where, key, val))
-            out.append('#define BOARD_%s_COMPAT "%s"' % (name, compat.strip()))
-            out.append("#define BOARD_%s_BASE %#xULL" % (name, addr))
-    ram = ini.get("board", "ram", fallback=None)
-    if ram is not None:
-        try:
-            base, size = (int(v, 0) for v in ram.split())
-        except ValueError:
-            raise ConfigError("%s: [board] ram = %s: expected two numbers, "
-                              "base and size, e.g. 0x0 0x3c000000"
-                              % (where, ram))
-        out += ["#define BOARD_RAM_BASE %#xULL" % base,
-                "#define BOARD_RAM_SIZE %#xULL" % size]
+    out = [
+        "/* Generated by tools/configure.py from %s; do not edit. */" % board.path,
+        "#pragma once",
+    ]
+    for d in board.devices:
+        out.append('#define BOARD_%s_COMPAT "%s"' % (d.name, d.compat))
+        out.append("#define BOARD_%s_BASE %#xULL" % (d.name, d.base))
+    if board.ram is not None:
+        out += [
+            "#define BOARD_RAM_BASE %#xULL" % board.ram[0],
+            "#define BOARD_RAM_SIZE %#xULL" % board.ram[1],
+        ]
     return "\n".join(out) + "\n"
 
 
 COMMON_WARN = "-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes"
-KERNEL_CFLAGS = ("-std=c17 -O2 -g -ffreestanding -fno-builtin -fno-common "
-                 "-fno-stack-protector -fno-pic -fno-pie "
-                 "-fno-omit-frame-pointer -fno-strict-aliasing "
-                 "-fno-asynchronous-unwind-tables " + COMMON_WARN)
-HOST_CFLAGS = ("-std=c17 -O1 -g -fno-omit-frame-pointer "
-               "-DUNIT_TESTING -D_GNU_SOURCE " + COMMON_WARN)
+KERNEL_CFLAGS = (
+    "-std=c17 -O2 -g -ffreestanding -fno-builtin -fno-common "
+    "-fno-stack-protector -fno-pic -fno-pie "
+    "-fno-omit-frame-pointer -fno-strict-aliasing "
+    "-fno-asynchronous-unwind-tables " + COMMON_WARN
+)
+HOST_CFLAGS = (
+    "-std=c17 -O1 -g -fno-omit-frame-pointer "
+    "-DUNIT_TESTING -D_GNU_SOURCE " + COMMON_WARN
+)
 HOST_SANITIZERS = {
     "HOST_ASAN": "-fsanitize=address,undefined -fno-sanitize-recover=all",
     "HOST_TSAN": "-fsanitize=thread",
@@ -256,8 +253,9 @@ HOST_SANITIZERS = {
 # instead of calling CMocka), optimised. Its codec twins are linked with
 # LTO, so the compile-time-bound codec can be inlined across files.
 # DWARF 4: Debian 12's valgrind does not read clang 14's default DWARF 5.
-BENCH_CFLAGS = ("-std=c17 -O2 -gdwarf-4 -fno-omit-frame-pointer "
-                "-D_GNU_SOURCE " + COMMON_WARN)
+BENCH_CFLAGS = (
+    "-std=c17 -O2 -gdwarf-4 -fno-omit-frame-pointer " "-D_GNU_SOURCE " + COMMON_WARN
+)
 BENCH_LTO = "-flto"
 BENCH_FIXED = "-DOSTD_PT_FIXED_CONFIG=x86_64_user_config"
 # The software MMU of each kernel arch's format (arch/host/).
@@ -267,8 +265,10 @@ SIM_MMU = {
     "aarch64": "sim_mmu_aarch64.c",
 }
 # Only the core's own arithmetic: libraries and tests may wrap on purpose.
-INTSAN_CORE = ("-fsanitize=unsigned-integer-overflow,implicit-conversion "
-               "-fno-sanitize-recover=all")
+INTSAN_CORE = (
+    "-fsanitize=unsigned-integer-overflow,implicit-conversion "
+    "-fno-sanitize-recover=all"
+)
 # core/ must also be free of silent integer conversions (STYLE.md).
 CORE_CFLAGS = "-Wconversion -Wsign-conversion"
 
@@ -298,18 +298,52 @@ def kconfig_files():
         rel = os.path.relpath(root, TOP)
         if rel.startswith(("out", ".git")):
             continue
-        out += [os.path.normpath(os.path.join(rel, f)) for f in files
-                if f == "Kconfig"]
+        out += [os.path.normpath(os.path.join(rel, f)) for f in files if f == "Kconfig"]
     return sorted(out)
 
 
-def ninja_text(name, kconf, arch_ini, board):
+class Graph:
+    """The lines of one out/<name>/build.ninja, and how objects get into it."""
+
+    def __init__(self, name, kconf):
+        self.out = "out/" + name
+        self.kconf = kconf
+        self.host = kconf.syms["ARCH"].str_value == "host"
+        self.lines = []
+
+    def add(self, *lines):
+        self.lines += lines
+
+    def compile(self, srcs, obj="obj", cflags=None, extra=""):
+        """Compile `srcs` into out/<name>/<obj>/; return the objects."""
+        objs = []
+        for s in srcs:
+            o = "%s/%s/%s.o" % (self.out, obj, s)
+            flags = [extra] if extra else []
+            if s.startswith("core/"):
+                flags.append(CORE_CFLAGS)
+                if self.host and self.kconf.syms["HOST_INTSAN"].tri_value:
+                    flags.append(INTSAN_CORE)
+            self.add(
+                "build %s: cc %s || %s/include/generated/autoconf.h" % (o, s, self.out)
+            )
+            if flags:
+                self.add("  extra = " + " ".join(flags))
+            if cflags is not None:
+                self.add("  cflags = " + cflags)
+            objs.append(o)
+        return objs
+
+
+def toolchain_text(name, kconf, arch_ini):
+    """The variables and rules: the compiler, its flags, and how to link."""
     arch = kconf.syms["ARCH"].str_value
     out = "out/" + name
-    host = arch == "host"
-    bench = host and kconf.syms["HOST_BENCH"].tri_value
     b = arch_ini["build"]
-    lines = [
+    cflags = (
+        HOST_CFLAGS + " " + host_sanitizer(kconf) if arch == "host" else KERNEL_CFLAGS
+    )
+    return [
         "# Generated by tools/configure.py for %s; do not edit." % name,
         "ninja_required_version = 1.10",
         "builddir = %s" % out,
@@ -318,9 +352,7 @@ def ninja_text(name, kconf, arch_ini, board):
         "target = %s" % b.get("target", ""),
         "includes = -Icore/include -Itest/include -Iplatform/drivers/include "
         "%s -I%s/include" % (arch_includes(arch), out),
-        "cflags = %s %s" % (HOST_CFLAGS + " " + host_sanitizer(kconf)
-                            if host else KERNEL_CFLAGS,
-                            b.get("cflags", "")),
+        "cflags = %s %s" % (cflags, b.get("cflags", "")),
         "ldflags = %s" % b.get("ldflags", ""),
         "",
         "rule cc",
@@ -342,122 +374,165 @@ def ninja_text(name, kconf, arch_ini, board):
         "  restat = 1",
         "",
     ]
-    scanned = ["core", "core/lib", "core/mm", "arch/" + arch,
-               "platform/" + board] + ["arch/" + a for a in FORMAT_ARCHES] + [
-               "platform/drivers", "test/unit", "test/harness", "test/host", "test/lib", "test/kernel",
-        "arch/common",
-               "examples/hello", "examples/hello/user/" + arch, "configs"]
-    deps = ["tools/configure.py", "configs/%s_defconfig" % name,
-            "arch/%s/build.ini" % arch, "platform/%s/board.ini" % board,
-            out + "/overrides"] + kconfig_files() + \
-        [d for d in scanned if os.path.isdir(os.path.join(TOP, d))] + \
-        (["bench"] if bench else [])
-    lines += ["build %s/build.ninja | %s/include/generated/autoconf.h: "
-              "configure | %s" % (out, out, " ".join(deps)), ""]
 
-    def compile_all(srcs, obj="obj", cflags=None):
-        objs = []
-        for s in srcs:
-            o = "%s/%s/%s.o" % (out, obj, s)
-            extra = CORE_CFLAGS if s.startswith("core/") else ""
-            if host and s.startswith("core/") and \
-                    kconf.syms["HOST_INTSAN"].tri_value:
-                extra += " " + INTSAN_CORE
-            lines.append("build %s: cc %s || %s/include/generated/autoconf.h"
-                         % (o, s, out))
-            if extra:
-                lines.append("  extra = " + extra)
-            if cflags is not None:
-                lines.append("  cflags = " + cflags)
-            objs.append(o)
-        return objs
 
-    base = sources_in("core") + sources_in("core/lib") + \
-        sources_in("core/mm") + sources_in("arch/" + arch) + \
-        sources_in("platform/" + board) + selected_drivers(kconf)
-    if host:
+def regen_text(name, kconf, board):
+    """The edge that reruns this script when an input of it changes: the
+    scripts, the manifests, Kconfig files, and the folders it lists."""
+    arch = kconf.syms["ARCH"].str_value
+    out = "out/" + name
+    scanned = (
+        ["core", "core/lib", "core/mm", "arch/" + arch, "platform/" + board]
+        + ["arch/" + a for a in FORMAT_ARCHES]
+        + ["platform/drivers", "test/unit", "test/harness", "test/host"]
+        + ["test/lib", "test/kernel", "arch/common", "examples/hello"]
+        + ["examples/hello/user/" + arch, "configs"]
+    )
+    if arch == "host" and kconf.syms["HOST_BENCH"].tri_value:
+        scanned.append("bench")
+    deps = (
+        ["tools/configure.py", "tools/manifests.py", "tools/packages.py"]
+        + ["configs/%s_defconfig" % name, "arch/%s/build.ini" % arch]
+        + ["platform/%s/board.ini" % board, out + "/overrides"]
+        + kconfig_files()
+        + [d for d in scanned if os.path.isdir(os.path.join(TOP, d))]
+    )
+    return [
+        "build %s/build.ninja | %s/include/generated/autoconf.h: "
+        "configure | %s" % (out, out, " ".join(deps)),
+        "",
+    ]
+
+
+def base_sources(kconf, board):
+    """What every image of the configuration links: the core, the arch,
+    the board and its drivers, and the stand-ins the arch lacks."""
+    arch = kconf.syms["ARCH"].str_value
+    srcs = (
+        sources_in("core")
+        + sources_in("core/lib")
+        + sources_in("core/mm")
+        + sources_in("arch/" + arch)
+        + sources_in("platform/" + board)
+        + selected_drivers(kconf)
+    )
+    if arch == "host":
         # The codecs are pure: the host tests every real format.
-        base += [f for a in FORMAT_ARCHES
-                 for f in sources_in("arch/" + a)
-                 if os.path.basename(f) == "pt_format.c"]
+        srcs += [
+            f
+            for a in FORMAT_ARCHES
+            for f in sources_in("arch/" + a)
+            if os.path.basename(f) == "pt_format.c"
+        ]
         # No user mode, tasks or interrupts on the host: the stand-ins.
-        base += ["arch/common/user.c", "arch/common/irq.c"]
-    if not host:
+        srcs += ["arch/common/user.c", "arch/common/irq.c"]
+    else:
         # Shared by the kernel ports: freestanding libc bits, and the
         # single-CPU and no-user-space stand-ins an arch replaces by
         # providing its own file of the same name.
-        base += sources_in("core/freestanding")
+        srcs += sources_in("core/freestanding")
         own = {os.path.basename(f) for f in sources_in("arch/" + arch)}
-        base += [f for f in sources_in("arch/common")
-                 if os.path.basename(f) not in own]
-    base_objs = compile_all(base)
-    test_objs = compile_all(sources_in("test/lib") + sources_in("test/unit"))
-    if host:
-        # test/host/: host-only tests (they need files or host libraries).
-        runner = compile_all(["test/harness/host_runner.c"] +
-                             sources_in("test/host"))
-        lines += [
-            "build %s/ostd-test: link %s" % (out, " ".join(
-                base_objs + runner + test_objs)),
-            "  link = $cc $cflags",
-            "  libs = -lcmocka -lfdt -lpthread",
-            "default %s/ostd-test" % out,
-        ]
-        if bench:
-            # ostd-bench (the kernel's build model), and the two LTO
-            # twins whose only difference is how the codec is called.
-            for binary, obj, flags, ld in (
-                    ("ostd-bench", "bench-obj", BENCH_CFLAGS, ""),
-                    ("ostd-bench-lto", "bench-lto-obj",
-                     BENCH_CFLAGS + " " + BENCH_LTO, "-fuse-ld=lld"),
-                    ("ostd-bench-x86_64", "bench-x86_64-obj",
-                     BENCH_CFLAGS + " " + BENCH_LTO + " " + BENCH_FIXED,
-                     "-fuse-ld=lld")):
-                objs = compile_all(base + sources_in("bench"), obj, flags)
-                lines += [
-                    "build %s/%s: link %s" % (out, binary, " ".join(objs)),
-                    "  link = $cc %s %s" % (flags, ld),
-                    "  libs = -lpthread -lm",
-                    "default %s/%s" % (out, binary),
-                ]
+        srcs += [f for f in sources_in("arch/common") if os.path.basename(f) not in own]
+    return srcs
+
+
+def host_targets(g, base, base_objs, test_objs):
+    """ostd-test, and with HOST_BENCH the benchmark programs."""
+    # test/host/: host-only tests (they need files or host libraries).
+    runner = g.compile(["test/harness/host_runner.c"] + sources_in("test/host"))
+    g.add(
+        "build %s/ostd-test: link %s"
+        % (g.out, " ".join(base_objs + runner + test_objs)),
+        "  link = $cc $cflags",
+        "  libs = -lcmocka -lfdt -lpthread",
+        "default %s/ostd-test" % g.out,
+    )
+    if not g.kconf.syms["HOST_BENCH"].tri_value:
+        return
+    # ostd-bench (the kernel's build model), and the two LTO twins whose
+    # only difference is how the codec is called.
+    lto = BENCH_CFLAGS + " " + BENCH_LTO
+    for binary, obj, flags, ld in (
+        ("ostd-bench", "bench-obj", BENCH_CFLAGS, ""),
+        ("ostd-bench-lto", "bench-lto-obj", lto, "-fuse-ld=lld"),
+        (
+            "ostd-bench-x86_64",
+            "bench-x86_64-obj",
+            lto + " " + BENCH_FIXED,
+            "-fuse-ld=lld",
+        ),
+    ):
+        objs = g.compile(base + sources_in("bench"), obj, flags)
+        g.add(
+            "build %s/%s: link %s" % (g.out, binary, " ".join(objs)),
+            "  link = $cc %s %s" % (flags, ld),
+            "  libs = -lpthread -lm",
+            "default %s/%s" % (g.out, binary),
+        )
+
+
+def kernel_targets(g, arch_ini, base_objs, test_objs):
+    """kernel.elf and ktest.elf (and their raw images); returns them."""
+    arch = g.kconf.syms["ARCH"].str_value
+    b = arch_ini["build"]
+    ld = "ld.lld -nostdlib -static -z noexecstack -T %s" % b["linker_script"]
+    kernel_objs = g.compile(sources_in("examples/hello"))
+    runner = g.compile(["test/harness/kernel_runner.c"])
+    # test/kernel/: tests only a real (emulated) CPU can run. The
+    # differential MMU test links this format's software MMU from the host
+    # backend, to compare its prediction with the hardware.
+    sim = ["arch/host/sim_walk.c", "arch/host/%s" % SIM_MMU[arch]]
+    test_objs = test_objs + g.compile(
+        sources_in("test/kernel") + sim, extra="-Iarch/host/include"
+    )
+    images = []
+    for image, objs in (("kernel", kernel_objs), ("ktest", runner + test_objs)):
+        elf = "%s/%s.elf" % (g.out, image)
+        g.add(
+            "build %s: link %s | %s"
+            % (elf, " ".join(base_objs + objs), b["linker_script"]),
+            "  link = " + ld,
+        )
+        images.append(elf)
+        if b.get("image") == "binary":
+            g.add("build %s/%s.bin: objcopy %s" % (g.out, image, elf))
+            images.append("%s/%s.bin" % (g.out, image))
+    return images
+
+
+def user_programs(g):
+    """The example kernel's user programs: static ELFs for this arch, one
+    per examples/hello/user/<arch>/*.S (./ostd run --user)."""
+    udir = "examples/hello/user/" + g.kconf.syms["ARCH"].str_value
+    elfs = []
+    for src in sources_in(udir):
+        prog = os.path.splitext(os.path.basename(src))[0]
+        obj = "%s/user/%s.o" % (g.out, prog)
+        elf = "%s/user/%s.elf" % (g.out, prog)
+        g.add(
+            "build %s: cc %s" % (obj, src),
+            "  cflags = -nostdlib -ffreestanding",
+            "build %s: link %s | %s/user.ld" % (elf, obj, udir),
+            "  link = ld.lld -nostdlib -static -z noexecstack -T %s/user.ld" % udir,
+        )
+        elfs.append(elf)
+    return elfs
+
+
+def ninja_text(name, kconf, arch_ini, board):
+    g = Graph(name, kconf)
+    g.add(*toolchain_text(name, kconf, arch_ini))
+    g.add(*regen_text(name, kconf, board))
+    base = base_sources(kconf, board)
+    base_objs = g.compile(base)
+    test_objs = g.compile(sources_in("test/lib") + sources_in("test/unit"))
+    if g.host:
+        host_targets(g, base, base_objs, test_objs)
     else:
-        ld = "ld.lld -nostdlib -static -z noexecstack -T %s" % \
-            b["linker_script"]
-        kernel_objs = compile_all(sources_in("examples/hello"))
-        runner = compile_all(["test/harness/kernel_runner.c"])
-        # test/kernel/: tests only a real (emulated) CPU can run. The
-        # differential MMU test links this format's software MMU from the
-        # host backend, to compare its prediction with the hardware.
-        sim = ["arch/host/sim_walk.c", "arch/host/%s" % SIM_MMU[arch]]
-        for s in sources_in("test/kernel") + sim:
-            test_objs += compile_all([s])
-            lines.append("  extra = -Iarch/host/include")
-        images = []
-        for image, objs in (("kernel", kernel_objs),
-                            ("ktest", runner + test_objs)):
-            lines += ["build %s/%s.elf: link %s | %s" % (
-                out, image, " ".join(base_objs + objs), b["linker_script"]),
-                "  link = " + ld]
-            images.append("%s/%s.elf" % (out, image))
-            if b.get("image") == "binary":
-                lines.append("build %s/%s.bin: objcopy %s/%s.elf"
-                             % (out, image, out, image))
-                images.append("%s/%s.bin" % (out, image))
-        # The example kernel's user programs: static ELFs for this arch,
-        # one per examples/hello/user/<arch>/*.S (./ostd run --user).
-        udir = "examples/hello/user/" + arch
-        for src in sources_in(udir):
-            prog = os.path.splitext(os.path.basename(src))[0]
-            obj = "%s/user/%s.o" % (out, prog)
-            elf = "%s/user/%s.elf" % (out, prog)
-            lines += ["build %s: cc %s" % (obj, src),
-                      "  cflags = -nostdlib -ffreestanding",
-                      "build %s: link %s | %s/user.ld" % (elf, obj, udir),
-                      "  link = ld.lld -nostdlib -static -z noexecstack "
-                      "-T %s/user.ld" % udir]
-            images.append(elf)
-        lines.append("default " + " ".join(images))
-    return "\n".join(lines) + "\n"
+        images = kernel_targets(g, arch_ini, base_objs, test_objs)
+        images += user_programs(g)
+        g.add("default " + " ".join(images))
+    return "\n".join(g.lines) + "\n"
 
 
 def configure(name, overrides, regen):
@@ -473,15 +548,18 @@ def configure(name, overrides, regen):
     arch = kconf.syms["ARCH"].str_value
     board = kconf.syms["BOARD"].str_value
     arch_ini = read_ini("arch/%s/build.ini" % arch)
-    board_ini = read_ini("platform/%s/board.ini" % board)
+    manifest = Board(board)
     write_if_changed(ov_path, "".join(o + "\n" for o in overrides))
     write_if_changed(os.path.join(out, ".config"), dotconfig_text(kconf))
-    write_if_changed(os.path.join(out, "include/generated/autoconf.h"),
-                     autoconf_text(kconf))
-    write_if_changed(os.path.join(out, "include/generated/board.h"),
-                     board_header_text(board, board_ini))
-    write_if_changed(os.path.join(out, "build.ninja"),
-                     ninja_text(name, kconf, arch_ini, board))
+    write_if_changed(
+        os.path.join(out, "include/generated/autoconf.h"), autoconf_text(kconf)
+    )
+    write_if_changed(
+        os.path.join(out, "include/generated/board.h"), board_header_text(manifest)
+    )
+    write_if_changed(
+        os.path.join(out, "build.ninja"), ninja_text(name, kconf, arch_ini, board)
+    )
     # ninja reloads a regenerated manifest only if it looks newer.
     if regen:
         os.utime(os.path.join(out, "build.ninja"))
@@ -491,12 +569,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("name")
     ap.add_argument("--set", action="append", default=[], metavar="SYM=VAL")
-    ap.add_argument("--regen", action="store_true",
-                    help="rerun with the overrides saved in out/NAME/")
+    ap.add_argument(
+        "--regen",
+        action="store_true",
+        help="rerun with the overrides saved in out/NAME/",
+    )
     args = ap.parse_args()
     try:
         configure(args.name, args.set, args.regen)
-    except ConfigError as e:
+    except (ConfigError, ManifestError) as e:
         sys.exit("error: %s" % e)
     except kconfiglib.KconfigError as e:
         sys.exit("error: %s" % e)

@@ -46,14 +46,16 @@ def scaffold(top, name, from_config, from_board):
         raise ScaffoldError(
             "board name %r: use lower-case letters, digits, '-' and '_' "
             "(it names the folder platform/%s/ and configs/%s_defconfig)"
-            % (name, name, name))
+            % (name, name, name)
+        )
     src_dir = os.path.join(top, "platform", from_board)
     dst_dir = os.path.join(top, "platform", name)
     defconfig = os.path.join(top, "configs", name + "_defconfig")
     for path in (dst_dir, defconfig):
         if os.path.exists(path):
-            raise ScaffoldError("%s exists already; pick another name"
-                                % os.path.relpath(path, top))
+            raise ScaffoldError(
+                "%s exists already; pick another name" % os.path.relpath(path, top)
+            )
     kpath = os.path.join(src_dir, "Kconfig")
     with open(kpath) as f:
         ktext = f.read()
@@ -67,17 +69,21 @@ def scaffold(top, name, from_config, from_board):
 
     with open(os.path.join(top, "configs", from_config + "_defconfig")) as f:
         if not re.search(r"^CONFIG_%s=y$" % old_sym, f.read(), re.M):
-            raise ScaffoldError("configs/%s_defconfig does not select %s"
-                                % (from_config, old_sym))
+            raise ScaffoldError(
+                "configs/%s_defconfig does not select %s" % (from_config, old_sym)
+            )
     shutil.copytree(src_dir, dst_dir)
     written = []
     # Kconfig: the new symbol, a TODO in the prompt.
-    ktext = re.sub(r"^config %s\s*$" % old_sym, "config %s" % new_sym, ktext,
-                   count=1, flags=re.M)
-    ktext = re.sub(r'^(\tbool ")(.*)"', r'\1\2 [copy: TODO describe]"', ktext,
-                   count=1, flags=re.M)
-    ktext = ("# TODO: the drivers this board selects (copied from %s).\n"
-             % from_board) + ktext
+    ktext = re.sub(
+        r"^config %s\s*$" % old_sym, "config %s" % new_sym, ktext, count=1, flags=re.M
+    )
+    ktext = re.sub(
+        r'^(\tbool ")(.*)"', r'\1\2 [copy: TODO describe]"', ktext, count=1, flags=re.M
+    )
+    ktext = (
+        "# TODO: the drivers this board selects (copied from %s).\n" % from_board
+    ) + ktext
     with open(os.path.join(dst_dir, "Kconfig"), "w") as f:
         f.write(ktext)
     written.append("platform/%s/Kconfig" % name)
@@ -85,14 +91,19 @@ def scaffold(top, name, from_config, from_board):
     ipath = os.path.join(dst_dir, "board.ini")
     with open(ipath) as f:
         itext = f.read()
-    itext = re.sub(r"^description = (.*)$",
-                   r"description = TODO: \1 (copied from %s)" % from_board,
-                   itext, count=1, flags=re.M)
-    itext = ("# TODO: a board scaffolded by `./ostd new-board %s --from %s`.\n"
-             "# Check the QEMU machine and flags, the exit decoder and the\n"
-             "# [devices] (compatible@fallback address) against the new\n"
-             "# machine's device tree (docs/porting-board.md).\n"
-             % (name, from_config)) + itext
+    itext = re.sub(
+        r"^description = (.*)$",
+        r"description = TODO: \1 (copied from %s)" % from_board,
+        itext,
+        count=1,
+        flags=re.M,
+    )
+    itext = (
+        "# TODO: a board scaffolded by `./ostd new-board %s --from %s`.\n"
+        "# Check the QEMU machine and flags, the exit decoder and the\n"
+        "# [devices] (compatible@fallback address) against the new\n"
+        "# machine's device tree (docs/porting-board.md).\n" % (name, from_config)
+    ) + itext
     with open(ipath, "w") as f:
         f.write(itext)
     written.append("platform/%s/board.ini" % name)
@@ -104,31 +115,40 @@ def scaffold(top, name, from_config, from_board):
         with open(cpath) as f:
             ctext = f.read()
         first, _, rest = ctext.partition("\n")
-        ctext = (first + "\n/*\n * TODO: adapt this glue to the board; it "
-                 "is a copy of\n * platform/%s/%s.\n */\n"
-                 % (from_board, fn) + rest)
+        ctext = (
+            first + "\n/*\n * TODO: adapt this glue to the board; it "
+            "is a copy of\n * platform/%s/%s.\n */\n" % (from_board, fn) + rest
+        )
         # A relative include of a sibling board keeps working from here.
         with open(cpath, "w") as f:
             f.write(ctext)
         written.append("platform/%s/%s" % (name, fn))
     # platform/Kconfig: the choice entry and the BOARD string.
-    ptext = _insert_after_last(ptext, r'^source "platform/.*/Kconfig"$',
-                               'source "platform/%s/Kconfig"' % name,
-                               "platform/Kconfig")
-    ptext = _insert_after_last(ptext, r'^\tdefault ".*" if BOARD_\w+$',
-                               '\tdefault "%s" if %s' % (name, new_sym),
-                               "platform/Kconfig")
+    ptext = _insert_after_last(
+        ptext,
+        r'^source "platform/.*/Kconfig"$',
+        'source "platform/%s/Kconfig"' % name,
+        "platform/Kconfig",
+    )
+    ptext = _insert_after_last(
+        ptext,
+        r'^\tdefault ".*" if BOARD_\w+$',
+        '\tdefault "%s" if %s' % (name, new_sym),
+        "platform/Kconfig",
+    )
     with open(plat_kconfig, "w") as f:
         f.write(ptext)
     written.append("platform/Kconfig")
     # The defconfig: the original's, on the new board.
     with open(os.path.join(top, "configs", from_config + "_defconfig")) as f:
         dtext = f.read()
-    dtext, n = re.subn(r"^CONFIG_%s=y$" % old_sym, "CONFIG_%s=y" % new_sym,
-                       dtext, flags=re.M)
+    dtext, n = re.subn(
+        r"^CONFIG_%s=y$" % old_sym, "CONFIG_%s=y" % new_sym, dtext, flags=re.M
+    )
     if n != 1:
-        raise ScaffoldError("configs/%s_defconfig does not select %s"
-                            % (from_config, old_sym))
+        raise ScaffoldError(
+            "configs/%s_defconfig does not select %s" % (from_config, old_sym)
+        )
     with open(defconfig, "w") as f:
         f.write(dtext)
     written.append("configs/%s_defconfig" % name)
@@ -136,15 +156,21 @@ def scaffold(top, name, from_config, from_board):
     gpath = os.path.join(top, "build.ninja")
     with open(gpath) as f:
         gtext = f.read()
-    edges = ("build out/{n}/build.ninja: configure configs/{n}_defconfig\n"
-             "  cfg = {n}\n"
-             "build {n}: subbuild out/{n}/build.ninja | always\n"
-             "  cfg = {n}\n\n").format(n=name)
+    edges = (
+        "build out/{n}/build.ninja: configure configs/{n}_defconfig\n"
+        "  cfg = {n}\n"
+        "build {n}: subbuild out/{n}/build.ninja | always\n"
+        "  cfg = {n}\n\n"
+    ).format(n=name)
     m = re.search(r"^default (.*)$", gtext, re.M)
     if not m:
         raise ScaffoldError("build.ninja has no default line")
-    gtext = (gtext[:m.start()] + edges + "default %s %s" % (m.group(1), name)
-             + gtext[m.end():])
+    gtext = (
+        gtext[: m.start()]
+        + edges
+        + "default %s %s" % (m.group(1), name)
+        + gtext[m.end() :]
+    )
     with open(gpath, "w") as f:
         f.write(gtext)
     written.append("build.ninja")

@@ -4,12 +4,13 @@
 
   ./ostd run [CONFIG] [--user FILE] [--set SYM=VAL] [--timeout S]
              [-- QEMU ARGS]
-  ./ostd test [host|CONFIG|all] [--set SYM=VAL] [-v]
+  ./ostd test [host|CONFIG|tools|qemu-cleanup|new-board|all] [--set SYM=VAL] [-v]
   ./ostd build [CONFIG|all]
   ./ostd list
   ./ostd debug CONFIG
+  ./ostd dtb CONFIG     (the QEMU machine's device tree, as text)
   ./ostd new-board NAME --from CONFIG
-  ./ostd check          (clang-format and clang-tidy over the tree)
+  ./ostd check          (clang-format, clang-tidy, pyflakes and black)
   ./ostd format         (rewrite the tree with clang-format)
   ./ostd bench [--quick] [--callgrind] [--smoke]
 
@@ -17,8 +18,8 @@ CONFIG is a name from configs/ without `_defconfig`; `./ostd list` shows them.
 """
 
 import argparse
-import configparser
-import glob
+import atexit
+import ctypes
 import os
 import re
 import shlex
@@ -31,26 +32,22 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 
+import manifests  # noqa: E402 (tools/ is on the path only from here)
+import packages  # noqa: E402
+
 DEFAULT_CONFIG = "x86_64-q35"
 DEFAULT_TIMEOUT = 120
 SUMMARY_RE = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed\s*$")
 
-# Tools the build always needs, and the Debian package that has each.
-BUILD_TOOLS = {
-    "ninja": "ninja-build",
-    "clang": "clang",
-    "ld.lld": "lld",
-    "llvm-objcopy": "llvm",
-}
-HOST_PACKAGES = ["libcmocka-dev", "libfdt-dev"]
-# QEMU machines whose device trees the host suite checks against libfdt.
-DTB_MACHINES = {
-    "riscv64-virt": ("qemu-system-riscv64", "qemu-system-misc",
-                     ["-machine", "virt", "-m", "256M", "-nic", "none"]),
-    "aarch64-virt": ("qemu-system-aarch64", "qemu-system-arm",
-                     ["-machine", "virt", "-cpu", "cortex-a76", "-m",
-                      "256M", "-nic", "none"]),
-}
+# Tools the build always runs; tools/packages.py's "build" need has them.
+BUILD_TOOLS = ["ninja", "clang", "ld.lld", "llvm-objcopy"]
+# Configurations whose QEMU machines' device trees the host suite checks
+# against libfdt.
+DTB_CONFIGS = ["riscv64-virt", "aarch64-virt"]
+# How long QEMU gets to dump a machine's device tree (seconds).
+DTB_TIMEOUT = 30
+# How long apt waits for another apt or dpkg to finish (seconds).
+APT_LOCK_TIMEOUT = 600
 
 
 def die(msg):
@@ -70,13 +67,40 @@ def pkg_installed(pkg):
     try:
         out = subprocess.run(
             ["dpkg-query", "-W", "-f=${Status}", pkg],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
     except FileNotFoundError:
         return None  # Not a Debian system: we can only check the tools.
     return out.returncode == 0 and "install ok installed" in out.stdout
 
 
 _apt_updated = False
+
+
+def apt_get(sudo, args, env):
+    """Run apt-get, waiting for the lock another apt or dpkg holds.
+
+    DPkg::Lock::Timeout covers install's dpkg lock; `apt-get update` takes
+    the package lists' lock, which that option does not cover in Debian
+    12's apt, so a busy update is retried until the same deadline.
+    """
+    cmd = sudo + ["apt-get", "-o", "DPkg::Lock::Timeout=%d" % APT_LOCK_TIMEOUT]
+    deadline = time.monotonic() + APT_LOCK_TIMEOUT
+    while True:
+        r = subprocess.run(
+            cmd + args,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        if r.returncode == 0 or "Could not get lock" not in r.stderr:
+            return r
+        if time.monotonic() > deadline:
+            return r
+        time.sleep(5)
 
 
 def ensure_packages(pkgs):
@@ -88,34 +112,44 @@ def ensure_packages(pkgs):
     sudo = []
     if os.geteuid() != 0:
         if not shutil.which("sudo"):
-            die("missing Debian packages: %s; install them as root with "
+            die(
+                "missing Debian packages: %s; install them as root with "
                 "`apt-get install --no-install-recommends %s`"
-                % (", ".join(missing), " ".join(missing)))
+                % (", ".join(missing), " ".join(missing))
+            )
         sudo = ["sudo"]
-    note("installing missing Debian packages: " + " ".join(missing))
+    note(
+        "installing missing Debian packages: %s (waits up to %d min if "
+        "another apt or dpkg is running)" % (" ".join(missing), APT_LOCK_TIMEOUT // 60)
+    )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     if not _apt_updated:
         # A fresh machine has stale or empty package lists.
-        r = subprocess.run(sudo + ["apt-get", "update", "-q"], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                           text=True)
+        r = apt_get(sudo, ["update", "-q"], env)
         if r.returncode != 0:
-            die("`apt-get update` failed:\n" + r.stderr.strip())
+            die(
+                "`apt-get update` failed; fix apt's sources (or wait for "
+                "the other apt to finish) and rerun:\n" + r.stderr.strip()
+            )
         _apt_updated = True
-    r = subprocess.run(sudo + ["apt-get", "install", "-y", "-q",
-                               "--no-install-recommends"] + missing, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       text=True)
+    r = apt_get(sudo, ["install", "-y", "-q", "--no-install-recommends"] + missing, env)
     if r.returncode != 0:
-        die("`apt-get install %s` failed:\n%s"
-            % (" ".join(missing), r.stderr.strip()))
+        die(
+            "`apt-get install %s` failed; install them by hand and rerun:\n%s"
+            % (" ".join(missing), r.stderr.strip())
+        )
     for p in missing:
         note("installed " + p)
 
 
-def require_tool(tool, pkg):
+def ensure(*needs):
+    """Install the packages of `needs` (tools/packages.py)."""
+    ensure_packages(packages.packages(*needs))
+
+
+def require_tool(tool, what):
     if not shutil.which(tool):
-        die("%s not found; install %s" % (tool, pkg))
+        die("%s not found; install %s" % (tool, what))
 
 
 # ---------------------------------------------------------------------------
@@ -123,22 +157,22 @@ def require_tool(tool, pkg):
 
 
 def config_names():
-    return sorted(os.path.basename(f)[:-len("_defconfig")]
-                  for f in glob.glob(os.path.join(TOP, "configs",
-                                                  "*_defconfig")))
+    return manifests.config_names()
 
 
 def check_config_name(name):
     if name not in config_names():
-        die("unknown configuration %r; valid ones: %s"
-            % (name, ", ".join(config_names())))
+        die(
+            "unknown configuration %r; valid ones: %s"
+            % (name, ", ".join(config_names()))
+        )
 
 
 def read_dotconfig(name):
     vals = {}
     with open(os.path.join(TOP, "out", name, ".config")) as f:
         for line in f:
-            m = re.match(r'^CONFIG_(\w+)=(.*)$', line.strip())
+            m = re.match(r"^CONFIG_(\w+)=(.*)$", line.strip())
             if m:
                 vals[m.group(1)] = m.group(2).strip('"')
     return vals
@@ -154,35 +188,18 @@ def defconfig_value(name, sym):
     return None
 
 
-class Board:
-    def __init__(self, name):
-        self.name = name
-        path = os.path.join(TOP, "platform", name, "board.ini")
-        ini = configparser.ConfigParser(interpolation=None)
-        if not ini.read(path):
-            die("board %r has no %s" % (name, os.path.relpath(path, TOP)))
-        self.ini = ini
-        self.arch = ini.get("board", "arch")
-        self.description = ini.get("board", "description", fallback="")
-        self.boot = ini.get("board", "boot", fallback="")
-        q = ini["qemu"] if ini.has_section("qemu") else {}
-        self.qemu = q.get("binary")
-        self.qemu_pkg = q.get("package")
-        self.firmware_pkgs = q.get("firmware_packages", "").split()
-        self.args = shlex.split(q.get("args", ""))
-        self.kernel_args = q.get("kernel", "-kernel {image}.elf")
-        self.exit_kind = q.get("exit", "plain")
-        self.gdb_arch = q.get("gdb_arch", "")
-
-    def packages(self):
-        pkgs = [self.qemu_pkg] if self.qemu_pkg else []
-        return pkgs + self.firmware_pkgs
+def load_board(name):
+    """platform/<name>/board.ini, validated; a bad one stops ./ostd."""
+    try:
+        return manifests.Board(name)
+    except manifests.ManifestError as e:
+        die(str(e))
 
 
 def board_of(name):
     """The board of configuration `name`, read from its defconfig's board
     symbol through the generated .config (configure first)."""
-    return Board(read_dotconfig(name)["BOARD"])
+    return load_board(read_dotconfig(name)["BOARD"])
 
 
 # ---------------------------------------------------------------------------
@@ -190,19 +207,25 @@ def board_of(name):
 
 
 def configure_and_build(name, sets, targets=None):
-    ensure_packages(list(BUILD_TOOLS.values()) + ["python3-kconfiglib"])
-    for tool, pkg in BUILD_TOOLS.items():
-        require_tool(tool, pkg)
-    r = subprocess.run(["/usr/bin/python3",
-                        os.path.join(TOP, "tools", "configure.py"), name] +
-                       sum((["--set", s] for s in sets), []), cwd=TOP)
+    ensure("build", "kconfig")
+    for tool in BUILD_TOOLS:
+        require_tool(tool, " ".join(packages.packages("build")))
+    r = subprocess.run(
+        ["/usr/bin/python3", os.path.join(TOP, "tools", "configure.py"), name]
+        + sum((["--set", s] for s in sets), []),
+        cwd=TOP,
+    )
     if r.returncode != 0:
         sys.exit(2)
     if read_dotconfig(name)["ARCH"] == "host":
-        ensure_packages(HOST_PACKAGES)
-    r = subprocess.run(["ninja", "--quiet", "-f", "out/%s/build.ninja" % name] +
-                       (targets or []), cwd=TOP, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
+        ensure("host")
+    r = subprocess.run(
+        ["ninja", "--quiet", "-f", "out/%s/build.ninja" % name] + (targets or []),
+        cwd=TOP,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     out = [l for l in r.stdout.splitlines() if l != "ninja: no work to do."]
     if out:
         print("\n".join(out), flush=True)
@@ -225,8 +248,7 @@ def decode_exit(board, rc, lines=()):
     wins when it agrees with the bits the device did carry.
     """
     if board.exit_kind == "isa-debug-exit":
-        printed = [int(m.group(1)) for m in map(POWER_OFF_RE.match, lines)
-                   if m]
+        printed = [int(m.group(1)) for m in map(POWER_OFF_RE.match, lines) if m]
         # QEMU itself exits 1 when it cannot start (a bad flag, a missing
         # file): that is status 0 only if the kernel said so.
         if rc == 1 and printed[-1:] != [0]:
@@ -241,35 +263,128 @@ def decode_exit(board, rc, lines=()):
 
 def qemu_command(name, board, image, extra):
     out = os.path.join("out", name)
-    kernel = shlex.split(board.kernel_args.format(
-        image=os.path.join(out, image)))
-    if board.ini.has_option("qemu", "uboot_image"):
+    kernel = shlex.split(board.kernel_args.format(image=os.path.join(out, image)))
+    if board.uboot_image:
         import uboot  # The U-Boot path's extlinux disk (tools/uboot.py).
+
         try:
-            disk, extra = uboot.prepare(TOP, out, board.ini["qemu"], image,
-                                        extra)
+            disk, extra = uboot.prepare(TOP, out, board.uboot_image, image, extra)
         except RuntimeError as e:
             die("%s: %s" % (name, e))
         kernel += disk
-    return ([board.qemu] + board.args + kernel +
-            ["-display", "none", "-serial", "stdio", "-monitor", "none"] +
-            extra)
+    return (
+        [board.qemu]
+        + board.args
+        + kernel
+        + ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+        + extra
+    )
+
+
+# The process groups of the children ./ostd started (QEMU, test
+# binaries). Each child leads its own group, so a terminal's Ctrl-C or
+# `timeout`'s signal to ./ostd's group reaches only ./ostd, which then
+# stops the whole group: QEMU never outlives ./ostd.
+_children = set()
+PR_SET_PDEATHSIG = 1
+
+
+def kill_children():
+    for pgid in list(_children):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+            # Collect it too: a child ./ostd leaves unreaped lingers as a
+            # zombie until init gets to it, and still shows in `ps`.
+            os.waitpid(pgid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        _children.discard(pgid)
+
+
+def _die_by_signal(signum, _frame):
+    """SIGTERM, SIGHUP: stop the children, then die of the same signal, so
+    whoever sent it (timeout, a shell) sees the status it expects."""
+    kill_children()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def install_cleanup():
+    """Every way out of ./ostd stops its children: a normal exit or an
+    uncaught exception (atexit), SIGTERM and SIGHUP (handlers), SIGINT
+    (KeyboardInterrupt unwinds to spawn's finally and to atexit); and
+    SIGKILL, which no handler sees, through each child's PR_SET_PDEATHSIG."""
+    atexit.register(kill_children)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _die_by_signal)
+
+
+def _child_setup(parent):
+    """In the child, before exec: its own process group, and SIGKILL when
+    its parent dies. PDEATHSIG follows the thread that forked, which is
+    ./ostd's main thread (the ostd wrapper execs Python, so that is the
+    long-lived process). If the parent died before prctl, exit at once."""
+    os.setpgid(0, 0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def spawn(cmd, **kwargs):
+    """subprocess.Popen for a child that must not outlive ./ostd."""
+    parent = os.getpid()
+    proc = subprocess.Popen(cmd, preexec_fn=lambda: _child_setup(parent), **kwargs)
+    _children.add(proc.pid)
+    return proc
+
+
+def reap(proc):
+    """Stop `proc`'s whole group (QEMU may have helpers) and collect it."""
+    if proc.pid in _children:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _children.discard(proc.pid)
+    return proc.wait()
+
+
+def run_child(cmd, timeout=None, **kwargs):
+    """subprocess.run for a child that must not outlive ./ostd: returns
+    (output, returncode), returncode None after `timeout` seconds."""
+    proc = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        reap(proc)
+        out, _ = proc.communicate()
+        rc = None
+    finally:
+        reap(proc)
+    return out, rc
 
 
 def run_qemu(name, board, image, extra, timeout, echo=True, log=None):
     """Boot `image` and stream its console. Returns (status, output, how)."""
     ensure_packages(board.packages())
-    require_tool(board.qemu, board.qemu_pkg)
+    require_tool(board.qemu, packages.QEMU[board.qemu])
     cmd = qemu_command(name, board, image, extra)
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=TOP, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = spawn(
+        cmd,
+        cwd=TOP,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines = []
     how = "exited"
     logf = open(log, "w") if log else None
     try:
         import selectors
+
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
         buf = b""
@@ -277,7 +392,7 @@ def run_qemu(name, board, image, extra, timeout, echo=True, log=None):
             left = timeout - (time.monotonic() - start)
             if left <= 0:
                 how = "timeout"
-                os.killpg(proc.pid, signal.SIGKILL)
+                reap(proc)
                 break
             if not sel.select(timeout=min(left, 1.0)):
                 if proc.poll() is not None:
@@ -300,11 +415,12 @@ def run_qemu(name, board, image, extra, timeout, echo=True, log=None):
             lines.append(text)
             if echo is True:
                 print(text, flush=True)
-    except KeyboardInterrupt:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise
     finally:
+        # Also on an exception (Ctrl-C included): QEMU goes with the run.
+        if how == "timeout" or sys.exc_info()[0] is not None:
+            reap(proc)
         rc = proc.wait()
+        _children.discard(proc.pid)
         if logf:
             logf.close()
     if how == "timeout":
@@ -321,11 +437,12 @@ def cmd_list(_args):
     rows = []
     for name in config_names():
         board = defconfig_board(name)
-        ini = os.path.join(TOP, "platform", board, "board.ini")
-        if not os.path.exists(ini):
-            rows.append((name, "?", board, "?", "(no board.ini)"))
+        try:
+            b = manifests.Board(board)
+        except manifests.ManifestError as e:
+            # A broken board should still be listed, with why.
+            rows.append((name, "?", board, "?", "(%s)" % e))
             continue
-        b = Board(board)
         desc = b.description
         if defconfig_value(name, "HOST_TSAN") == "y":
             desc += ", ThreadSanitizer"
@@ -336,19 +453,26 @@ def cmd_list(_args):
         elif b.arch == "host":
             desc += ", ASan + UBSan"
         rows.append((name, b.arch, board, b.boot, desc))
-    w = [max(len(r[i]) for r in rows + [("config", "arch", "board", "boot")])
-         for i in range(4)]
-    print("%-*s  %-*s  %-*s  %-*s  %s" % (w[0], "config", w[1], "arch", w[2],
-                                         "board", w[3], "boot", "description"))
+    w = [
+        max(len(r[i]) for r in rows + [("config", "arch", "board", "boot")])
+        for i in range(4)
+    ]
+    print(
+        "%-*s  %-*s  %-*s  %-*s  %s"
+        % (w[0], "config", w[1], "arch", w[2], "board", w[3], "boot", "description")
+    )
     for r in rows:
-        print("%-*s  %-*s  %-*s  %-*s  %s" % (w[0], r[0], w[1], r[1], w[2],
-                                             r[2], w[3], r[3], r[4]))
+        print(
+            "%-*s  %-*s  %-*s  %-*s  %s"
+            % (w[0], r[0], w[1], r[1], w[2], r[2], w[3], r[3], r[4])
+        )
 
 
 def defconfig_board(name):
     """The board folder a defconfig selects, without running Kconfig."""
-    import kconfiglib  # noqa: F401 (configure.py needs it anyway)
+    ensure("kconfig")
     from configure import load_kconfig
+
     try:
         kconf = load_kconfig(name, [])
     except Exception as e:  # A broken defconfig should still be listed.
@@ -368,15 +492,19 @@ def user_program(name, path):
     if path is None:
         path = os.path.join(TOP, "out", name, "user", "hello.elf")
         if not os.path.exists(path):
-            die("configuration %s has no bundled user program (%s); pass "
-                "one with --user FILE" % (name, os.path.relpath(path, TOP)))
+            die(
+                "configuration %s has no bundled user program (%s); pass "
+                "one with --user FILE" % (name, os.path.relpath(path, TOP))
+            )
         return path
     if not os.path.isfile(path):
         die("--user %s: no such file" % path)
     with open(path, "rb") as f:
         if f.read(4) != b"\x7fELF":
-            die("--user %s: not an ELF file; the example kernel runs static "
-                "ELF executables for the configuration's arch" % path)
+            die(
+                "--user %s: not an ELF file; the example kernel runs static "
+                "ELF executables for the configuration's arch" % path
+            )
     return os.path.abspath(path)
 
 
@@ -386,12 +514,14 @@ def cmd_run(args):
     configure_and_build(name, args.set)
     board = board_of(name)
     if not board.qemu:
-        die("configuration %s (board %s) does not boot in QEMU; try "
-            "`./ostd test %s`" % (name, board.name, name))
+        die(
+            "configuration %s (board %s) does not boot in QEMU; try "
+            "`./ostd test %s`" % (name, board.name, name)
+        )
     user = user_program(name, args.user)
-    status, _lines, how = run_qemu(name, board, "kernel",
-                                   ["-initrd", user] + args.qemu_args,
-                                   args.timeout)
+    status, _lines, how = run_qemu(
+        name, board, "kernel", ["-initrd", user] + args.qemu_args, args.timeout
+    )
     if status is None:
         print("ostd: %s: %s, killed" % (name, how), file=sys.stderr)
         sys.exit(124)
@@ -403,7 +533,7 @@ def cmd_debug(args):
     check_config_name(name)
     configure_and_build(name, args.set)
     board = board_of(name)
-    ensure_packages(board.packages() + ["gdb-multiarch"])
+    ensure_packages(board.packages() + packages.packages("debug"))
     image = args.image
     elf = os.path.join("out", name, image + ".elf")
     gdb = ["gdb-multiarch", "-q"]
@@ -411,10 +541,13 @@ def cmd_debug(args):
         gdb += ["-ex", "set architecture " + board.gdb_arch]
     gdb += ["-ex", "file " + elf, "-ex", "target remote :1234"]
     cmd = qemu_command(name, board, image, ["-s", "-S"] + args.qemu_args)
-    print("QEMU is waiting for the debugger on port 1234. In another "
-          "terminal, from %s, run:\n\n  %s\n" % (TOP, shlex.join(gdb)))
-    print("Then `break ostd_boot`, `continue`. Quit QEMU with Ctrl-C here.\n",
-          flush=True)
+    print(
+        "QEMU is waiting for the debugger on port 1234. In another "
+        "terminal, from %s, run:\n\n  %s\n" % (TOP, shlex.join(gdb))
+    )
+    print(
+        "Then `break ostd_boot`, `continue`. Quit QEMU with Ctrl-C here.\n", flush=True
+    )
     os.chdir(TOP)
     os.execvp(cmd[0], cmd)
 
@@ -429,16 +562,24 @@ class Tally:
         self.passed += passed
         self.failed += failed
         self.rows.append((runner, passed, failed, detail))
-        print("runner %s: %d passed, %d failed (%s)"
-              % (runner, passed, failed, detail), flush=True)
+        print(
+            "runner %s: %d passed, %d failed (%s)" % (runner, passed, failed, detail),
+            flush=True,
+        )
 
 
 def interesting(line):
     """Lines worth showing from a test run when not verbose."""
-    return ("FAILED" in line or "assertion failed" in line or
-            "PANIC" in line or "EXCEPTION" in line or "ERROR" in line or
-            "error:" in line or SUMMARY_RE.match(line) is not None or
-            line.startswith(("OSTD-C ", "model: ", "concurrency: ")))
+    return (
+        "FAILED" in line
+        or "assertion failed" in line
+        or "PANIC" in line
+        or "EXCEPTION" in line
+        or "ERROR" in line
+        or "error:" in line
+        or SUMMARY_RE.match(line) is not None
+        or line.startswith(("OSTD-C ", "model: ", "concurrency: "))
+    )
 
 
 def judge(runner, status, lines, how, tally):
@@ -451,55 +592,117 @@ def judge(runner, status, lines, how, tally):
             summary = (int(m.group(1)), int(m.group(2)))
     if summary is None:
         tail = "\n".join("    " + l for l in lines[-15:])
-        print("  %s: no summary line (%s); last output:\n%s"
-              % (runner, how, tail), flush=True)
+        print(
+            "  %s: no summary line (%s); last output:\n%s" % (runner, how, tail),
+            flush=True,
+        )
         tally.add(runner, 0, 1, how + ", no summary line")
         return
     passed, failed = summary
     if (status == 0) != (failed == 0):
-        print("  %s: exit status and summary disagree (%s, %d failed)"
-              % (runner, how, failed), flush=True)
+        print(
+            "  %s: exit status and summary disagree (%s, %d failed)"
+            % (runner, how, failed),
+            flush=True,
+        )
         tally.add(runner, passed, max(failed, 1), how + ", disagreement")
         return
     tally.add(runner, passed, failed, how)
 
 
+def dump_dtb(name, board, path):
+    """QEMU's device tree for the machine of configuration `name`, as
+    board.ini starts it (firmware and all), into `path`. Returns None, or
+    why there is none."""
+    ensure_packages(board.packages())
+    require_tool(board.qemu, packages.QEMU[board.qemu])
+    args = list(board.args)
+    if "-machine" not in args:
+        return "%s's QEMU arguments have no -machine" % board.path
+    m = args.index("-machine") + 1
+    args[m] += ",dumpdtb=" + path
+    if os.path.exists(path):
+        os.remove(path)
+    # -S: QEMU dumps the tree when the machine is built, then exits; a
+    # machine that builds no tree (raspi3b without -dtb) would run on, so
+    # it waits paused until the time limit instead.
+    out, rc = run_child(
+        [board.qemu] + args + ["-display", "none", "-S"], timeout=DTB_TIMEOUT, cwd=TOP
+    )
+    if rc != 0 or not os.path.exists(path):
+        how = "exit %d" % rc if rc is not None else "no dump in %d s" % DTB_TIMEOUT
+        text = out.decode("utf-8", "replace").strip()
+        return "QEMU did not dump a device tree (%s)%s" % (
+            how,
+            ":\n" + text if text else "",
+        )
+    return None
+
+
 def dump_dtbs(outdir):
     """Real device trees for the host's libfdt cross-check."""
     os.makedirs(outdir, exist_ok=True)
-    for name, (qemu, pkg, args) in DTB_MACHINES.items():
+    for name in DTB_CONFIGS:
         path = os.path.join(outdir, name + ".dtb")
         if os.path.exists(path):
             continue
-        ensure_packages([pkg])
-        require_tool(qemu, pkg)
-        m = args.index("-machine") + 1
-        args = list(args)
-        args[m] += ",dumpdtb=" + path
-        r = subprocess.run([qemu] + args + ["-display", "none"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
-        if r.returncode != 0 or not os.path.exists(path):
-            die("could not dump the %s device tree:\n%s" % (name, r.stdout))
+        why = dump_dtb(name, load_board(defconfig_board(name)), path)
+        if why:
+            die("could not dump the %s device tree: %s" % (name, why))
+
+
+def cmd_dtb(args):
+    name = args.config
+    check_config_name(name)
+    board = load_board(defconfig_board(name))
+    if not board.qemu:
+        die("configuration %s (board %s) does not boot in QEMU" % (name, board.name))
+    if board.arch == "x86_64":
+        die(
+            "a PC machine has no device tree; for its devices and I/O ports, "
+            "start `%s %s -S -monitor stdio -display none` and type "
+            "`info mtree -f` and `info qtree` (docs/porting-board.md)"
+            % (board.qemu, " ".join(board.args))
+        )
+    ensure("dtc")
+    require_tool("dtc", " ".join(packages.packages("dtc")))
+    os.makedirs(os.path.join(TOP, "out", name), exist_ok=True)
+    path = os.path.join("out", name, "machine.dtb")
+    why = dump_dtb(name, board, path)
+    if why:
+        die(
+            "%s: %s\n(a machine whose firmware or loader passes no device tree, "
+            "like raspi3b without -dtb, has none to dump: read QEMU's source "
+            "for it, hw/<arch>/<machine>.c)" % (name, why)
+        )
+    r = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", path], cwd=TOP)
+    if r.returncode != 0:
+        die("dtc could not read %s" % path)
+    print(
+        "/* %s: QEMU's device tree for %s (%s); the binary is %s */"
+        % (name, board.name, " ".join(board.args), path),
+        file=sys.stderr,
+    )
 
 
 def test_host(name, args, tally):
     configure_and_build(name, args.set)
     dtb_dir = os.path.join(TOP, "out", "dtb")
     dump_dtbs(dtb_dir)
-    env = dict(os.environ, OSTD_DTB_DIR=dtb_dir,
-               ASAN_OPTIONS="abort_on_error=0:detect_leaks=1",
-               UBSAN_OPTIONS="print_stacktrace=1",
-               TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1")
+    env = dict(
+        os.environ,
+        OSTD_DTB_DIR=dtb_dir,
+        ASAN_OPTIONS="abort_on_error=0:detect_leaks=1",
+        UBSAN_OPTIONS="print_stacktrace=1",
+        TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1",
+    )
     start = time.monotonic()
-    try:
-        proc = subprocess.run(
-            [os.path.join(TOP, "out", name, "ostd-test")], cwd=TOP, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            timeout=args.host_timeout)
-        out, rc = proc.stdout, proc.returncode
-    except subprocess.TimeoutExpired as e:
-        out, rc = e.stdout or b"", None
+    out, rc = run_child(
+        [os.path.join(TOP, "out", name, "ostd-test")],
+        timeout=args.host_timeout,
+        cwd=TOP,
+        env=env,
+    )
     lines = out.decode("utf-8", "replace").splitlines()
     with open(os.path.join(TOP, "out", name, "test.log"), "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -507,12 +710,9 @@ def test_host(name, args, tally):
         if args.verbose or interesting(line):
             print(line)
     if rc is None:
-        judge(name, None, lines, "timeout after %d s" % args.host_timeout,
-              tally)
+        judge(name, None, lines, "timeout after %d s" % args.host_timeout, tally)
         return
-    rc = proc.returncode
-    judge(name, rc, lines,
-          "exit %d, %.1f s" % (rc, time.monotonic() - start), tally)
+    judge(name, rc, lines, "exit %d, %.1f s" % (rc, time.monotonic() - start), tally)
 
 
 def test_qemu(name, args, tally):
@@ -523,22 +723,35 @@ def test_qemu(name, args, tally):
     start = time.monotonic()
     echo = True if args.verbose else interesting
     status, lines, how = run_qemu(
-        name, board, "ktest", [], args.timeout, echo=echo,
-        log=os.path.join(TOP, "out", name, "test.log"))
-    judge(name, status, lines,
-          "%s, %.1f s" % (how, time.monotonic() - start), tally)
+        name,
+        board,
+        "ktest",
+        [],
+        args.timeout,
+        echo=echo,
+        log=os.path.join(TOP, "out", name, "test.log"),
+    )
+    judge(name, status, lines, "%s, %.1f s" % (how, time.monotonic() - start), tally)
 
 
 def test_style(tally):
     """The format and lint checks count as one test each."""
-    for tool, fn in (("clang-format", check_format),
-                     ("clang-tidy", check_tidy),
-                     ("build-graph", check_build_graph)):
+    for tool, fn in (
+        ("clang-format", check_format),
+        ("clang-tidy", check_tidy),
+        ("pyflakes", check_pyflakes),
+        ("black", check_black),
+        ("build-graph", check_build_graph),
+    ):
         problems = fn()
         for p in problems:
             print("  " + p)
-        tally.add(tool, 0 if problems else 1, 1 if problems else 0,
-                  "%d problem(s)" % len(problems))
+        tally.add(
+            tool,
+            0 if problems else 1,
+            1 if problems else 0,
+            "%d problem(s)" % len(problems),
+        )
 
 
 def check_build_graph():
@@ -546,47 +759,68 @@ def check_build_graph():
     with open(os.path.join(TOP, "build.ninja")) as f:
         text = f.read()
     listed = set(re.findall(r"^build (\S+): subbuild ", text, re.M))
-    default = set(re.findall(r"^default (.*)$", text, re.M)[-1:][0].split()
-                  if re.search(r"^default ", text, re.M) else [])
+    default = set(
+        re.findall(r"^default (.*)$", text, re.M)[-1:][0].split()
+        if re.search(r"^default ", text, re.M)
+        else []
+    )
     want = set(config_names())
     problems = []
     for name in sorted(want - listed):
-        problems.append("build.ninja has no edges for %s; add them as for "
-                        "the others (./ostd new-board does)" % name)
+        problems.append(
+            "build.ninja has no edges for %s; add them as for "
+            "the others (./ostd new-board does)" % name
+        )
     for name in sorted(listed - want):
-        problems.append("build.ninja builds %s, which has no defconfig"
-                        % name)
+        problems.append("build.ninja builds %s, which has no defconfig" % name)
     if default != want:
-        problems.append("build.ninja's default line must name every "
-                        "configuration")
+        problems.append("build.ninja's default line must name every " "configuration")
     return problems
 
 
 def c_sources(exts=(".c", ".h")):
-    r = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"],
-                       cwd=TOP, stdout=subprocess.PIPE, text=True)
-    files = r.stdout.split() if r.returncode == 0 else []
+    """The tree's files ending in `exts`: git's list where there is a git
+    checkout and git (a minimal Debian has none), else a walk."""
+    try:
+        r = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard"],
+            cwd=TOP,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        files = r.stdout.split() if r.returncode == 0 else []
+    except FileNotFoundError:
+        files = []
     if not files:
         for root, _d, fs in os.walk(TOP):
-            if "/out" in root or "/.git" in root:
+            rel = os.path.relpath(root, TOP)
+            if rel.split(os.sep)[0] in ("out", ".git") or "__pycache__" in rel:
                 continue
             files += [os.path.relpath(os.path.join(root, f), TOP) for f in fs]
-    return sorted(f for f in files if f.endswith(exts) and
-                  os.path.exists(os.path.join(TOP, f)))
+    return sorted(
+        f for f in files if f.endswith(exts) and os.path.exists(os.path.join(TOP, f))
+    )
 
 
 def check_format():
-    ensure_packages(["clang-format"])
+    ensure("check-c")
     require_tool("clang-format", "clang-format")
     bad = []
     for f in c_sources():
-        r = subprocess.run(["clang-format", "--dry-run", "--Werror", f],
-                           cwd=TOP, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+        r = subprocess.run(
+            ["clang-format", "--dry-run", "--Werror", f],
+            cwd=TOP,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if r.returncode != 0:
             first = r.stderr.strip().splitlines()[:1]
-            bad.append("%s is not clang-formatted (%s); run `./ostd format`"
-                       % (f, first[0] if first else "?"))
+            bad.append(
+                "%s is not clang-formatted (%s); run `./ostd format`"
+                % (f, first[0] if first else "?")
+            )
     return bad
 
 
@@ -594,40 +828,222 @@ def check_tidy():
     """clang-tidy over everything the host build compiles (the core, the
     codecs of every arch, the host backend and the tests), with the host
     configuration's flags."""
-    ensure_packages(["clang-tidy", "python3-kconfiglib"])
+    ensure("check-c", "kconfig")
     require_tool("clang-tidy", "clang-tidy")
     # The host configuration's generated headers must exist.
-    subprocess.run(["/usr/bin/python3", "tools/configure.py", "host"],
-                   cwd=TOP, check=True)
-    files = [f for f in c_sources((".c",))
-             if f.startswith(("core/", "test/unit/", "test/lib/",
-                              "test/host/", "arch/host/", "bench/"))
-             or f.endswith("/pt_format.c")]
-    flags = ["-std=c17", "-DUNIT_TESTING", "-D_GNU_SOURCE",
-             "-Icore/include", "-Itest/include", "-Iplatform/drivers/include",
-             "-Iarch/host/include", "-Iarch/x86_64/include",
-             "-Iarch/riscv64/include", "-Iarch/aarch64/include",
-             "-Iout/host/include"]
-    r = subprocess.run(["clang-tidy", "--quiet"] + files + ["--"] + flags,
-                       cwd=TOP, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
+    subprocess.run(
+        ["/usr/bin/python3", "tools/configure.py", "host"], cwd=TOP, check=True
+    )
+    files = [
+        f
+        for f in c_sources((".c",))
+        if f.startswith(
+            ("core/", "test/unit/", "test/lib/", "test/host/", "arch/host/", "bench/")
+        )
+        or f.endswith("/pt_format.c")
+    ]
+    flags = [
+        "-std=c17",
+        "-DUNIT_TESTING",
+        "-D_GNU_SOURCE",
+        "-Icore/include",
+        "-Itest/include",
+        "-Iplatform/drivers/include",
+        "-Iarch/host/include",
+        "-Iarch/x86_64/include",
+        "-Iarch/riscv64/include",
+        "-Iarch/aarch64/include",
+        "-Iout/host/include",
+    ]
+    r = subprocess.run(
+        ["clang-tidy", "--quiet"] + files + ["--"] + flags,
+        cwd=TOP,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     if r.returncode == 0:
         return []
-    return [l for l in r.stdout.splitlines()
-            if "warning:" in l or "error:" in l] or [r.stdout.strip()]
+    return [l for l in r.stdout.splitlines() if "warning:" in l or "error:" in l] or [
+        r.stdout.strip()
+    ]
+
+
+UNITTEST_RE = re.compile(r"^Ran (\d+) tests? in ")
+UNITTEST_FAILED_RE = re.compile(r"^FAILED \((.*)\)$")
+
+
+def test_tools(tally):
+    """The tools' own unit tests (tools/tests/, Python's unittest): the
+    Kconfig errors of configure.py and board.ini validation."""
+    ensure("kconfig")
+    start = time.monotonic()
+    out, rc = run_child(
+        ["/usr/bin/python3", "-m", "unittest", "discover", "-s", "tools/tests"],
+        timeout=600,
+        cwd=TOP,
+        # The tests import the tools as modules, as ostd.py does.
+        env=dict(os.environ, PYTHONPATH=os.path.join(TOP, "tools")),
+    )
+    lines = out.decode("utf-8", "replace").splitlines()
+    ran = [int(m.group(1)) for m in map(UNITTEST_RE.match, lines) if m]
+    failed = 0
+    for m in map(UNITTEST_FAILED_RE.match, lines):
+        if m:
+            failed = sum(int(p.split("=")[1]) for p in m.group(1).split(", "))
+    if rc != 0 or not ran:
+        failed = max(failed, 1)
+        for line in lines[-30:]:
+            print("  " + line)
+    total = ran[-1] if ran else 0
+    tally.add(
+        "tools",
+        max(total - failed, 0),
+        failed,
+        "unittest, exit %s, %.1f s" % (rc, time.monotonic() - start),
+    )
+
+
+def qemu_pids(marker):
+    """The QEMU processes whose command line has `marker` (from /proc)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if (
+            os.path.basename(argv[0]).startswith(b"qemu-system")
+            and marker.encode() in argv
+        ):
+            pids.append(int(d))
+    return pids
+
+
+def wait_for(cond, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return cond()
+
+
+# How ./ostd is ended in the qemu-cleanup runner: signals to ./ostd alone,
+# SIGKILL included (no handler runs then), and `timeout` (which signals
+# ./ostd's whole process group), last.
+CLEANUP_CASES = [
+    ("SIGTERM", signal.SIGTERM),
+    ("SIGHUP", signal.SIGHUP),
+    ("SIGKILL", signal.SIGKILL),
+    ("timeout", None),
+]
+CLEANUP_CONFIG = "riscv64-virt"
+# The longest ./ostd may take to configure, find the build up to date and
+# start QEMU on a busy machine.
+CLEANUP_START = 60
+
+
+def test_qemu_cleanup(tally):
+    """QEMU never outlives ./ostd: a throwaway `./ostd run CLEANUP_CONFIG
+    -- -S` (QEMU waits, paused) is ended each of CLEANUP_CASES's ways, and
+    no QEMU with its marker (-name) may be left a second later."""
+    configure_and_build(CLEANUP_CONFIG, [])
+    ensure("qemu-cleanup")
+    slowest = 0.0
+    for case, sig in CLEANUP_CASES:
+        marker = "ostd-cleanup-%d-%s" % (os.getpid(), case)
+        cmd = [
+            os.path.join(TOP, "ostd"),
+            "run",
+            CLEANUP_CONFIG,
+            "--",
+            "-S",
+            "-name",
+            marker,
+        ]
+        if sig is None:
+            # Long enough for QEMU to start (the other cases timed it), as
+            # `timeout 5 ./ostd run ...` on an idle machine.
+            cmd = ["timeout", "%d" % max(5, 2 * slowest + 2)] + cmd
+        start = time.monotonic()
+        proc = spawn(cmd, cwd=TOP, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        problem = None
+        try:
+            started = wait_for(
+                lambda: qemu_pids(marker) or proc.poll() is not None, CLEANUP_START
+            )
+            if not started or not qemu_pids(marker):
+                problem = "QEMU never started"
+            else:
+                slowest = max(slowest, time.monotonic() - start)
+                if sig is not None:
+                    os.kill(proc.pid, sig)
+                try:
+                    proc.wait(timeout=CLEANUP_START)
+                except subprocess.TimeoutExpired:
+                    problem = "./ostd did not end"
+            if problem is None and sig is None and proc.returncode != 124:
+                problem = "timeout exited %s, not 124" % proc.returncode
+            if problem is None and not wait_for(lambda: not qemu_pids(marker), 1):
+                problem = "QEMU (pid %s) outlived ./ostd" % qemu_pids(marker)
+        finally:
+            # This runner leaves no mess either, whatever happened above.
+            for pid in qemu_pids(marker):
+                os.kill(pid, signal.SIGKILL)
+            reap(proc)
+        out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
+        if problem:
+            for line in out.splitlines()[-10:]:
+                print("  " + line)
+        tally.add(
+            "qemu-cleanup",
+            0 if problem else 1,
+            1 if problem else 0,
+            "%s of ./ostd run %s -- -S: %s (%.1f s)"
+            % (
+                case,
+                CLEANUP_CONFIG,
+                problem or "no QEMU left",
+                time.monotonic() - start,
+            ),
+        )
+
+
+# Runners that are not configurations, by the name `./ostd test NAME` takes.
+EXTRA_RUNNERS = {
+    "tools": test_tools,
+    "qemu-cleanup": test_qemu_cleanup,
+    # Defined further down: looked up when called.
+    "new-board": lambda tally: test_new_board(tally),
+}
 
 
 def cmd_test(args):
     what = args.what
-    if what not in ("all", "host") and what not in config_names():
-        die("unknown test target %r; use host, all, or one of: %s"
-            % (what, ", ".join(config_names())))
+    if (
+        what not in ("all", "host")
+        and what not in config_names()
+        and what not in EXTRA_RUNNERS
+    ):
+        die(
+            "unknown test target %r; use host, all, %s, or one of: %s"
+            % (what, ", ".join(EXTRA_RUNNERS), ", ".join(config_names()))
+        )
     tally = Tally()
+    if what in EXTRA_RUNNERS:
+        EXTRA_RUNNERS[what](tally)
+        print("%d passed, %d failed" % (tally.passed, tally.failed), flush=True)
+        sys.exit(0 if tally.failed == 0 else 1)
     if what == "all":
         # The host runners first: they are the fastest to fail.
         host = [n for n in config_names() if is_host_config(n)]
-        names = sorted(host, key=lambda n: n != "host") + \
-            [n for n in config_names() if not is_host_config(n)]
+        names = sorted(host, key=lambda n: n != "host") + [
+            n for n in config_names() if not is_host_config(n)
+        ]
     else:
         names = [what]
     for name in names:
@@ -637,8 +1053,11 @@ def cmd_test(args):
             test_qemu(name, args, tally)
     if what == "all":
         import bench  # tools/bench.py: the benchmark harness, smoke mode.
+
         bench.test_smoke(tally, configure_and_build)
         test_new_board(tally)
+        test_tools(tally)
+        test_qemu_cleanup(tally)
         test_style(tally)
     print("%d passed, %d failed" % (tally.passed, tally.failed), flush=True)
     sys.exit(0 if tally.failed == 0 else 1)
@@ -646,6 +1065,46 @@ def cmd_test(args):
 
 def is_host_config(name):
     return defconfig_value(name, "ARCH_HOST") == "y"
+
+
+def python_sources():
+    return [f for f in c_sources((".py",)) if f.startswith("tools/")]
+
+
+def check_pyflakes():
+    """tools/ holds to the C's standard: no unused names, no undefined
+    ones (Debian's pyflakes, as `python3 -m pyflakes`)."""
+    ensure("check-python")
+    r = subprocess.run(
+        ["/usr/bin/python3", "-m", "pyflakes"] + python_sources(),
+        cwd=TOP,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    if r.returncode == 0:
+        return []
+    return [l for l in r.stdout.splitlines() if l.strip()] or ["pyflakes failed"]
+
+
+def check_black():
+    """tools/ is formatted by black (Debian's), as the C by clang-format."""
+    ensure("check-python")
+    require_tool("black", " ".join(packages.packages("check-python")))
+    r = subprocess.run(
+        ["black", "--check", "--quiet"] + python_sources(),
+        cwd=TOP,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    if r.returncode == 0:
+        return []
+    return [
+        "%s; run `black tools/` (or `./ostd format`)" % l.strip()
+        for l in r.stdout.splitlines()
+        if l.strip()
+    ] or ["black --check failed"]
 
 
 def cmd_check(_args):
@@ -656,52 +1115,73 @@ def cmd_check(_args):
 
 def cmd_bench(args):
     import bench  # tools/bench.py has the driver.
-    bench.main(args, configure_and_build, ensure_packages)
+
+    bench.main(args, configure_and_build, ensure)
 
 
 def cmd_new_board(args):
     import newboard  # tools/newboard.py
+
     check_config_name(args.from_config)
     if is_host_config(args.from_config):
-        die("%s is a host configuration; scaffold from a board that boots "
-            "in QEMU (`./ostd list`)" % args.from_config)
+        die(
+            "%s is a host configuration; scaffold from a board that boots "
+            "in QEMU (`./ostd list`)" % args.from_config
+        )
     try:
-        written = newboard.scaffold(TOP, args.name, args.from_config,
-                                    defconfig_board(args.from_config))
+        written = newboard.scaffold(
+            TOP, args.name, args.from_config, defconfig_board(args.from_config)
+        )
     except newboard.ScaffoldError as e:
         die(str(e))
     for path in written:
         print("  wrote " + path)
-    print("Next: `./ostd run %s` boots it as a copy of %s; then follow the "
-          "TODO markers and docs/porting-board.md, and check it with "
-          "`./ostd test %s`." % (args.name, args.from_config, args.name))
+    print(
+        "Next: `./ostd run %s` boots it as a copy of %s; then follow the "
+        "TODO markers and docs/porting-board.md, and check it with "
+        "`./ostd test %s`." % (args.name, args.from_config, args.name)
+    )
 
 
 def test_new_board(tally):
     """`./ostd new-board` on a throwaway copy of the tree: the scaffold
     must configure, build and pass the suite as a copy of riscv64-virt."""
     import tempfile
+
     tmp = tempfile.mkdtemp(prefix="ostd-new-board-")
     copy = os.path.join(tmp, "tree")
     start = time.monotonic()
     try:
-        shutil.copytree(TOP, copy, symlinks=True, ignore=shutil.ignore_patterns(
-            "out", ".git", "__pycache__"))
-        steps = [["new-board", "scaffold-check", "--from", "riscv64-virt"],
-                 ["test", "scaffold-check"]]
+        shutil.copytree(
+            TOP,
+            copy,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("out", ".git", "__pycache__"),
+        )
+        steps = [
+            ["new-board", "scaffold-check", "--from", "riscv64-virt"],
+            ["test", "scaffold-check"],
+        ]
         lines = []
         for step in steps:
-            r = subprocess.run([os.path.join(copy, "ostd")] + step, cwd=copy,
-                               stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+            r = subprocess.run(
+                [os.path.join(copy, "ostd")] + step,
+                cwd=copy,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             lines += r.stdout.splitlines()
             if r.returncode != 0:
                 break
         summary = [m for m in map(SUMMARY_RE.match, lines) if m]
         ok = r.returncode == 0 and summary and int(summary[-1].group(2)) == 0
-        detail = "%s (%.1f s)" % ("scaffold-check from riscv64-virt built "
-                                   "and passed its suite" if ok else
-                                   "failed", time.monotonic() - start)
+        detail = "%s (%.1f s)" % (
+            "scaffold-check from riscv64-virt built " "and passed its suite"
+            if ok
+            else "failed",
+            time.monotonic() - start,
+        )
         if not ok:
             for line in lines[-15:]:
                 print("  " + line)
@@ -711,8 +1191,9 @@ def test_new_board(tally):
 
 
 def cmd_format(_args):
-    ensure_packages(["clang-format"])
+    ensure("format", "check-python")
     subprocess.run(["clang-format", "-i"] + c_sources(), cwd=TOP, check=True)
+    subprocess.run(["black", "--quiet"] + python_sources(), cwd=TOP, check=True)
 
 
 def main():
@@ -720,32 +1201,53 @@ def main():
     qemu_args = []
     if "--" in argv:
         i = argv.index("--")
-        argv, qemu_args = argv[:i], argv[i + 1:]
+        argv, qemu_args = argv[:i], argv[i + 1 :]
     ap = argparse.ArgumentParser(
-        prog="ostd", description=__doc__.split("\n\n")[0],
+        prog="ostd",
+        description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1])
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
 
     def common(p):
-        p.add_argument("--set", action="append", default=[],
-                       metavar="SYM=VAL",
-                       help="override a Kconfig symbol for this build")
-        p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
-                       help="host-side limit per QEMU run, in seconds")
+        p.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="SYM=VAL",
+            help="override a Kconfig symbol for this build",
+        )
+        p.add_argument(
+            "--timeout",
+            type=int,
+            default=DEFAULT_TIMEOUT,
+            help="host-side limit per QEMU run, in seconds",
+        )
 
     p = sub.add_parser("run", help="build and boot a configuration")
     p.add_argument("config", nargs="?")
-    p.add_argument("--user", metavar="FILE",
-                   help="the static ELF the example kernel runs (default: "
-                   "the bundled hello program); exits with its status")
+    p.add_argument(
+        "--user",
+        metavar="FILE",
+        help="the static ELF the example kernel runs (default: "
+        "the bundled hello program); exits with its status",
+    )
     common(p)
     p = sub.add_parser("test", help="run the host suite and in-QEMU suites")
     p.add_argument("what", nargs="?", default="all")
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="show every test line, not only failures")
-    p.add_argument("--host-timeout", type=int, default=1800,
-                   help="limit for one host test binary, in seconds")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show every test line, not only failures",
+    )
+    p.add_argument(
+        "--host-timeout",
+        type=int,
+        default=1800,
+        help="limit for one host test binary, in seconds",
+    )
     common(p)
     p = sub.add_parser("build", help="build without running")
     p.add_argument("config", nargs="?", default="all")
@@ -755,31 +1257,49 @@ def main():
     p.add_argument("config")
     p.add_argument("--image", default="kernel", choices=["kernel", "ktest"])
     common(p)
-    p = sub.add_parser("new-board",
-                       help="scaffold a board from an existing configuration")
+    p = sub.add_parser(
+        "new-board", help="scaffold a board from an existing configuration"
+    )
     p.add_argument("name", help="the new board's (and configuration's) name")
-    p.add_argument("--from", dest="from_config", required=True,
-                   metavar="CONFIG", help="the configuration to copy")
-    sub.add_parser("check", help="clang-format and clang-tidy checks")
-    sub.add_parser("format", help="clang-format the tree in place")
+    p.add_argument(
+        "--from",
+        dest="from_config",
+        required=True,
+        metavar="CONFIG",
+        help="the configuration to copy",
+    )
+    p = sub.add_parser("dtb", help="print a QEMU machine's device tree as text")
+    p.add_argument("config")
+    sub.add_parser("check", help="clang-format, clang-tidy, pyflakes and black")
+    sub.add_parser("format", help="clang-format and black the tree in place")
     p = sub.add_parser("bench", help="benchmarks (docs/performance.md)")
-    p.add_argument("--quick", action="store_true",
-                   help="small sweeps, 7 repetitions")
-    p.add_argument("--callgrind", action="store_true",
-                   help="instruction counts only (valgrind)")
-    p.add_argument("--smoke", action="store_true",
-                   help="tiny sizes: check the harness, no timing")
+    p.add_argument("--quick", action="store_true", help="small sweeps, 7 repetitions")
+    p.add_argument(
+        "--callgrind", action="store_true", help="instruction counts only (valgrind)"
+    )
+    p.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: check the harness, no timing"
+    )
     args = ap.parse_args(argv)
     args.qemu_args = qemu_args
     if qemu_args and args.cmd not in ("run", "debug"):
         die("`-- QEMU ARGS` only goes with run and debug")
-    handlers = {"run": cmd_run, "test": cmd_test, "build": cmd_build,
-                "list": cmd_list, "debug": cmd_debug, "check": cmd_check,
-                "format": cmd_format, "bench": cmd_bench}
+    handlers = {
+        "run": cmd_run,
+        "test": cmd_test,
+        "build": cmd_build,
+        "list": cmd_list,
+        "debug": cmd_debug,
+        "check": cmd_check,
+        "format": cmd_format,
+        "bench": cmd_bench,
+        "dtb": cmd_dtb,
+    }
     handlers["new-board"] = cmd_new_board
     if args.cmd is None:
         ap.print_help()
         sys.exit(2)
+    install_cleanup()
     try:
         handlers[args.cmd](args)
     except KeyboardInterrupt:

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * QEMU q35: COM1 and isa-debug-exit at the I/O ports of board.ini's
- * [devices] (a PC has no device tree), and the ICH9 ACPI PM block at
- * 0x600, where QEMU's firmware tables put it.
+ * QEMU q35: COM1, isa-debug-exit and the ICH9 ACPI PM1a control register
+ * at the I/O ports of board.ini's [devices] (a PC has no device tree).
  */
 
 #include "generated/board.h"
@@ -14,7 +13,6 @@
 #include "ostd/drivers/uart16550.h"
 #include "ostd/plat.h"
 
-#define ICH9_PM1A_CNT 0x604
 /* isa-debug-exit carries 7 bits: QEMU's status is (v << 1) | 1. */
 #define DEBUG_EXIT_MAX 127
 
@@ -45,7 +43,7 @@ void plat_irq_handle(unsigned int irq)
 void plat_power_off(int status)
 {
 	if (status == 0) {
-		exit_acpi_poweroff(ICH9_PM1A_CNT);
+		exit_acpi_poweroff(BOARD_POWEROFF_BASE);
 	} else {
 		/*
 		 * The low 7 bits; never 0 for a failure. ostd_power_off()
