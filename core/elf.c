@@ -78,7 +78,8 @@ ostd_err_t elf_parse(const void *data, uint64_t size, struct elf_image *img)
 	uint64_t phoff = le(d + 32, 8);
 	uint16_t phnum = (uint16_t)le(d + 56, 2);
 
-	CHECKIF (!inside(phoff, (uint64_t)phnum * PHDR_SIZE, size)) {
+	CHECKIF (phnum == 0 || phnum > ELF_MAX_PHNUM ||
+		 !inside(phoff, (uint64_t)phnum * PHDR_SIZE, size)) {
 		return OSTD_EINVAL;
 	}
 	uint64_t entry = le(d + 24, 8);
@@ -102,41 +103,56 @@ ostd_err_t elf_segment(const struct elf_image *img, unsigned int index,
 	CHECKIF (img == NULL || seg == NULL) {
 		return OSTD_EINVAL;
 	}
-	unsigned int seen = 0;
+	if (index >= img->phnum) {
+		return OSTD_ENOENT;
+	}
+	/* elf_parse() checked that every header is inside the buffer. */
+	const uint8_t *ph =
+		img->data + img->phoff + (uint64_t)index * PHDR_SIZE;
+	uint32_t flags = (uint32_t)le(ph + 4, 4);
+	struct elf_segment s = {
+		.offset = le(ph + 8, 8),
+		.vaddr = le(ph + 16, 8),
+		.filesz = le(ph + 32, 8),
+		.memsz = le(ph + 40, 8),
+		.prot = ((flags & PF_R) != 0 ? PROT_R : 0) |
+			((flags & PF_W) != 0 ? PROT_W : 0) |
+			((flags & PF_X) != 0 ? PROT_X : 0),
+	};
 
-	for (uint16_t i = 0; i < img->phnum; i++) {
-		const uint8_t *ph =
-			img->data + img->phoff + (uint64_t)i * PHDR_SIZE;
-
-		if (le(ph, 4) != PT_LOAD || seen++ != index) {
-			continue;
-		}
-		uint32_t flags = (uint32_t)le(ph + 4, 4);
-		struct elf_segment s = {
-			.offset = le(ph + 8, 8),
-			.vaddr = le(ph + 16, 8),
-			.filesz = le(ph + 32, 8),
-			.memsz = le(ph + 40, 8),
-			.prot = ((flags & PF_R) != 0 ? PROT_R : 0) |
-				((flags & PF_W) != 0 ? PROT_W : 0) |
-				((flags & PF_X) != 0 ? PROT_X : 0),
-		};
-
-		CHECKIF (!inside(s.offset, s.filesz, img->size) ||
-			 s.filesz > s.memsz ||
-			 (s.prot & (PROT_W | PROT_X)) == (PROT_W | PROT_X)) {
-			return OSTD_EINVAL;
-		}
-		/* MAX_USER_VADDR is page aligned: so is the rounded end. */
-		CHECKIF (!inside(s.vaddr, s.memsz, MAX_USER_VADDR) ||
-			 s.vaddr == 0) {
-			return OSTD_ERANGE;
-		}
-		s.page_start = align_down(s.vaddr, PAGE_SIZE);
-		s.page_end = align_down(s.vaddr + s.memsz + PAGE_SIZE - 1,
-					PAGE_SIZE);
-		*seg = s;
+	*seg = (struct elf_segment){ 0 };
+	if (le(ph, 4) != PT_LOAD) {
 		return OSTD_OK;
 	}
-	return OSTD_ENOENT;
+	/*
+	 * Linux checks these for every PT_LOAD, memsz 0 included
+	 * (load_elf_binary(): BAD_ADDR(vaddr), filesz > memsz); it maps
+	 * nothing for memsz 0, so neither its file bytes nor its page matter.
+	 */
+	CHECKIF (s.filesz > s.memsz) {
+		return OSTD_EINVAL;
+	}
+	CHECKIF (s.vaddr >= MAX_USER_VADDR) {
+		return OSTD_ERANGE;
+	}
+	if (s.memsz == 0) {
+		return OSTD_OK;
+	}
+	/* Linux reads no file for filesz 0 (elf_map() returns early). */
+	if (s.filesz == 0) {
+		s.offset = 0;
+	}
+	CHECKIF (!inside(s.offset, s.filesz, img->size) ||
+		 (s.prot & (PROT_W | PROT_X)) == (PROT_W | PROT_X)) {
+		return OSTD_EINVAL;
+	}
+	/* MAX_USER_VADDR is page aligned: so is the rounded end. */
+	CHECKIF (!inside(s.vaddr, s.memsz, MAX_USER_VADDR) ||
+		 s.vaddr < ELF_MIN_VADDR) {
+		return OSTD_ERANGE;
+	}
+	s.page_start = align_down(s.vaddr, PAGE_SIZE);
+	s.page_end = align_down(s.vaddr + s.memsz + PAGE_SIZE - 1, PAGE_SIZE);
+	*seg = s;
+	return OSTD_OK;
 }

@@ -386,7 +386,7 @@ def regen_text(name, kconf, board):
         + ["arch/" + a for a in FORMAT_ARCHES]
         + ["platform/drivers", "test/unit", "test/harness", "test/host"]
         + ["test/lib", "test/kernel", "arch/common", "examples/hello"]
-        + ["examples/hello/user/" + arch, "configs"]
+        + ["examples/hello/user", "examples/hello/user/" + arch, "configs"]
     )
     if arch == "host" and kconf.syms["HOST_BENCH"].tri_value:
         scanned.append("bench")
@@ -500,18 +500,23 @@ def kernel_targets(g, arch_ini, base_objs, test_objs):
     return images
 
 
-def user_programs(g):
+def user_programs(g, arch_ini):
     """The example kernel's user programs: static ELFs for this arch, one
-    per examples/hello/user/<arch>/*.S (./ostd run --user)."""
+    per examples/hello/user/<arch>/*.S and per examples/hello/user/*.c,
+    shared by every arch (./ostd run --user). C is built as the kernel is,
+    but for the small code model: user programs live low (user.ld)."""
     udir = "examples/hello/user/" + g.kconf.syms["ARCH"].str_value
+    b = arch_ini["build"]
+    ucflags = (KERNEL_CFLAGS + " " + b.get("cflags", "")).replace("-mcmodel=kernel", "")
     elfs = []
-    for src in sources_in(udir):
+    for src in sources_in(udir) + sources_in("examples/hello/user", (".c",)):
         prog = os.path.splitext(os.path.basename(src))[0]
         obj = "%s/user/%s.o" % (g.out, prog)
         elf = "%s/user/%s.elf" % (g.out, prog)
         g.add(
             "build %s: cc %s" % (obj, src),
-            "  cflags = -nostdlib -ffreestanding",
+            "  cflags = -nostdlib -ffreestanding"
+            + (" " + ucflags if src.endswith(".c") else ""),
             "build %s: link %s | %s/user.ld" % (elf, obj, udir),
             "  link = ld.lld -nostdlib -static -z noexecstack -T %s/user.ld" % udir,
         )
@@ -530,7 +535,7 @@ def ninja_text(name, kconf, arch_ini, board):
         host_targets(g, base, base_objs, test_objs)
     else:
         images = kernel_targets(g, arch_ini, base_objs, test_objs)
-        images += user_programs(g)
+        images += user_programs(g, arch_ini)
         g.add("default " + " ".join(images))
     return "\n".join(g.lines) + "\n"
 

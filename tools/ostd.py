@@ -366,8 +366,9 @@ def run_child(cmd, timeout=None, **kwargs):
     return out, rc
 
 
-def run_qemu(name, board, image, extra, timeout, echo=True, log=None):
-    """Boot `image` and stream its console. Returns (status, output, how)."""
+def run_qemu(name, board, image, extra, timeout, echo=True, log=None, raw=None):
+    """Boot `image` and stream its console. Returns (status, output, how);
+    the console's bytes, untouched, are appended to the list `raw`."""
     ensure_packages(board.packages())
     require_tool(board.qemu, packages.QEMU[board.qemu])
     cmd = qemu_command(name, board, image, extra)
@@ -401,6 +402,8 @@ def run_qemu(name, board, image, extra, timeout, echo=True, log=None):
             chunk = os.read(proc.stdout.fileno(), 4096)
             if not chunk:
                 break
+            if raw is not None:
+                raw.append(chunk)
             buf += chunk
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
@@ -732,6 +735,133 @@ def test_qemu(name, args, tally):
         log=os.path.join(TOP, "out", name, "test.log"),
     )
     judge(name, status, lines, "%s, %.1f s" % (how, time.monotonic() - start), tally)
+    test_user_programs(name, board, args, tally)
+
+
+# The example kernel's bundled user programs (examples/hello/user/): the
+# status each must end with, and bytes its console output must hold.
+USER_PROGRAMS = [
+    ("hello", 0, b"Hello, world!\r\n"),
+    ("exit42", 42, None),
+    ("badread", 139, None),
+    ("badwrite", 14, None),
+    ("syscalls", 77, None),
+]
+
+
+def elf_variants(outdir, user):
+    """Hostile copies of bundled programs, each with one program header
+    changed: the example kernel must refuse the whole file (status 1)."""
+    import struct
+
+    variants = []
+    for src, phdr, field, value, what in (
+        ("hello", 0, 16, 0x10, "page0"),  # p_vaddr: page 0
+        ("hello", 0, 8, 1 << 62, "bigoff"),  # p_offset: past the end
+        ("syscalls", 1, 16, 1 << 63, "kdata"),  # 2nd segment: kernel
+        # 2nd segment over the text page: Linux maps it over the text
+        # (MAP_FIXED) and the program dies (139); the example refuses
+        # overlaps (EEXIST), since it copies segments in page by page.
+        ("syscalls", 1, 16, 0x400000, "overlap"),
+    ):
+        with open(os.path.join(user, src + ".elf"), "rb") as f:
+            data = bytearray(f.read())
+        (phoff,) = struct.unpack_from("<Q", data, 32)
+        off = phoff + 56 * phdr
+        if struct.unpack_from("<I", data, off)[0] != 1:  # PT_LOAD
+            die("%s.elf: program header %d is not PT_LOAD" % (src, phdr))
+        struct.pack_into("<Q", data, off + field, value)
+        path = os.path.join(outdir, "%s-%s.elf" % (src, what))
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o755)  # Linux must get to refuse it too.
+        variants.append(path)
+    return variants
+
+
+def run_native(path):
+    """Runs a static ELF on this Linux host as the example kernel runs it:
+    fds 1 and 2 a tty with the default termios, fd 0 read-only. Returns
+    (status as a shell reports it, the tty's bytes), status None if the
+    kernel refused to exec it."""
+    import pty
+
+    master, slave = pty.openpty()
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        proc = subprocess.Popen(
+            [path], stdin=null, stdout=slave, stderr=slave, start_new_session=True
+        )
+    except OSError:
+        return None, b""
+    finally:
+        os.close(slave)
+        os.close(null)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)  # EIO once the program is gone.
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    rc = proc.wait(timeout=60)
+    return (128 - rc if rc < 0 else rc), out
+
+
+def test_user_programs(name, board, args, tally):
+    """Each bundled user program and each hostile variant under the example
+    kernel; on an x86_64 host the same ELFs also run natively, and Linux
+    must give the same status and write the same bytes."""
+    user = os.path.join(TOP, "out", name, "user")
+    native = board.arch == "x86_64" and os.uname().machine == "x86_64"
+    runs = [(os.path.join(user, p + ".elf"), st, want) for p, st, want in USER_PROGRAMS]
+    runs += [
+        (v, 1, b"hello: user program refused")
+        for v in elf_variants(os.path.join(TOP, "out", name), user)
+    ]
+    passed, failed, start = 0, 0, time.monotonic()
+    for path, want_status, want in runs:
+        raw = []
+        status, _lines, how = run_qemu(
+            name, board, "kernel", ["-initrd", path], args.timeout, echo=False, raw=raw
+        )
+        raw = b"".join(raw)
+        problems = []
+        if status != want_status:
+            problems.append("%s, not status %d" % (how, want_status))
+        if want is not None and want not in raw:
+            problems.append("no %r in its output" % want)
+        if native:
+            n_status, n_out = run_native(path)
+            # Linux refuses a file after the point of no return with
+            # SIGSEGV (load_elf_binary()), before it with an exec error.
+            if want_status == 1 and n_status not in (None, 139):
+                problems.append("Linux ran it (status %s)" % n_status)
+            elif want_status != 1 and n_status != status:
+                problems.append("status %s natively, %s in QEMU" % (n_status, status))
+            if n_out and n_out not in raw:
+                problems.append(
+                    "QEMU's output does not hold the %d bytes "
+                    "Linux wrote" % len(n_out)
+                )
+        if problems:
+            print(
+                "  user %s: %s" % (os.path.relpath(path, TOP), "; ".join(problems)),
+                flush=True,
+            )
+            failed += 1
+        else:
+            passed += 1
+    tally.add(
+        name + " user",
+        passed,
+        failed,
+        "%d programs%s, %.1f s"
+        % (len(runs), ", also natively" if native else "", time.monotonic() - start),
+    )
 
 
 def test_style(tally):

@@ -45,6 +45,7 @@ const struct user_syscall_abi user_syscall_abi = {
 	.write = 64,
 	.exit = 93,
 	.exit_group = 94,
+	.nr_mask = 0xffffffff,
 };
 
 /*

@@ -42,6 +42,7 @@ const struct user_syscall_abi user_syscall_abi = {
 	.write = 64,
 	.exit = 93,
 	.exit_group = 94,
+	.nr_mask = UINT64_MAX,
 };
 
 const struct user_regs_layout arch_user_regs = {

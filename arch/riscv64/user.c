@@ -32,6 +32,7 @@ const struct user_syscall_abi user_syscall_abi = {
 	.write = 64,
 	.exit = 93,
 	.exit_group = 94,
+	.nr_mask = UINT64_MAX,
 };
 
 /* Linux riscv64: a7 = number, a0-a5 = arguments (both ABIs), a0 = result. */

@@ -39,6 +39,7 @@ const struct user_syscall_abi user_syscall_abi = {
 	.write = 1,
 	.exit = 60,
 	.exit_group = 231,
+	.nr_mask = 0xffffffff,
 };
 
 const struct user_regs_layout arch_user_regs = {

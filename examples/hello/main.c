@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
  * The example kernel (DESIGN.md §9): runs the static ELF passed as the
- * initrd in a fresh VmSpace and a task, serves write and exit, and powers
- * off with its status (139 if it faults). Public API only, every arch.
+ * initrd in a fresh VmSpace and a task, serves write and exit as Linux
+ * does, and powers off with its status (139 if it faults, 1 if the file is
+ * refused). Public API only, every arch.
  */
 
 #include "ostd/boot.h"
+#include "ostd/console.h"
 #include "ostd/elf.h"
 #include "ostd/math.h"
 #include "ostd/printf.h"
@@ -15,6 +17,9 @@
 
 #define STACK_TOP 0x7fff00000000ULL
 #define STACK_SIZE (64 * PAGE_SIZE)
+/* Linux's errno values (the same on every arch here) and MAX_RW_COUNT. */
+enum { EBADF = 9, EFAULT = 14, ENOSYS = 38 };
+#define MAX_RW_COUNT 0x7ffff000ULL
 
 static struct vm_space space;
 static struct elf_image img;
@@ -56,29 +61,49 @@ static ostd_err_t load(const void *data, uint64_t size)
 	struct elf_segment s;
 	ostd_err_t err = elf_parse(data, size, &img);
 
-	for (unsigned int i = 0; err == OSTD_OK && elf_segment(&img, i, &s) == OSTD_OK; i++) {
-		err = map(s.page_start, s.page_end, s.prot, img.data + s.offset, s.vaddr, s.filesz);
+	/* Any header refused (or overlapping, EEXIST) refuses the file. */
+	for (unsigned int i = 0; err == OSTD_OK && i < img.phnum; i++) {
+		if ((err = elf_segment(&img, i, &s)) == OSTD_OK && s.memsz > 0) {
+			err = map(s.page_start, s.page_end, s.prot, img.data + s.offset, s.vaddr,
+				  s.filesz);
+		}
 	}
 	/* The stack; sp points at argc = 0, argv = envp = auxv = NULL. */
 	return err != OSTD_OK ? err
 			      : map(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_R | PROT_W, NULL, 0, 0);
 }
 
-/* write(a[0], a[1], a[2]): up to 256 bytes a call (a short write, as Linux may). */
+/*
+ * write(unsigned int fd, const char *buf, size_t count) as Linux serves it
+ * when fds 1 and 2 are a tty (vfs_write(), then iterate_tty_write()):
+ * - only the low 32 bits of fd count; any fd but 1 and 2 is -EBADF;
+ * - access_ok(): [buf, buf + count) must lie in user space without
+ *   wrapping, even for count 0, or -EFAULT before any byte is read;
+ * - count is capped at MAX_RW_COUNT; the bytes go out in 2048-byte chunks,
+ *   each copied whole before any of it is written. A fault drops the chunk
+ *   it is in and ends the call: the result is what was written, or -EFAULT;
+ * - bytes go out as under the tty's default termios (OPOST | ONLCR): the
+ *   console writes "\n" as "\r\n", and every other byte as it is.
+ */
 static int64_t sys_write(const uint64_t *a)
 {
-	char chunk[256];
-	uint64_t n;
+	static char chunk[2048]; /* Static: one user task, a small kernel stack. */
+	uint64_t count = MIN(a[2], MAX_RW_COUNT), done = 0, got;
 
-	if (a[0] != 1 && a[0] != 2) {
-		return -9; /* EBADF */
+	if ((uint32_t)a[0] != 1 && (uint32_t)a[0] != 2) {
+		return -EBADF;
 	}
-	if (a[2] == 0) {
-		return 0;
+	if (a[2] > MAX_USER_VADDR || a[1] > MAX_USER_VADDR - a[2]) {
+		return -EFAULT;
 	}
-	(void)vm_space_copy_from_user(&space, chunk, a[1], MIN(a[2], sizeof(chunk)), &n);
-	ostd_printf("%.*s", (int)n, chunk);
-	return n > 0 ? (int64_t)n : -14; /* Nothing readable: EFAULT. */
+	for (uint64_t n; done < count; done += n) {
+		n = MIN(count - done, sizeof(chunk));
+		if (vm_space_copy_from_user(&space, chunk, a[1] + done, n, &got) != OSTD_OK) {
+			break;
+		}
+		ostd_console_write(chunk, n);
+	}
+	return done == 0 && count > 0 ? -EFAULT : (int64_t)done;
 }
 
 /* The task: runs the program and sets *status to its exit status. */
@@ -90,16 +115,15 @@ static void run(void *status)
 
 	user_context_init(&ctx, img.entry, STACK_TOP - 32);
 	while (user_mode_execute(&ctx) == USER_RETURN_SYSCALL) {
-		uint64_t nr = user_context_syscall_nr(&ctx);
+		uint64_t nr = user_context_syscall_nr(&ctx) & abi->nr_mask;
 
 		user_context_syscall_args(&ctx, a);
 		if (nr == abi->exit || nr == abi->exit_group) {
 			*(int *)status = (int)(a[0] & 0xff);
 			return;
 		}
-		/* Anything but write is ENOSYS (38). */
-		user_context_set_syscall_ret(&ctx,
-					     nr == abi->write ? (uint64_t)sys_write(a) : -38ULL);
+		user_context_set_syscall_ret(&ctx, nr == abi->write ? (uint64_t)sys_write(a)
+								    : (uint64_t)-ENOSYS);
 	}
 	const struct cpu_exception *e = user_context_exception(&ctx);
 
@@ -122,7 +146,8 @@ int ostd_main(void)
 		err = task_join(&task, NULL);
 	}
 	if (err != OSTD_OK) {
-		ostd_printf("hello: no user program to run (a static ELF as the initrd): %s\n",
+		ostd_printf("hello: user program refused (a static ELF for this arch, as "
+			    "the initrd): %s\n",
 			    ostd_err_name(err));
 		return 1;
 	}

@@ -84,24 +84,101 @@ TEST(elf, a_valid_image_parses)
 	build();
 	ASSERT_EQ(elf_parse(image, sizeof(image), &img), OSTD_OK);
 	ASSERT_EQ(img.entry, 0x401000);
+	ASSERT_EQ(img.phnum, 3);
 	ASSERT_EQ(elf_segment(&img, 0, &seg), OSTD_OK);
 	ASSERT_EQ(seg.vaddr, 0x400000);
 	ASSERT_EQ(seg.prot, PROT_R | PROT_X);
+	/* The note loads nothing: a zeroed segment, not an error. */
 	ASSERT_EQ(elf_segment(&img, 1, &seg), OSTD_OK);
+	ASSERT_EQ(seg.memsz, 0);
+	ASSERT_EQ(seg.page_end, 0);
+	ASSERT_EQ(elf_segment(&img, 2, &seg), OSTD_OK);
 	ASSERT_EQ(seg.vaddr, 0x600000);
 	ASSERT_EQ(seg.filesz, 64);
 	ASSERT_EQ(seg.memsz, 0x3000);
 	ASSERT_EQ(seg.prot, PROT_R | PROT_W);
 	ASSERT_EQ(seg.page_start, 0x600000);
 	ASSERT_EQ(seg.page_end, 0x603000);
-	ASSERT_EQ(elf_segment(&img, 2, &seg), OSTD_ENOENT);
+	ASSERT_EQ(elf_segment(&img, 3, &seg), OSTD_ENOENT);
+	ASSERT_EQ(elf_segment(&img, UINT32_MAX, &seg), OSTD_ENOENT);
 	/* Page bounds round outwards; the top page of user space fits. */
 	build();
 	phdr(2, 1, 6, 0, MAX_USER_VADDR - 0x1001, 1, 0x1001);
 	ASSERT_EQ(elf_parse(image, sizeof(image), &img), OSTD_OK);
-	ASSERT_EQ(elf_segment(&img, 1, &seg), OSTD_OK);
+	ASSERT_EQ(elf_segment(&img, 2, &seg), OSTD_OK);
 	ASSERT_EQ(seg.page_start, MAX_USER_VADDR - 0x2000);
 	ASSERT_EQ(seg.page_end, MAX_USER_VADDR);
+	/* The lowest page a segment may reach is page 1. */
+	build();
+	phdr(2, 1, 6, 0, ELF_MIN_VADDR, 16, 16);
+	ASSERT_EQ(elf_parse(image, sizeof(image), &img), OSTD_OK);
+	ASSERT_EQ(elf_segment(&img, 2, &seg), OSTD_OK);
+	ASSERT_EQ(seg.page_start, ELF_MIN_VADDR);
+	/* No file bytes (all bss): the offset is not used, as in Linux. */
+	build();
+	phdr(2, 1, 6, UINT64_MAX, 0x600000, 0, 16);
+	ASSERT_EQ(elf_parse(image, sizeof(image), &img), OSTD_OK);
+	ASSERT_EQ(elf_segment(&img, 2, &seg), OSTD_OK);
+	ASSERT_EQ(seg.offset, 0);
+	ASSERT_EQ(seg.page_end, 0x601000);
+}
+
+/*
+ * A PT_LOAD with memsz 0 loads nothing, as in Linux (elf_load() maps
+ * nothing for it): not even at page 0, and its file range is not read.
+ * Linux still refuses one outside user space or with filesz > memsz.
+ */
+TEST(elf, an_empty_segment_is_skipped)
+{
+	struct elf_image img;
+	struct elf_segment seg;
+	static const struct {
+		uint64_t off, vaddr, filesz;
+		uint32_t flags;
+		ostd_err_t err;
+	} cases[] = {
+		{ 0, 0, 0, 6, OSTD_OK },                  /* Page 0. */
+		{ UINT64_MAX, 0x600000, 0, 6, OSTD_OK },  /* File: unread. */
+		{ 0, 0x600000, 0, 7, OSTD_OK },           /* W+X: no page. */
+		{ 0, MAX_USER_VADDR - 1, 0, 6, OSTD_OK }, /* Top byte. */
+		{ 0, MAX_USER_VADDR, 0, 6, OSTD_ERANGE }, /* Kernel half. */
+		{ 0, UINT64_MAX, 0, 6, OSTD_ERANGE },     /* Wrapping. */
+		{ 0, 0x600000, 1, 6, OSTD_EINVAL },       /* filesz > memsz. */
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		build();
+		phdr(2, 1, cases[i].flags, cases[i].off, cases[i].vaddr,
+		     cases[i].filesz, 0);
+		ASSERT_EQ(elf_parse(image, sizeof(image), &img), OSTD_OK);
+		ASSERT_EQ(elf_segment(&img, 2, &seg), cases[i].err);
+		if (cases[i].err == OSTD_OK) {
+			ASSERT_EQ(seg.memsz, 0);
+			ASSERT_EQ(seg.page_start, 0);
+			ASSERT_EQ(seg.page_end, 0);
+		}
+	}
+}
+
+/* Segment i of a file with many headers is found without a scan. */
+TEST(elf, segments_are_indexed_by_header)
+{
+	struct elf_image img;
+	struct elf_segment seg;
+
+	build();
+	phdr(0, 6, 4, 0, 0x400000, 8, 8); /* PT_PHDR */
+	phdr(1, 1, 5, 0, 0x401000, 8, 8);
+	ASSERT_EQ(elf_parse(image, sizeof(image), &img), OSTD_OK);
+	ASSERT_EQ(elf_segment(&img, 0, &seg), OSTD_OK);
+	ASSERT_EQ(seg.memsz, 0);
+	ASSERT_EQ(elf_segment(&img, 1, &seg), OSTD_OK);
+	ASSERT_EQ(seg.vaddr, 0x401000);
+	/* A bad header anywhere is found by index, not hidden by ENOENT. */
+	phdr(1, 1, 5, sizeof(image), 0x401000, 8, 8);
+	ASSERT_EQ(elf_segment(&img, 0, &seg), OSTD_OK);
+	ASSERT_EQ(elf_segment(&img, 1, &seg), OSTD_EINVAL);
+	ASSERT_EQ(elf_segment(&img, 2, &seg), OSTD_OK);
 }
 
 TEST(elf, bad_headers_are_refused)
@@ -122,6 +199,7 @@ TEST(elf, bad_headers_are_refused)
 		{ 32, sizeof(image) - 8, 8, OSTD_EINVAL }, /* phdrs past end */
 		{ 32, UINT64_MAX - 16, 8, OSTD_EINVAL },   /* phoff wraps */
 		{ 56, 0xffff, 2, OSTD_EINVAL },            /* phnum too big */
+		{ 56, 0, 2, OSTD_EINVAL },                 /* no phdrs */
 		{ 24, MAX_USER_VADDR, 8, OSTD_ERANGE },    /* entry: kernel */
 	};
 
@@ -154,7 +232,13 @@ TEST(elf, bad_segments_are_refused)
 		/* Reaching into the kernel half, or wrapping. */
 		{ 0, MAX_USER_VADDR - 0x1000, 16, 0x2000, 6, OSTD_ERANGE },
 		{ 0, 0x600000, 16, UINT64_MAX - 0x1000, 6, OSTD_ERANGE },
-		{ 0, 0, 16, 16, 6, OSTD_ERANGE }, /* Page 0. */
+		/* Page 0, from its start or rounded down to it (Linux
+		 * refuses mapping below mmap_min_addr, one page). */
+		{ 0, 0, 16, 16, 6, OSTD_ERANGE },
+		{ 0, 0x10, 16, 16, 6, OSTD_ERANGE },
+		{ 0, ELF_MIN_VADDR - 1, 1, 16, 6, OSTD_ERANGE },
+		/* A huge offset with a small or zero filesz. */
+		{ UINT64_MAX, 0x600000, 1, 16, 6, OSTD_EINVAL },
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -162,7 +246,7 @@ TEST(elf, bad_segments_are_refused)
 		phdr(2, 1, cases[i].flags, cases[i].off, cases[i].vaddr,
 		     cases[i].filesz, cases[i].memsz);
 		ASSERT_EQ(elf_parse(image, sizeof(image), &img), OSTD_OK);
-		ASSERT_EQ(elf_segment(&img, 1, &seg), cases[i].err);
+		ASSERT_EQ(elf_segment(&img, 2, &seg), cases[i].err);
 	}
 	ASSERT_EQ(elf_segment(NULL, 0, &seg), OSTD_EINVAL);
 	ASSERT_EQ(elf_segment(&img, 0, NULL), OSTD_EINVAL);

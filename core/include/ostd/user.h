@@ -78,6 +78,12 @@ struct user_syscall_abi {
 	uint64_t write;
 	uint64_t exit;
 	uint64_t exit_group;
+	/*
+	 * The bits of the number register Linux reads: x86_64 and arm64 take
+	 * it as an int (do_syscall_64(), el0_svc_common()), so the upper half
+	 * is ignored; riscv64 reads all of a7.
+	 */
+	uint64_t nr_mask;
 };
 
 extern const struct user_syscall_abi user_syscall_abi;
