@@ -269,10 +269,30 @@ static bool a64_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 		[4] = { .shift = 39, .leaf_ok = false, .name = "Arm L0" }, \
 	}
 
+/*
+ * Break-before-make ("Using break-before-make when updating translation
+ * table entries", Arm ARM D8.16.1 of DDI 0487K; B2.2.1 / D5.10.1 in older
+ * issues). Without FEAT_BBM, which OSTD-C does not rely on, a valid entry
+ * may only be replaced by another valid one directly when neither the
+ * block size (block <-> table), nor the output address, nor the memory
+ * type (AttrIndx, bits 4:2, through MAIR_EL1), nor the Shareability (SH,
+ * bits 9:8) changes; otherwise the TLB may hold both translations at once
+ * (a TLB conflict abort, or a mix of their attributes: "CONSTRAINED
+ * UNPREDICTABLE"). Linux's pgattr_change_is_safe() also refuses a change of
+ * nG from 1 to 0 in place, since a global entry would then overlap the
+ * non-global ones already cached; nG is in the set for that reason (a
+ * change from 0 to 1 pays a flush it does not strictly need). Changes of
+ * AP[2:1], PXN, UXN, AF and the software bits are done in place, followed
+ * by the TLB invalidation the flusher issues.
+ */
+#define AARCH64_BBM_ATTR_BITS \
+	(AARCH64_PTE_ATTRINDX_MASK | AARCH64_PTE_SH_MASK | AARCH64_PTE_NG)
+
 #define AARCH64_COMMON                                                        \
 	.nr_levels = 4, .highest_translation_level = AARCH64_BLOCK_LEVEL_MAX, \
 	.va_bits = 48, .va_sign_extend = true, .pa_bits = AARCH64_PA_BITS,    \
 	.legal_flags = PT_FLAGS_ALL, .level = AARCH64_LEVELS,                 \
+	.break_before_make = true, .bbm_attr_bits = AARCH64_BBM_ATTR_BITS,    \
 	.new_absent = a64_new_absent, .new_page = a64_new_page,               \
 	.new_pt = a64_new_pt, .classify = a64_classify, .paddr = a64_paddr,   \
 	.prop = a64_prop, .prop_ok = a64_prop_ok

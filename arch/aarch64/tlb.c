@@ -32,6 +32,14 @@ void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 		}
 		break;
 	case TLB_OP_ALL:
+	case TLB_OP_ALL_GLOBAL:
+		/*
+		 * TLBI VMALLE1IS: every stage 1 EL1&0 entry of this VMID,
+		 * global (nG = 0) ones included, walk caches too, on every PE
+		 * of the Inner Shareable domain (Arm ARM C5.5 "TLBI
+		 * VMALLE1IS"). For TLB_OP_ALL it drops more than promised:
+		 * the form that keeps globals, TLBI ASIDE1IS, is per ASID.
+		 */
 		__asm__ volatile("tlbi vmalle1is");
 		break;
 	}

@@ -14,6 +14,8 @@
 #include "ostd/host/sim.h"
 
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -173,6 +175,7 @@ static void tlb_insert(struct sim_cpu *cpu, const struct sim_translation *t)
 	*slot = (struct sim_tlb_entry){ .valid = true,
 					.asid = cpu->asid,
 					.user_mode = cpu->mode.user,
+					.root = cpu->root,
 					.t = *t };
 }
 
@@ -295,6 +298,82 @@ enum sim_fault sim_cpu_write(struct sim_cpu *cpu, uint64_t va, const void *buf,
 	return access_bytes(cpu, va, (void *)(uintptr_t)buf, len, true);
 }
 
+static _Atomic uint64_t bbm_violations;
+
+static _Atomic uint64_t bbm_expected;
+
+uint64_t sim_bbm_violations(void)
+{
+	return atomic_load(&bbm_violations);
+}
+
+void sim_bbm_expect(uint64_t n)
+{
+	atomic_fetch_add(&bbm_expected, n);
+}
+
+uint64_t sim_bbm_unexpected(void)
+{
+	return atomic_load(&bbm_violations) - atomic_load(&bbm_expected);
+}
+
+/*
+ * The break-before-make check of @p e as a flush removes it from @p cpu
+ * (sim.h): its walk, descriptor by descriptor from the root, against
+ * memory now. The first descriptor that is invalid ends the check (the
+ * break happened there: nothing below it is reachable, and it may be
+ * freed); the first changed one that needs break-before-make is a
+ * violation; a table descriptor whose change needs none (APTable and the
+ * like) leads to the same table, so the walk goes on.
+ */
+static void bbm_check(const struct sim_cpu *cpu, const struct sim_tlb_entry *e)
+{
+	const struct sim_mmu_hw *hw = cpu->hw;
+
+	if (hw == NULL || hw->needs_bbm == NULL ||
+	    pa_addr(e->root) != pa_addr(cpu->root)) {
+		return;
+	}
+	for (unsigned int i = 0; i < e->t.path_len; i++) {
+		const uint64_t *p = sim_phys_ptr(e->t.path_pa[i], 8);
+		unsigned int level = hw->levels - i;
+
+		if (p == NULL) {
+			return;
+		}
+		uint64_t now = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		uint64_t old = e->t.path_desc[i];
+
+		if (now == old) {
+			continue;
+		}
+		if (!hw->desc_valid(now)) {
+			return;
+		}
+		if (hw->needs_bbm(hw, old, now, level)) {
+			atomic_fetch_add(&bbm_violations, 1);
+			printf("break-before-make violated: CPU %u cached va "
+			       "0x%llx (size 0x%llx) through the descriptor at "
+			       "pa 0x%llx (level %u), 0x%016llx, which is now "
+			       "0x%016llx with no invalid descriptor and TLB "
+			       "invalidation in between\n",
+			       cpu->id, (unsigned long long)e->t.page_va,
+			       (unsigned long long)e->t.page_size,
+			       (unsigned long long)pa_addr(e->t.path_pa[i]),
+			       level, (unsigned long long)old,
+			       (unsigned long long)now);
+		}
+		return;
+	}
+}
+
+/* Removes entry @p i of @p cpu's TLB, as an invalidation does. */
+static void tlb_invalidate(struct sim_cpu *cpu, unsigned int i)
+{
+	bbm_check(cpu, &cpu->tlb[i]);
+	cpu->tlb[i].valid = false;
+}
+
 void sim_tlb_flush_page(struct sim_cpu *cpu, uint64_t va)
 {
 	spin_lock(&cpu->lock);
@@ -302,7 +381,7 @@ void sim_tlb_flush_page(struct sim_cpu *cpu, uint64_t va)
 	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
 		/* invlpg drops global entries too (SDM vol 3A, 4.10.4.1). */
 		if (entry_covers(&cpu->tlb[i], va)) {
-			cpu->tlb[i].valid = false;
+			tlb_invalidate(cpu, i);
 		}
 	}
 	spin_unlock(&cpu->lock);
@@ -313,8 +392,9 @@ void sim_tlb_flush_all(struct sim_cpu *cpu, bool include_global)
 	spin_lock(&cpu->lock);
 	cpu->flushes++;
 	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
-		if (include_global || !cpu->tlb[i].t.global) {
-			cpu->tlb[i].valid = false;
+		if (cpu->tlb[i].valid &&
+		    (include_global || !cpu->tlb[i].t.global)) {
+			tlb_invalidate(cpu, i);
 		}
 	}
 	spin_unlock(&cpu->lock);
@@ -325,8 +405,9 @@ void sim_tlb_flush_asid(struct sim_cpu *cpu, uint16_t asid)
 	spin_lock(&cpu->lock);
 	cpu->flushes++;
 	for (unsigned int i = 0; i < SIM_TLB_ENTRIES; i++) {
-		if (!cpu->tlb[i].t.global && cpu->tlb[i].asid == asid) {
-			cpu->tlb[i].valid = false;
+		if (cpu->tlb[i].valid && !cpu->tlb[i].t.global &&
+		    cpu->tlb[i].asid == asid) {
+			tlb_invalidate(cpu, i);
 		}
 	}
 	spin_unlock(&cpu->lock);
@@ -390,7 +471,11 @@ static void flush_one(struct sim_cpu *cpu, struct tlb_op op)
 		}
 		break;
 	case TLB_OP_ALL:
+		/* Exactly the promise: the global entries stay. */
 		sim_tlb_flush_all(cpu, false);
+		break;
+	case TLB_OP_ALL_GLOBAL:
+		sim_tlb_flush_all(cpu, true);
 		break;
 	}
 }

@@ -177,6 +177,10 @@ static enum sim_fault a64_walk(const struct sim_mmu_hw *hw, paddr_t root,
 	struct limits lim = { false, false, false, false };
 	/* TTBRn_EL1.BADDR: bits 11:1 are RES0 and bit 0 is CnP. */
 	uint64_t table = pa_addr(root) & AARCH64_PTE_ADDR_MASK;
+	/* The descriptors read, for the break-before-make check (sim.h). */
+	paddr_t path_pa[SIM_PATH_MAX];
+	uint64_t path_desc[SIM_PATH_MAX];
+	unsigned int path_len = 0;
 
 	for (unsigned int level = hw->levels; level >= 1; level--) {
 		unsigned int index = (va >> (12 + 9 * (level - 1))) & 511;
@@ -188,6 +192,8 @@ static enum sim_fault a64_walk(const struct sim_mmu_hw *hw, paddr_t root,
 		}
 		uint64_t desc = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 
+		path_pa[path_len] = pa_init(table + 8ULL * index);
+		path_desc[path_len++] = desc;
 		if ((desc & AARCH64_PTE_VALID) == 0) {
 			return SIM_FAULT_NOT_PRESENT;
 		}
@@ -215,9 +221,62 @@ static enum sim_fault a64_walk(const struct sim_mmu_hw *hw, paddr_t root,
 		if (!bit1 && (level == 1 || level == hw->levels)) {
 			return SIM_FAULT_RESERVED;
 		}
-		return a64_leaf(desc, level, va, kind, mode, lim, out);
+		enum sim_fault f =
+			a64_leaf(desc, level, va, kind, mode, lim, out);
+
+		if (f == SIM_OK && out != NULL) {
+			out->path_len = path_len;
+			for (unsigned int i = 0; i < path_len; i++) {
+				out->path_pa[i] = path_pa[i];
+				out->path_desc[i] = path_desc[i];
+			}
+		}
+		return f;
 	}
 	return SIM_FAULT_NOT_PRESENT;
+}
+
+static bool a64_desc_valid(uint64_t desc)
+{
+	return (desc & AARCH64_PTE_VALID) != 0;
+}
+
+/*
+ * "Using break-before-make when updating translation table entries" (Arm
+ * ARM D8.16.1 of DDI 0487K; D5.10.1 in older issues), for a PE without
+ * FEAT_BBM as modelled here: replacing one valid descriptor by another
+ * needs the invalid entry and a TLB invalidation in between if it changes
+ *   - the block size: a table descriptor for a block or back (bit 1 at
+ *     Arm levels 0-2; at Arm level 3 every valid page has bit 1 set);
+ *   - the output address (of a block or page; for a table, the next-level
+ *     table address, which walk caches hold);
+ *   - the memory type (AttrIndx, bits 4:2, selects MAIR_EL1's attribute)
+ *     or the Shareability (SH, bits 9:8);
+ *   - nG from 1 to 0: a global entry would overlap the non-global ones of
+ *     the same address already cached, which is a TLB conflict.
+ * Changes of AP[2:1], PXN, UXN, AF, DBM and the software bits need none.
+ */
+static bool a64_needs_bbm(const struct sim_mmu_hw *hw, uint64_t old,
+			  uint64_t now, unsigned int level)
+{
+	const uint64_t type_bit = AARCH64_PTE_TABLE;
+	bool table = level > 1 && (old & type_bit) != 0;
+
+	(void)hw;
+	if (level > 1 && ((old ^ now) & type_bit) != 0) {
+		return true;
+	}
+	if (((old ^ now) & AARCH64_PTE_ADDR_MASK) != 0) {
+		return true;
+	}
+	if (table) {
+		return false;
+	}
+	if (((old ^ now) & (AARCH64_PTE_ATTRINDX_MASK | AARCH64_PTE_SH_MASK)) !=
+	    0) {
+		return true;
+	}
+	return (old & ~now & AARCH64_PTE_NG) != 0;
 }
 
 const struct sim_mmu_hw sim_mmu_aarch64 = {
@@ -225,4 +284,6 @@ const struct sim_mmu_hw sim_mmu_aarch64 = {
 	.walk = a64_walk,
 	.check = a64_check,
 	.levels = 4,
+	.needs_bbm = a64_needs_bbm,
+	.desc_valid = a64_desc_valid,
 };

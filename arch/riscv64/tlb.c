@@ -30,7 +30,14 @@ void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 		}
 		break;
 	case TLB_OP_ALL:
-		/* rs1 = rs2 = x0: every address, every ASID (4.2.1). */
+	case TLB_OP_ALL_GLOBAL:
+		/*
+		 * rs1 = rs2 = x0: every address, every ASID, global mappings
+		 * included (4.2.1). That is TLB_OP_ALL_GLOBAL; for TLB_OP_ALL
+		 * it drops more than promised: the only form that keeps the
+		 * global entries (rs2 != x0) is per ASID, and the promise is
+		 * for every address space.
+		 */
 		__asm__ volatile("sfence.vma zero, zero" : : : "memory");
 		break;
 	}

@@ -26,24 +26,34 @@ void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 					 : "memory");
 		}
 		break;
-	case TLB_OP_ALL: {
+	case TLB_OP_ALL:
+		/*
+		 * A CR3 write flushes every non-global entry of the current
+		 * PCID, and PCID is off (CR4.PCIDE = 0): exactly TLB_OP_ALL
+		 * (SDM vol 3A, 4.10.4.1).
+		 */
+		x86_64_write_cr3(x86_64_read_cr3());
+		break;
+	case TLB_OP_ALL_GLOBAL: {
 		uint64_t cr4 = x86_64_read_cr4();
 
 		/*
-		 * The kernel table's leaves are global once CR4.PGE (bit 7)
-		 * is set, and a CR3 write keeps global entries: toggling
-		 * CR4.PGE flushes everything (SDM vol 3A, 4.10.4.1).
+		 * Leaves with G are global once CR4.PGE (bit 7) is set, and a
+		 * CR3 write keeps them; a write to CR4 that changes PGE
+		 * flushes every entry, global ones too (4.10.4.1). Toggling
+		 * it off and on again is that write. With PGE clear no entry
+		 * is global and the CR3 write drops them all.
 		 */
-		if (!pt->cfg->top_level_can_unmap && (cr4 & (1ULL << 7)) != 0) {
+		if ((cr4 & (1ULL << 7)) != 0) {
 			x86_64_write_cr4(cr4 & ~(1ULL << 7));
 			x86_64_write_cr4(cr4);
 			break;
 		}
-		/* A CR3 write flushes every non-global entry (4.10.4.1). */
 		x86_64_write_cr3(x86_64_read_cr3());
 		break;
 	}
 	}
+	(void)pt;
 }
 
 void arch_cpu_relax(void)

@@ -595,16 +595,88 @@ static struct tlb_op range_op(uint64_t va, uint64_t size)
 }
 
 /*
- * The one path that overwrites a present entry: it flushes what the old
- * entry may have left in TLBs and walk caches.
+ * Performs every flush the cursor has queued, on every CPU in the table's
+ * set, and releases what was kept for them: dispatch returns once every
+ * target CPU has flushed (DESIGN.md §6), so the release may follow at once,
+ * as tlb_flusher_issue_with() does when its keep list fills up. Syncing
+ * here also keeps the dispatched list from filling up over many breaks.
+ */
+static void flush_now(struct pt_cursor *cur)
+{
+	tlb_flusher_dispatch(&cur->flusher);
+	tlb_flusher_sync(&cur->flusher);
+}
+
+/*
+ * Break-before-make's "break": the entry at @p p goes invalid and every CPU
+ * that may cache the slot holding @p va flushes it now, locally and through
+ * the flusher's CPU set (dispatch sends the remote flushes and returns once
+ * they are acknowledged). What the flusher keeps stays kept until sync, as
+ * always. Afterwards @p p describes the now absent entry.
+ */
+static void break_entry(struct pt_cursor *cur, struct pos *p, uint64_t va)
+{
+	uint64_t size = pt_page_size(p->level);
+
+	pos_write(cur, p, 0);
+	p->pte = 0;
+	p->type = PT_ENTRY_ABSENT;
+	tlb_flusher_issue(&cur->flusher, range_op(align_down(va, size), size));
+	flush_now(cur);
+}
+
+/*
+ * The one path that overwrites a valid entry with a valid one (a split's
+ * table over a block, protect's new leaf over the old). Where the format
+ * needs break-before-make for this change (pt_cfg_needs_bbm()), it breaks
+ * the entry and flushes it everywhere before making the new one; otherwise
+ * it writes in place. Either way, with @p flush the slot's flush is
+ * queued for what the old entry left in TLBs and walk caches (protect's
+ * callers queue their own).
  */
 static void replace_entry(struct pt_cursor *cur, const struct pos *p,
-			  uint64_t va, pte_t pte)
+			  uint64_t va, pte_t pte, bool flush)
 {
-	pos_write(cur, p, pte);
-	tlb_flusher_issue(&cur->flusher,
-			  range_op(align_down(va, pt_page_size(p->level)),
-				   pt_page_size(p->level)));
+	uint64_t size = pt_page_size(p->level);
+	struct pos at = *p;
+
+	if (pt_cfg_needs_bbm(cfg_of(cur), p->pte, pte, p->level)) {
+		break_entry(cur, &at, va);
+		pos_write(cur, &at, pte);
+		return;
+	}
+	pos_write(cur, &at, pte);
+	if (flush) {
+		tlb_flusher_issue(&cur->flusher,
+				  range_op(align_down(va, size), size));
+	}
+}
+
+/*
+ * Break-before-make's flush for slots this cursor emptied: an unmap or a
+ * detach only queues its flush, so a slot it emptied may still be cached
+ * with its old translation (of another address or block size). On a
+ * format that needs break-before-make nothing valid is made in such a slot
+ * before that flush is done; with nothing queued this is one test. Which
+ * queued range holds the slot does not matter: flushing early is always
+ * correct.
+ */
+static void flush_before_make(struct pt_cursor *cur,
+			      const struct pt_config *cfg)
+{
+	if (cfg->break_before_make &&
+	    (cur->flusher.op_count != 0 || cur->flusher.flush_all)) {
+		flush_now(cur);
+	}
+}
+
+/* A leaf with PT_GLOBAL makes the table one whose full flushes drop them. */
+static void note_prop(struct pt_cursor *cur, struct pt_prop prop)
+{
+	if ((prop.flags & PT_GLOBAL) != 0 &&
+	    !atomic_load_explicit(&cur->pt->globals, memory_order_relaxed)) {
+		atomic_store(&cur->pt->globals, true);
+	}
 }
 
 /* Counts the leaves of a sub-tree (and, for a probe, stops at the first). */
@@ -748,7 +820,7 @@ static void split_leaf(struct pt_cursor *cur, const struct pos *p, uint64_t va,
 				pa_init(pa + (uint64_t)i * pt_page_size(l)), l,
 				prop));
 	}
-	replace_entry(cur, p, va, pt_cfg_new_pt(cfg, child, p->level));
+	replace_entry(cur, p, va, pt_cfg_new_pt(cfg, child, p->level), true);
 }
 
 /* Splits until @p b is a leaf boundary (or nothing straddles it). */
@@ -901,6 +973,7 @@ static NOINLINE ostd_err_t map_slow(struct pt_cursor *cur, struct pt_item item,
 	if (err != OSTD_OK) {
 		return err;
 	}
+	note_prop(cur, prop);
 	CHECKIF (!is_aligned(cur->va, size)) {
 		return OSTD_EUNALIGNED;
 	}
@@ -916,6 +989,7 @@ static NOINLINE ostd_err_t map_slow(struct pt_cursor *cur, struct pt_item item,
 		if (tracked && frame_ref_get(item.pa) != OSTD_OK) {
 			return OSTD_EPERM;
 		}
+		flush_before_make(cur, cfg);
 		pos_write(cur, &p,
 			  pt_cfg_new_page(cfg, item.pa, item.level, stored));
 		cur->va += size;
@@ -953,6 +1027,8 @@ static NOINLINE ostd_err_t map_slow(struct pt_cursor *cur, struct pt_item item,
 		p.pte = 0;
 		p.type = PT_ENTRY_ABSENT;
 	}
+	/* A leaf where a table was is a change of block size. */
+	flush_before_make(cur, cfg);
 	while (p.level > item.level) {
 		paddr_t child = reserve_take(&r, p.level - 1);
 
@@ -1023,6 +1099,7 @@ ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
 			struct pt_prop stored = prop;
 
 			stored.flags |= tracked ? PT_AVAIL1 : 0;
+			flush_before_make(cur, cfg);
 			pt_write_meta(cur->leaf_meta, cur->leaf_ptes, idx, 0,
 				      pt_cfg_new_page(cfg, item.pa, 1, stored));
 			cur->va += PAGE_SIZE;
@@ -1163,7 +1240,7 @@ static ostd_err_t split_and_write(struct pt_cursor *cur, uint64_t va,
 
 		if (p.level == target) {
 			CHECK(p.type == PT_ENTRY_LEAF);
-			pos_write(cur, &p, pte);
+			replace_entry(cur, &p, va, pte, false);
 			break;
 		}
 		split_leaf(cur, &p, va, &r);
@@ -1215,6 +1292,7 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 		 (cur->user_rules && !user_prop_ok(prop))) {
 		return OSTD_EPERM;
 	}
+	note_prop(cur, prop);
 	prop.flags |= tracked;
 
 	pte_t pte;
@@ -1229,7 +1307,7 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 	if (target == leaf.level &&
 	    pt_cfg_leaf_rewrite(cfg, &cur->attr_memo, leaf.pte, target, prop,
 				&pte)) {
-		pos_write(cur, &leaf, pte);
+		replace_entry(cur, &leaf, piece_va, pte, false);
 	} else {
 		paddr_t pa = pa_init(
 			pa_addr(pt_cfg_paddr(cfg, leaf.pte, leaf.level)) +
@@ -1243,7 +1321,7 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 					   prop);
 		if (target == leaf.level) {
 			/* The whole leaf changes: no split, no second walk. */
-			pos_write(cur, &leaf, pte);
+			replace_entry(cur, &leaf, piece_va, pte, false);
 		} else {
 			err = split_and_write(cur, piece_va,
 					      leaf.level - target, pte, target);

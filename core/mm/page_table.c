@@ -9,11 +9,34 @@
 
 #include "pt_internal.h"
 
+/*
+ * The first address of the canonical hole of @p cfg's format, or 0 if it
+ * has none (addresses not sign-extended).
+ */
+static uint64_t hole_start(const struct pt_config *cfg)
+{
+	return cfg->va_sign_extend ? 1ULL << (cfg->va_bits - 1) : 0;
+}
+
 static void set_range(struct page_table *pt)
 {
-	pt_config_vaddr_range(pt->cfg, &pt->va_start, &pt->va_last);
-	if (pt->cfg->top_level_can_unmap && pt->va_last >= MAX_USER_VADDR) {
+	const struct pt_config *cfg = pt->cfg;
+	uint64_t hole = hole_start(cfg);
+
+	pt_config_vaddr_range(cfg, &pt->va_start, &pt->va_last);
+	if (!cfg->top_level_can_unmap) {
+		return;
+	}
+	if (pt->va_last >= MAX_USER_VADDR) {
 		pt->va_last = MAX_USER_VADDR - 1;
+	}
+	/*
+	 * The same rule at the format's own hole (DESIGN.md §2): on Sv39 the
+	 * hole starts at 2^38, so [2^38 - 4096, 2^38) is not user space
+	 * either, as [2^47 - 4096, 2^47) is not on the 48-bit formats.
+	 */
+	if (hole != 0 && pt->va_last >= hole - PAGE_SIZE) {
+		pt->va_last = hole - PAGE_SIZE - 1;
 	}
 }
 
@@ -44,6 +67,8 @@ ostd_err_t page_table_new_kernel(const struct pt_config *cfg,
 			 pt_cfg_new_pt(cfg, child, cfg->nr_levels));
 	}
 	set_range(&pt);
+	/* The kernel's leaves are global (they survive a space switch). */
+	atomic_init(&pt.globals, true);
 	*out = pt;
 	return OSTD_OK;
 }

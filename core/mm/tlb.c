@@ -19,6 +19,13 @@ void tlb_flusher_init(struct tlb_flusher *f, struct page_table *pt)
 	f->dispatches = 0;
 }
 
+enum tlb_op_kind tlb_full_flush_kind(const struct page_table *pt)
+{
+	return atomic_load_explicit(&pt->globals, memory_order_relaxed)
+		       ? TLB_OP_ALL_GLOBAL
+		       : TLB_OP_ALL;
+}
+
 void tlb_flusher_issue(struct tlb_flusher *f, struct tlb_op op)
 {
 	if (f->flush_all) {
@@ -27,6 +34,13 @@ void tlb_flusher_issue(struct tlb_flusher *f, struct tlb_op op)
 	uint64_t pages = op.kind == TLB_OP_PAGE    ? 1
 			 : op.kind == TLB_OP_RANGE ? op.len / PAGE_SIZE
 						   : UINT64_MAX;
+
+	/*
+	 * A full flush of a non-global kind would keep the global entries of
+	 * the pages it replaces; the full flush is chosen at dispatch by the
+	 * table (tlb_full_flush_kind()), and no caller asks for less.
+	 */
+	CHECK(op.kind != TLB_OP_ALL || !atomic_load(&f->pt->globals));
 
 	/* Many pages: one full flush is cheaper than many single ones. */
 	if (pages >= TLB_FLUSH_ALL_PAGES || f->op_count == TLB_MAX_OPS) {
@@ -54,7 +68,12 @@ void tlb_flusher_dispatch(struct tlb_flusher *f)
 	if (f->op_count == 0 && !f->flush_all && f->pending_count == 0) {
 		return;
 	}
-	struct tlb_op all = { .kind = TLB_OP_ALL };
+	/*
+	 * A widened range must drop what each of its pages would have,
+	 * global entries included: the kernel table's leaves are global, and
+	 * a full flush that kept them would leave a freed frame in a TLB.
+	 */
+	struct tlb_op all = { .kind = tlb_full_flush_kind(f->pt) };
 	const struct tlb_op *ops = f->flush_all ? &all : f->ops;
 	unsigned int count = f->flush_all ? 1 : f->op_count;
 	unsigned int self = arch_cpu_id();

@@ -13,6 +13,7 @@
 
 #include "ostd/boot.h"
 #include "ostd/frame.h"
+#include "ostd/host/sim.h"
 #include "ostd/panic.h"
 #include "ostd/test.h"
 
@@ -25,6 +26,7 @@ struct run {
 	const struct ostd_test_case *t;
 	unsigned int index;
 	uint64_t frames_before;
+	uint64_t bbm_before;
 	char name[128];
 };
 
@@ -40,6 +42,7 @@ static int setup_case(void **state)
 	struct run *r = *state;
 
 	r->frames_before = frame_stats_in_use();
+	r->bbm_before = sim_bbm_unexpected();
 	return 0;
 }
 
@@ -52,6 +55,13 @@ static int teardown_case(void **state)
 		print_error("%s: frames in use went from %llu to %llu\n",
 			    r->name, (unsigned long long)r->frames_before,
 			    (unsigned long long)after);
+		return -1;
+	}
+	/* The AArch64 software MMU's detector (sim.h): none may go unseen. */
+	if (sim_bbm_unexpected() != r->bbm_before) {
+		print_error("%s: %llu break-before-make violations\n", r->name,
+			    (unsigned long long)(sim_bbm_unexpected() -
+						 r->bbm_before));
 		return -1;
 	}
 	return 0;
@@ -140,6 +150,15 @@ int ostd_main(void)
 	free(tests);
 	free(runs);
 	fflush(stdout);
+	printf("break-before-make: %llu violations, %llu of them planted by "
+	       "the detector's own tests\n",
+	       (unsigned long long)sim_bbm_violations(),
+	       (unsigned long long)(sim_bbm_violations() -
+				    sim_bbm_unexpected()));
 	printf("%zu passed, %u failed\n", count - failed, failed);
+	/* A violation outside any test (none is expected there) fails too. */
+	if (sim_bbm_unexpected() != 0 && failed == 0) {
+		return OSTD_EXIT_TEST_FAILED;
+	}
 	return failed == 0 ? OSTD_EXIT_SUCCESS : OSTD_EXIT_TEST_FAILED;
 }

@@ -35,6 +35,7 @@
 #include "ostd/vm_space.h"
 
 #include "../lib/pt_test_util.h"
+#include "../lib/pt_tlb_check.h"
 
 #if CONFIG_ARCH_HOST
 #include "ostd/host/sim.h"
@@ -1266,8 +1267,14 @@ static unsigned int run_seed(const struct pt_config *cfg, uint64_t seed)
 	}
 	for (m.op = 0; m.op < MODEL_OPS; m.op++) {
 		tally.ops++;
+		/*
+		 * The copies go through the simulated CPU's TLB; after every
+		 * operation no TLB may translate into a freed frame
+		 * (DESIGN.md §6).
+		 */
 		if (!run_op(&rs) ||
-		    !check_all((m.op + 1) % FULL_CHECK_OPS == 0)) {
+		    !check_all((m.op + 1) % FULL_CHECK_OPS == 0) ||
+		    pt_test_tlb_freed_frames() != 0) {
 			failed_at = m.op + 1;
 			break;
 		}

@@ -62,10 +62,27 @@ static inline bool cpu_set_contains(const struct cpu_set *s, unsigned int cpu)
 	return (atomic_load(&s->bits) & (1ULL << cpu)) != 0;
 }
 
+/*
+ * What a flush drops from a TLB. PAGE and RANGE drop every entry that
+ * translates an address in the range, global ones too (x86 invlpg, RISC-V
+ * sfence.vma with rs1 = va and rs2 = x0, Arm TLBI VAAE1IS all do). The two
+ * full flushes differ in the global entries (x86 G, RISC-V G, Arm nG = 0),
+ * which survive a switch of spaces:
+ * - TLB_OP_ALL promises every non-global entry and no more. A port may
+ *   drop global entries too (RISC-V and AArch64 do, having no cheaper
+ *   form for every address space), but the host's software TLB drops
+ *   exactly the non-global ones, so the host suite passes only if the
+ *   core never relies on more than the promise.
+ * - TLB_OP_ALL_GLOBAL drops every entry, global ones included.
+ * The flusher picks the second whenever the table may hold global leaves
+ * (a kernel table always; a user table once a raw cursor mapped one), so
+ * a range it widens to a full flush still covers everything it removed.
+ */
 enum tlb_op_kind {
-	TLB_OP_PAGE,  /* One page at va. */
-	TLB_OP_RANGE, /* [va, va + len). */
-	TLB_OP_ALL,   /* Every non-global entry. */
+	TLB_OP_PAGE,       /* One page at va. */
+	TLB_OP_RANGE,      /* [va, va + len). */
+	TLB_OP_ALL,        /* Every non-global entry. */
+	TLB_OP_ALL_GLOBAL, /* Every entry, global ones too. */
 };
 
 struct tlb_op {
@@ -74,7 +91,10 @@ struct tlb_op {
 	uint64_t len;
 };
 
-/* A range of this many pages or more becomes TLB_OP_ALL (DESIGN.md §6). */
+/*
+ * A range of this many pages or more becomes one full flush (DESIGN.md §6):
+ * TLB_OP_ALL, or TLB_OP_ALL_GLOBAL on a table that may hold global leaves.
+ */
 #define TLB_FLUSH_ALL_PAGES 32
 #define TLB_MAX_OPS 16
 #define TLB_MAX_KEPT 64
@@ -116,6 +136,12 @@ void tlb_flusher_init(struct tlb_flusher *f, struct page_table *pt);
 
 /** Queues a flush of @p op. */
 void tlb_flusher_issue(struct tlb_flusher *f, struct tlb_op op);
+
+/**
+ * The full flush that covers every translation of @p pt: TLB_OP_ALL_GLOBAL
+ * if it may hold global leaves (page_table.globals), else TLB_OP_ALL.
+ */
+enum tlb_op_kind tlb_full_flush_kind(const struct page_table *pt);
 
 /**
  * Queues a flush of @p op and keeps @p kept alive until it is done. If
@@ -167,7 +193,10 @@ uint64_t pt_rcu_pending(void);
 /*
  * User space ends one page below the canonical hole on every ISA: the page
  * just below it is never mappable (a SYSRET to the first non-canonical
- * address is the CVE-2012-0217 class; DESIGN.md §2).
+ * address is the CVE-2012-0217 class; DESIGN.md §2). This is the bound of
+ * the 48-bit formats; a format with fewer VA bits has its hole lower and
+ * caps its user tables the same way below it (Sv39: 2^38 - 4096), which
+ * page_table.va_last says per table.
  */
 #define MAX_USER_VADDR ((1ULL << 47) - PAGE_SIZE)
 
@@ -182,6 +211,12 @@ struct page_table {
 	struct cpu_set active_cpus;
 	/* The kernel table whose root entries this one shares, or NULL. */
 	struct page_table *kernel;
+	/*
+	 * The table may hold global leaves: set for a kernel table, and on a
+	 * user table by the first map or protect that stores PT_GLOBAL
+	 * (sticky). A full flush of it must then drop global entries too.
+	 */
+	atomic_bool globals;
 };
 
 /** The frame type of page-table nodes (typed: never mapped to users). */
@@ -430,7 +465,10 @@ typedef void (*pt_protect_op)(struct pt_prop *prop, void *ctx);
 /**
  * Finds the next mapped leaf in [va, va + len), splits it if it straddles
  * the range's ends, applies @p op to its properties and moves past it. The
- * TLB is not flushed: issue that through the cursor's flusher.
+ * TLB is not flushed: issue that through the cursor's flusher. (Where the
+ * format needs break-before-make for the change, such as a new memory type
+ * on AArch64, the old leaf is written invalid and flushed everywhere before
+ * the new one is written; see pt_config.break_before_make.)
  *
  * @param[out] range_start, range_len The leaf's range, if one was found.
  * @retval OSTD_OK A leaf was changed.

@@ -134,6 +134,26 @@ struct pt_config {
 	uint32_t legal_flags;
 	/* Indexed by level, 1..nr_levels; [0] unused. */
 	struct pt_level_info level[PT_MAX_LEVELS + 1];
+	/**
+	 * Break-before-make. When set, the core never overwrites a valid
+	 * entry with a valid one that differs in kind (a leaf for a table or
+	 * back: a change of block size), in the address it holds, or in
+	 * bbm_attr_bits: it writes the entry invalid, flushes it from every
+	 * CPU that may cache it, and only then writes the new one
+	 * (pt_cfg_needs_bbm()). AArch64 requires this ("Using
+	 * break-before-make when updating translation table entries", Arm
+	 * ARM D8.16.1 in DDI 0487K; without FEAT_BBM level 2 even a block
+	 * size change needs it); x86_64 and RISC-V do not, and leave it
+	 * false so that they pay one test of this flag.
+	 */
+	bool break_before_make;
+	/**
+	 * In a leaf: the attribute bits whose change needs break-before-make
+	 * (Arm: AttrIndx, SH, nG). Changes of the other bits (access rights,
+	 * execute-never, software bits) are written in place and flushed
+	 * afterwards. Only read when break_before_make is set.
+	 */
+	pte_t bbm_attr_bits;
 
 	/* --- Hook half: a pure codec. Inputs are valid (see below). --- */
 
@@ -220,6 +240,30 @@ static inline bool pt_cfg_prop_ok(const struct pt_config *cfg,
 				  struct pt_prop prop)
 {
 	return PT_CODEC(cfg)->prop_ok(cfg, prop);
+}
+
+/**
+ * True if overwriting the entry @p old at @p level with @p pte needs
+ * break-before-make on @p cfg's format (see break_before_make): both are
+ * valid and they differ in kind, in address, or in bbm_attr_bits.
+ */
+static inline bool pt_cfg_needs_bbm(const struct pt_config *cfg, pte_t old,
+				    pte_t pte, pt_level_t level)
+{
+	if (!cfg->break_before_make || old == 0 || pte == 0) {
+		return false;
+	}
+	enum pt_entry_type t = pt_cfg_classify(cfg, old, level);
+
+	if (t != pt_cfg_classify(cfg, pte, level)) {
+		return true;
+	}
+	if (t == PT_ENTRY_LEAF) {
+		return ((old ^ pte) & (cfg->level[level].leaf_pa_bits |
+				       cfg->bbm_attr_bits)) != 0;
+	}
+	return pa_addr(pt_cfg_paddr(cfg, old, level)) !=
+	       pa_addr(pt_cfg_paddr(cfg, pte, level));
 }
 
 /* ---------------------------------------------------------------------

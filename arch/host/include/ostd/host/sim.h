@@ -81,6 +81,9 @@ struct sim_mode {
 	bool pan;
 };
 
+/* The longest walk a format has (five levels). */
+#define SIM_PATH_MAX 5
+
 /*
  * A successful translation, as a TLB caches it: what the format's check()
  * needs to decide a later access from the cache.
@@ -96,6 +99,15 @@ struct sim_translation {
 	bool user; /* User-accessible. */
 	bool global;
 	bool dirty; /* The leaf was dirty when cached. */
+	/*
+	 * The descriptors the walk read, root level first: where each was
+	 * and what it held (path_len 0 if the format's walker does not
+	 * record them). The break-before-make check compares them with
+	 * memory when the entry is flushed.
+	 */
+	unsigned int path_len;
+	paddr_t path_pa[SIM_PATH_MAX];
+	uint64_t path_desc[SIM_PATH_MAX];
 };
 
 /*
@@ -119,6 +131,16 @@ struct sim_mmu_hw {
 				const struct sim_mode *mode);
 	/* Format-specific parameter (RISC-V: number of levels). */
 	unsigned int levels;
+	/**
+	 * For a format that requires break-before-make (AArch64): true if
+	 * replacing the valid descriptor @p old, read at OSTD level @p level
+	 * of the walk, by the valid descriptor @p now needs it. NULL for the
+	 * formats that allow any direct change.
+	 */
+	bool (*needs_bbm)(const struct sim_mmu_hw *hw, uint64_t old,
+			  uint64_t now, unsigned int level);
+	/** Whether descriptor @p desc is valid (read only with needs_bbm). */
+	bool (*desc_valid)(uint64_t desc);
 };
 
 /*
@@ -163,6 +185,7 @@ struct sim_tlb_entry {
 	bool valid;
 	bool user_mode;
 	uint16_t asid;
+	paddr_t root; /* The root the walk started from. */
 	struct sim_translation t;
 };
 
@@ -217,6 +240,33 @@ enum sim_fault sim_cpu_write(struct sim_cpu *cpu, uint64_t va, const void *buf,
 void sim_tlb_flush_page(struct sim_cpu *cpu, uint64_t va);
 void sim_tlb_flush_all(struct sim_cpu *cpu, bool include_global);
 void sim_tlb_flush_asid(struct sim_cpu *cpu, uint16_t asid);
+
+/*
+ * The break-before-make detector (formats with needs_bbm: AArch64). The
+ * hardware may cache a translation until a TLB invalidation removes it; so
+ * when a flush removes an entry, every descriptor its walk read must hold
+ * either what it held then, or an invalid descriptor, or a change that
+ * needs no break-before-make. A valid descriptor of another block size,
+ * output address or memory type there means it was written over the old
+ * one while the old translation could still be used: a violation ("Using
+ * break-before-make when updating translation table entries", Arm ARM
+ * D8.16.1). Checked only for entries of the CPU's current root (a root
+ * that was switched away from may be freed). Each violation is printed
+ * and counted.
+ */
+
+/** The violations seen since start. */
+uint64_t sim_bbm_violations(void);
+
+/**
+ * Declares @p n of the violations seen as planted by a test (the
+ * detector's own test): the host runner fails a test whose run adds any
+ * violation it did not declare.
+ */
+void sim_bbm_expect(uint64_t n);
+
+/** The violations seen and not declared planted. */
+uint64_t sim_bbm_unexpected(void);
 
 /** True if any TLB entry of @p cpu translates into [@p pa, +@p len). */
 bool sim_tlb_caches_pa(const struct sim_cpu *cpu, paddr_t pa, uint64_t len);
