@@ -108,7 +108,7 @@ static void h9(void)
 
 struct pop_ctx {
 	struct bench_fmt *f;
-	struct vm_space vs;
+	struct vm_space *vs;
 	uint64_t n;
 	struct segment zero_seg; /* The zeroing floor's frames. */
 	uint8_t *linux_mem;
@@ -133,17 +133,17 @@ static void vs_setup(void *p)
 static void vs_teardown(void *p)
 {
 	struct pop_ctx *c = p;
-	struct pt_cursor cur;
+	struct vm_space_cursor cur;
 	struct pt_query q;
 
 	/* Spot-check the last page, then free everything. */
 	uint64_t va = BASE_VA + (c->n - 1) * PAGE_SIZE;
 
-	must_ok(vm_space_cursor(&c->vs, va, va + PAGE_SIZE, &cur));
-	must_ok(pt_cursor_query(&cur, &q));
-	pt_cursor_drop(&cur);
+	must_ok(vm_space_cursor(c->vs, va, va + PAGE_SIZE, &cur));
+	must_ok(vm_space_cursor_query(&cur, &q));
+	vm_space_cursor_drop(&cur);
 	BENCH_CHECK(q.item.kind == PT_ITEM_FRAME);
-	must_ok(vm_space_destroy(&c->vs));
+	must_ok(vm_space_destroy(c->vs));
 }
 
 /* The fault path: one cursor per page, as a page-fault handler does. */
@@ -154,12 +154,12 @@ static void pop_fault(void *p)
 	for (uint64_t i = 0; i < c->n; i++) {
 		uint64_t va = BASE_VA + i * PAGE_SIZE;
 		struct frame f;
-		struct pt_cursor cur;
+		struct vm_space_cursor cur;
 
 		must_ok(frame_alloc(&frame_type_untyped, &f));
-		must_ok(vm_space_cursor_mut(&c->vs, va, va + PAGE_SIZE, &cur));
+		must_ok(vm_space_cursor_mut(c->vs, va, va + PAGE_SIZE, &cur));
 		must_ok(vm_space_map_frame(&cur, f.pa, user_rw()));
-		pt_cursor_drop(&cur);
+		vm_space_cursor_drop(&cur);
 		frame_drop(&f);
 	}
 }
@@ -168,9 +168,9 @@ static void pop_fault(void *p)
 static void pop_batch(void *p)
 {
 	struct pop_ctx *c = p;
-	struct pt_cursor cur;
+	struct vm_space_cursor cur;
 
-	must_ok(vm_space_cursor_mut(&c->vs, BASE_VA, BASE_VA + c->n * PAGE_SIZE,
+	must_ok(vm_space_cursor_mut(c->vs, BASE_VA, BASE_VA + c->n * PAGE_SIZE,
 				    &cur));
 	for (uint64_t i = 0; i < c->n; i++) {
 		struct frame f;
@@ -179,7 +179,7 @@ static void pop_batch(void *p)
 		must_ok(vm_space_map_frame(&cur, f.pa, user_rw()));
 		frame_drop(&f);
 	}
-	pt_cursor_drop(&cur);
+	vm_space_cursor_drop(&cur);
 }
 
 /* The floor: zeroing the same number of frames of the same arena. */
@@ -461,7 +461,7 @@ static void footprint(const char *name, uint64_t n, uint64_t stride)
 	bench_emit_value("H13", name, "ostd/pt-bytes-below-root", n, "B/page",
 			 (double)((nodes - root_only) * PAGE_SIZE) / pages);
 	bench_emit_value("H13", name, "ostd/meta-bytes", n, "B/page",
-			 (double)(nodes * sizeof(struct frame_meta)) / pages);
+			 (double)(nodes * FRAME_META_SIZE) / pages);
 	bench_table_destroy(&pt);
 }
 

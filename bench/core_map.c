@@ -49,7 +49,7 @@ static void ostd_teardown(void *p)
 
 	c->m->has_pt = true;
 	c->m->pt_bytes = (double)(nodes * PAGE_SIZE) / pages;
-	c->m->meta_bytes = (double)(nodes * sizeof(struct frame_meta)) / pages;
+	c->m->meta_bytes = (double)(nodes * FRAME_META_SIZE) / pages;
 	c->m->has_flushes = true;
 	c->m->flushes = (double)(bench_flush_count() - c->flushes0);
 	bench_table_destroy(&c->pt);

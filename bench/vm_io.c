@@ -30,8 +30,8 @@ static void must_ok(ostd_err_t err)
 
 struct io_ctx {
 	struct vm_space *vs;
-	struct vm_reader reader;
-	struct vm_writer writer;
+	struct vm_user_reader reader;
+	struct vm_user_writer writer;
 	uint8_t *kbuf; /* Kernel side. */
 	uint8_t *src;  /* The memcpy baseline's source. */
 	uint64_t size;
@@ -205,10 +205,10 @@ void bench_vm_io(void)
 	unsigned int count = (unsigned int)bench_size(3, 5, 7);
 	uint64_t max = 64ULL << 20;
 	uint64_t len = max + 2 * PAGE_SIZE;
-	struct vm_space vs;
+	struct vm_space *vs;
 	struct vm_io_owner rt;
 	struct vm_io_owner wt;
-	struct io_ctx base = { .vs = &vs };
+	struct io_ctx base = { .vs = NULL };
 
 	if (bench_opts.mode != BENCH_FULL) {
 		max = 1ULL << 20;
@@ -216,10 +216,11 @@ void bench_vm_io(void)
 	}
 	/* One user region, mapped once, read and written by every case. */
 	must_ok(vm_space_new(&vs, &bench_fmt(0)->kpt, false));
-	must_ok(vm_space_activate(&vs));
-	struct pt_cursor cur;
+	base.vs = vs;
+	must_ok(vm_space_activate(vs));
+	struct vm_space_cursor cur;
 
-	must_ok(vm_space_cursor_mut(&vs, BASE_VA, BASE_VA + len, &cur));
+	must_ok(vm_space_cursor_mut(vs, BASE_VA, BASE_VA + len, &cur));
 	for (uint64_t i = 0; i < len / PAGE_SIZE; i++) {
 		struct frame f;
 
@@ -230,7 +231,7 @@ void bench_vm_io(void)
 					  .cache = PT_CACHE_WRITEBACK }));
 		frame_drop(&f);
 	}
-	pt_cursor_drop(&cur);
+	vm_space_cursor_drop(&cur);
 	base.kbuf = aligned_alloc(4096, (size_t)len);
 	base.src = aligned_alloc(4096, (size_t)len);
 	if (base.kbuf == NULL || base.src == NULL) {
@@ -238,19 +239,19 @@ void bench_vm_io(void)
 	}
 	memset(base.kbuf, 1, (size_t)len);
 	memset(base.src, 2, (size_t)len);
-	must_ok(vm_space_create_writer(&vs, BASE_VA, len, &base.writer, &wt));
-	must_ok(vm_space_activate_writer(&vs, &wt));
+	must_ok(vm_space_create_writer(vs, BASE_VA, len, &base.writer, &wt));
+	must_ok(vm_space_activate_writer(vs, &wt));
 	io_cases(&base, true, count);
 	io_check_write(&base);
-	must_ok(vm_space_dispose_writer(&vs, &wt));
-	must_ok(vm_space_create_reader(&vs, BASE_VA, len, &base.reader, &rt));
-	must_ok(vm_space_activate_reader(&vs, &rt));
+	must_ok(vm_space_dispose_writer(vs, &wt));
+	must_ok(vm_space_create_reader(vs, BASE_VA, len, &base.reader, &rt));
+	must_ok(vm_space_activate_reader(vs, &rt));
 	io_check_read(&base);
 	io_cases(&base, false, count);
-	must_ok(vm_space_dispose_reader(&vs, &rt));
-	must_ok(vm_space_remove_writer(&vs, &wt));
-	must_ok(vm_space_remove_reader(&vs, &rt));
-	must_ok(vm_space_destroy(&vs));
+	must_ok(vm_space_dispose_reader(vs, &rt));
+	must_ok(vm_space_remove_writer(vs, &wt));
+	must_ok(vm_space_remove_reader(vs, &rt));
+	must_ok(vm_space_destroy(vs));
 	free(base.kbuf);
 	free(base.src);
 }

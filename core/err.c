@@ -19,6 +19,8 @@ const char *ostd_err_name(ostd_err_t err)
 		[OSTD_EBUSY] = "EBUSY",
 		[OSTD_EBADSTATE] = "EBADSTATE",
 		[OSTD_ENOENT] = "ENOENT",
+		[OSTD_EINACTIVE] = "EINACTIVE",
+		[OSTD_ENOTCURRENT] = "ENOTCURRENT",
 	};
 
 	if ((unsigned int)err >= OSTD_ERR_COUNT || names[err] == NULL) {

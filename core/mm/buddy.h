@@ -8,6 +8,8 @@
 #include "ostd/frame.h"
 #include "ostd/sync.h"
 
+#include "frame_internal.h"
+
 /* Blocks up to 2^18 frames (1 GiB): the largest huge page. */
 #define BUDDY_MAX_ORDER 18
 

@@ -393,7 +393,6 @@ static ostd_err_t cursor_new(struct page_table *pt, uint64_t start,
 	out->va = start;
 	out->at_end = false;
 	out->is_mut = is_mut;
-	out->user_rules = false;
 	out->guard = g.guard;
 	out->guard_level = g.guard_level;
 	out->guard_meta = g.guard_meta;
@@ -416,6 +415,16 @@ ostd_err_t pt_cursor_new(struct page_table *pt, uint64_t start, uint64_t end,
 
 ostd_err_t pt_cursor_new_mut(struct page_table *pt, uint64_t start,
 			     uint64_t end, struct pt_cursor *out)
+{
+	/* A VmSpace's table changes only through vm_space_cursor_mut(). */
+	CHECKIF (pt != NULL && pt_is_vm_space_table(pt)) {
+		return OSTD_EPERM;
+	}
+	return cursor_new(pt, start, end, true, out);
+}
+
+ostd_err_t pt_cursor_new_mut_internal(struct page_table *pt, uint64_t start,
+				      uint64_t end, struct pt_cursor *out)
 {
 	return cursor_new(pt, start, end, true, out);
 }
@@ -863,6 +872,16 @@ static bool subtree_has_leaf(struct pt_cursor *cur, const struct pos *p,
  * PROT_USER is set, PT_GLOBAL and the second software bit are not, and
  * the item is an untyped frame or device memory, never other RAM.
  */
+/*
+ * The user-mapping rules bind every map and protect on a VmSpace's table,
+ * whatever cursor does it: decided by the table, not by a cursor field a
+ * caller could clear.
+ */
+static inline bool user_rules(const struct pt_cursor *cur)
+{
+	return pt_is_vm_space_table(cur->pt);
+}
+
 static bool user_prop_ok(struct pt_prop prop)
 {
 	return (prop.flags & PROT_USER) != 0 &&
@@ -965,7 +984,7 @@ static NOINLINE ostd_err_t map_slow(struct pt_cursor *cur, struct pt_item item,
 	struct pt_prop stored = prop;
 	uint64_t size = pt_page_size(item.level);
 
-	CHECKIF (cur->user_rules && !user_item_ok(cur, item, prop)) {
+	CHECKIF (user_rules(cur) && !user_item_ok(cur, item, prop)) {
 		return OSTD_EPERM;
 	}
 	stored.flags |= tracked ? PT_AVAIL1 : 0;
@@ -1057,7 +1076,7 @@ static void map_done(struct pt_cursor *cur, struct pt_item item,
 		     struct pt_prop prop)
 {
 	cur->fast_ok = item.level == 1 && pa_addr(cur->leaf) != 0 &&
-		       (item.kind == PT_ITEM_FRAME || !cur->user_rules);
+		       (item.kind == PT_ITEM_FRAME || !user_rules(cur));
 	cur->fast_kind = item.kind;
 	cur->fast_prop = prop;
 }
@@ -1068,7 +1087,7 @@ static bool frame_ok(const struct pt_cursor *cur, paddr_t pa)
 	const struct frame_type *t = frame_type_of(pa);
 
 	return t != NULL && t != &frame_type_pt_node &&
-	       (!cur->user_rules || t->untyped);
+	       (!user_rules(cur) || t->untyped);
 }
 
 ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
@@ -1289,7 +1308,7 @@ ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur, uint64_t len,
 
 	op(&prop, ctx);
 	CHECKIF ((prop.flags & PT_AVAIL1) != 0 || wx_forbidden(cfg, prop) ||
-		 (cur->user_rules && !user_prop_ok(prop))) {
+		 (user_rules(cur) && !user_prop_ok(prop))) {
 		return OSTD_EPERM;
 	}
 	note_prop(cur, prop);

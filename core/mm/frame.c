@@ -12,10 +12,12 @@
 
 #include "ostd/assert.h"
 #include "ostd/math.h"
+#include "ostd/page_table.h"
 #include "ostd/printf.h"
 #include "ostd/string.h"
 
 #include "buddy.h"
+#include "frame_internal.h"
 
 const struct frame_type frame_type_untyped = {
 	.name = "untyped",
@@ -337,7 +339,23 @@ bool frame_is_untyped(paddr_t pa)
 {
 	const struct frame_type *t = frame_type_of(pa);
 
-	return t != NULL && t->untyped;
+	/* A page-table node is never user data, whatever its type says. */
+	return t != NULL && t->untyped && t != &frame_type_pt_node;
+}
+
+uint8_t *frame_meta_storage(struct frame_meta *meta)
+{
+	return meta->storage;
+}
+
+uint8_t *frame_storage(paddr_t pa, const struct frame_type *type)
+{
+	const struct frame_type *t = frame_type_of(pa);
+
+	if (t == NULL || t != type || t == &frame_type_pt_node) {
+		return NULL;
+	}
+	return frame_meta_of(pa)->storage;
 }
 
 /* ---------------------------------------------------------------------

@@ -8,6 +8,8 @@
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
 
+#include "frame_internal.h"
+
 static inline pte_t *pt_entries(paddr_t node)
 {
 	return arch_paddr_to_ptr(node);
@@ -24,6 +26,18 @@ static inline uint64_t pt_entry_va(uint64_t base, pt_level_t level,
 {
 	return base + (uint64_t)idx * pt_page_size(level);
 }
+
+/*
+ * True if @p pt is a VmSpace's own table (vm_space.c, decided by where
+ * the table lives): every map and protect on it keeps the user-mapping
+ * rules, and pt_cursor_new_mut() refuses it.
+ */
+bool pt_is_vm_space_table(const struct page_table *pt);
+
+/* pt_cursor_new_mut() for the framework: also over a VmSpace's table. */
+WARN_UNUSED ostd_err_t pt_cursor_new_mut_internal(struct page_table *pt,
+						  uint64_t start, uint64_t end,
+						  struct pt_cursor *out);
 
 /* Node allocation: zeroed (all absent), typed, optionally born locked. */
 ostd_err_t pt_node_alloc(pt_level_t level, bool locked, paddr_t *out);

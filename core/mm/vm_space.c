@@ -3,6 +3,11 @@
  * VmSpace and its run-time owners (DESIGN.md §7). The comments name the
  * vostd clause each check stands for.
  *
+ * The framework holds the state: spaces live in a pool here, each with
+ * its owner and its token table; callers hold pointers into the pool
+ * (checked with vm_space_checked()) and token handles (checked against
+ * the token table at every use).
+ *
  * Lock order: a space's lock, then page-table node locks (cursors). No
  * function here holds two spaces' locks.
  */
@@ -11,8 +16,10 @@
 
 #include "ostd/config.h"
 #include "ostd/math.h"
+#include "ostd/printf.h"
 
 #include "pt_internal.h"
+#include "vm_space_internal.h"
 
 static struct page_table kernel_pt;
 static bool kernel_pt_ready;
@@ -63,7 +70,114 @@ static const struct pt_config *user_cfg(const struct page_table *kernel)
 /* Which table each CPU translates user addresses with, to keep sets. */
 static struct page_table *current_pt[OSTD_MAX_CPUS];
 
-ostd_err_t vm_space_new(struct vm_space *vs, struct page_table *kernel,
+/*
+ * The framework's storage for spaces. A destroyed space keeps its slot
+ * (so that its stale handles are refused, not reinterpreted) until a new
+ * space needs one: a never-used slot first, else the one destroyed
+ * longest ago.
+ */
+static struct vm_space pool[VM_SPACE_POOL_SIZE];
+static struct spinlock pool_lock = SPINLOCK_INIT;
+static uint64_t pool_seq;
+
+STATIC_ASSERT(sizeof(struct vm_space) == VM_SPACE_SLOT_ALIGN,
+	      "A space slot is one aligned page: the handle's tag bits are "
+	      "the low bits of the slot's address.");
+
+/* The slot at @p p, an address anywhere in it, or NULL. */
+static struct vm_space *slot_at(uintptr_t p)
+{
+	uintptr_t base = (uintptr_t)pool;
+
+	if (p < base || p - base >= sizeof(pool)) {
+		return NULL;
+	}
+	return &pool[(p - base) / sizeof(pool[0])];
+}
+
+struct vm_space *vm_space_checked(const struct vm_space *vs)
+{
+	uintptr_t p = (uintptr_t)vs;
+	uintptr_t tag = p & (VM_SPACE_SLOT_ALIGN - 1);
+	struct vm_space *slot = slot_at(p - tag);
+
+	if (slot == NULL ||
+	    atomic_load_explicit(&slot->tag, memory_order_acquire) != tag) {
+		return NULL;
+	}
+	return slot;
+}
+
+struct vm_space *vm_space_handle(struct vm_space *slot)
+{
+	uintptr_t tag = atomic_load_explicit(&slot->tag, memory_order_relaxed);
+
+	/* Not a pointer to dereference: the caller's type is opaque. */
+	return (struct vm_space *)((uintptr_t)slot + tag);
+}
+
+STATIC_ASSERT(__builtin_offsetof(struct vm_space, pt) == 0,
+	      "A space's table is its first member, so the table's address "
+	      "is the slot's.");
+
+struct vm_space *vm_space_of_table(const struct page_table *pt)
+{
+	uintptr_t p = (uintptr_t)pt;
+	struct vm_space *slot = slot_at(p);
+
+	return slot != NULL && (uintptr_t)&slot->pt == p ? slot : NULL;
+}
+
+bool pt_is_vm_space_table(const struct page_table *pt)
+{
+	return vm_space_of_table(pt) != NULL;
+}
+
+/* A slot for a new space, claimed (still destroyed), or NULL. */
+static struct vm_space *pool_take(void)
+{
+	struct vm_space *best = NULL;
+
+	spin_lock(&pool_lock);
+	for (unsigned int i = 0; i < VM_SPACE_POOL_SIZE; i++) {
+		struct vm_space *vs = &pool[i];
+
+		if (!vs->in_use) {
+			best = vs;
+			break;
+		}
+		if (vs->destroyed && !vs->claimed &&
+		    (best == NULL || vs->freed_seq < best->freed_seq)) {
+			best = vs;
+		}
+	}
+	if (best != NULL) {
+		best->in_use = true;
+		best->destroyed = true;
+		best->claimed = true;
+		/* Every handle of the slot's last space is stale from now. */
+		atomic_store_explicit(
+			&best->tag,
+			(atomic_load_explicit(&best->tag,
+					      memory_order_relaxed) +
+			 1) % VM_SPACE_SLOT_ALIGN,
+			memory_order_release);
+	}
+	spin_unlock(&pool_lock);
+	return best;
+}
+
+/* Marks @p vs destroyed and its slot free for reuse. */
+static void pool_give_back(struct vm_space *vs)
+{
+	spin_lock(&pool_lock);
+	vs->freed_seq = ++pool_seq;
+	vs->destroyed = true;
+	vs->claimed = false;
+	spin_unlock(&pool_lock);
+}
+
+ostd_err_t vm_space_new(struct vm_space **out, struct page_table *kernel,
 			bool shared_reader)
 {
 	if (kernel == NULL) {
@@ -73,29 +187,47 @@ ostd_err_t vm_space_new(struct vm_space *vs, struct page_table *kernel,
 	 * Only a kernel table: sharing a user table's root entries would
 	 * share its sub-trees, which both spaces would then free.
 	 */
-	CHECKIF (vs == NULL || kernel == NULL ||
+	CHECKIF (out == NULL || kernel == NULL ||
 		 kernel->cfg->top_level_can_unmap || user_cfg(kernel) == NULL) {
 		return OSTD_EINVAL;
+	}
+	struct vm_space *vs = pool_take();
+
+	if (vs == NULL) {
+		return OSTD_ENOMEM;
 	}
 	struct page_table pt;
 	ostd_err_t err = page_table_new_user(user_cfg(kernel), kernel, &pt);
 
 	if (err != OSTD_OK) {
+		pool_give_back(vs);
 		return err;
 	}
-	*vs = (struct vm_space){
-		.pt = pt,
-		.lock = SPINLOCK_INIT,
-		.id = atomic_fetch_add(&next_space_id, 1),
-		.gen = 1,
-		.owner = { .active = true, .shared_reader = shared_reader },
-		.next_token = 1,
-	};
+	spin_lock(&vs->lock);
+	vs->pt = pt;
+	vs->id = atomic_fetch_add(&next_space_id, 1);
+	vs->gen = 1;
+	vs->owner = (struct vm_space_owner){ .active = true,
+					     .shared_reader = shared_reader };
+	vs->next_token = 1;
+	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
+		vs->tokens[i] = (struct vm_io_slot){ .id = 0 };
+	}
+	vs->fault_handler = NULL;
+	vs->fault_ctx = NULL;
+	vs->claimed = false;
+	vs->destroyed = false;
+	spin_unlock(&vs->lock);
+	*out = vm_space_handle(vs);
 	return OSTD_OK;
 }
 
 ostd_err_t vm_space_destroy(struct vm_space *vs)
 {
+	vs = vm_space_checked(vs);
+	CHECKIF (vs == NULL) {
+		return OSTD_EBADSTATE;
+	}
 	spin_lock(&vs->lock);
 	CHECKIF (vs->destroyed) {
 		spin_unlock(&vs->lock);
@@ -111,12 +243,13 @@ ostd_err_t vm_space_destroy(struct vm_space *vs)
 	vs->destroyed = true;
 	vs->gen++; /* Every token of this space is stale from now on. */
 	vs->owner.active = false;
+	/* Its created and disposed tokens stay, to be removed (only). */
 	spin_unlock(&vs->lock);
 
 	/* Unmap everything; the cursor's drop flushes every active CPU. */
 	struct pt_cursor cur;
-	ostd_err_t err = pt_cursor_new_mut(&vs->pt, vs->pt.va_start,
-					   vs->pt.va_last + 1, &cur);
+	ostd_err_t err = pt_cursor_new_mut_internal(&vs->pt, vs->pt.va_start,
+						    vs->pt.va_last + 1, &cur);
 
 	if (err == OSTD_OK) {
 		err = pt_cursor_unmap(
@@ -135,11 +268,13 @@ ostd_err_t vm_space_destroy(struct vm_space *vs)
 	}
 	cpu_set_remove(&vs->pt.active_cpus, cpu);
 	page_table_destroy(&vs->pt);
+	pool_give_back(vs);
 	return OSTD_OK;
 }
 
 ostd_err_t vm_space_activate(struct vm_space *vs)
 {
+	vs = vm_space_checked(vs);
 	CHECKIF (vs == NULL || vs->destroyed) {
 		return OSTD_EBADSTATE;
 	}
@@ -158,21 +293,37 @@ ostd_err_t vm_space_activate(struct vm_space *vs)
 
 struct vm_space *vm_space_current(void)
 {
-	struct page_table *pt = current_pt[arch_cpu_id()];
-
 	/* current_pt only ever holds a space's own table (activate). */
-	return pt == NULL ? NULL : CONTAINER_OF(pt, struct vm_space, pt);
+	struct vm_space *slot = vm_space_of_table(current_pt[arch_cpu_id()]);
+
+	return slot == NULL ? NULL : vm_space_handle(slot);
+}
+
+bool vm_space_slot_is_current(const struct vm_space *slot)
+{
+	return !slot->destroyed &&
+	       pa_addr(arch_vm_current_root()) == pa_addr(slot->pt.root);
 }
 
 bool vm_space_is_current(const struct vm_space *vs)
 {
-	return !vs->destroyed &&
-	       pa_addr(arch_vm_current_root()) == pa_addr(vs->pt.root);
+	vs = vm_space_checked(vs);
+	return vs != NULL && vm_space_slot_is_current(vs);
+}
+
+bool vm_space_is_destroyed(const struct vm_space *vs)
+{
+	vs = vm_space_checked(vs);
+	return vs == NULL || vs->destroyed;
 }
 
 void vm_space_set_fault_handler(struct vm_space *vs, vm_fault_handler fn,
 				void *ctx)
 {
+	vs = vm_space_checked(vs);
+	CHECKIF (vs == NULL) {
+		return;
+	}
 	spin_lock(&vs->lock);
 	vs->fault_handler = fn;
 	vs->fault_ctx = ctx;
@@ -181,13 +332,20 @@ void vm_space_set_fault_handler(struct vm_space *vs, vm_fault_handler fn,
 
 ostd_err_t vm_space_handle_fault(struct vm_space *vs, uint64_t va, bool write)
 {
-	vm_fault_handler fn = vs->fault_handler;
-
-	if (fn == NULL || vs->destroyed) {
+	vs = vm_space_checked(vs);
+	if (vs == NULL) {
 		return OSTD_EFAULT;
 	}
-	return fn(vs, va, write, vs->fault_ctx) == OSTD_OK ? OSTD_OK
-							   : OSTD_EFAULT;
+	spin_lock(&vs->lock);
+	vm_fault_handler fn = vs->destroyed ? NULL : vs->fault_handler;
+	void *ctx = vs->fault_ctx;
+
+	spin_unlock(&vs->lock);
+	if (fn == NULL) {
+		return OSTD_EFAULT;
+	}
+	return fn(vm_space_handle(vs), va, write, ctx) == OSTD_OK ? OSTD_OK
+								  : OSTD_EFAULT;
 }
 
 /* ---------------------------------------------------------------------
@@ -195,26 +353,66 @@ ostd_err_t vm_space_handle_fault(struct vm_space *vs, uint64_t va, bool write)
  * --------------------------------------------------------------------- */
 
 ostd_err_t vm_space_cursor(struct vm_space *vs, uint64_t start, uint64_t end,
-			   struct pt_cursor *out)
+			   struct vm_space_cursor *out)
 {
+	vs = vm_space_checked(vs);
 	CHECKIF (vs == NULL || vs->destroyed) {
 		return OSTD_EBADSTATE;
 	}
-	return pt_cursor_new(&vs->pt, start, end, out);
+	CHECKIF (out == NULL) {
+		return OSTD_EINVAL;
+	}
+	return pt_cursor_new(&vs->pt, start, end, &out->pt_cur);
 }
 
 ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
-			       uint64_t end, struct pt_cursor *out)
+			       uint64_t end, struct vm_space_cursor *out)
 {
+	vs = vm_space_checked(vs);
 	CHECKIF (vs == NULL || vs->destroyed) {
 		return OSTD_EBADSTATE;
 	}
-	ostd_err_t err = pt_cursor_new_mut(&vs->pt, start, end, out);
-
-	if (err == OSTD_OK) {
-		out->user_rules = true;
+	CHECKIF (out == NULL) {
+		return OSTD_EINVAL;
 	}
-	return err;
+	/* The rules come with the table (pt_is_vm_space_table()). */
+	return pt_cursor_new_mut_internal(&vs->pt, start, end, &out->pt_cur);
+}
+
+void vm_space_cursor_drop(struct vm_space_cursor *c)
+{
+	pt_cursor_drop(&c->pt_cur);
+}
+
+ostd_err_t vm_space_cursor_query(struct vm_space_cursor *c, struct pt_query *q)
+{
+	return pt_cursor_query(&c->pt_cur, q);
+}
+
+ostd_err_t vm_space_cursor_find_next(struct vm_space_cursor *c, uint64_t len,
+				     uint64_t *found)
+{
+	return pt_cursor_find_next(&c->pt_cur, len, found);
+}
+
+ostd_err_t vm_space_cursor_jump(struct vm_space_cursor *c, uint64_t va)
+{
+	return pt_cursor_jump(&c->pt_cur, va);
+}
+
+ostd_err_t vm_space_cursor_unmap(struct vm_space_cursor *c, uint64_t len,
+				 uint64_t *count)
+{
+	return pt_cursor_unmap(&c->pt_cur, len, count);
+}
+
+ostd_err_t vm_space_cursor_protect_next(struct vm_space_cursor *c, uint64_t len,
+					pt_protect_op op, void *ctx,
+					uint64_t *range_start,
+					uint64_t *range_len)
+{
+	return pt_cursor_protect_next(&c->pt_cur, len, op, ctx, range_start,
+				      range_len);
 }
 
 /*
@@ -234,13 +432,16 @@ static ostd_err_t user_prop(struct pt_prop *prop)
 	return OSTD_OK;
 }
 
-ostd_err_t vm_space_map_frame(struct pt_cursor *cur, paddr_t frame,
+ostd_err_t vm_space_map_frame(struct vm_space_cursor *c, paddr_t frame,
 			      struct pt_prop prop)
 {
+	CHECKIF (c == NULL) {
+		return OSTD_EINVAL;
+	}
 	/* S1: only untyped frames (user data) ever reach user space, and
-	 * only through a user table. */
+	 * only through a user table. pt_cursor_map() checks it again. */
 	CHECKIF (!frame_is_untyped(frame) ||
-		 !cur->pt->cfg->top_level_can_unmap) {
+		 !pt_is_vm_space_table(c->pt_cur.pt)) {
 		return OSTD_EPERM;
 	}
 	ostd_err_t err = user_prop(&prop);
@@ -252,14 +453,15 @@ ostd_err_t vm_space_map_frame(struct pt_cursor *cur, paddr_t frame,
 	if ((prop.flags & PROT_X) != 0) {
 		arch_sync_icache(frame, PAGE_SIZE);
 	}
-	return pt_cursor_map(cur, pt_item_frame(frame), prop);
+	return pt_cursor_map(&c->pt_cur, pt_item_frame(frame), prop);
 }
 
-ostd_err_t vm_space_map_io(struct pt_cursor *cur, const struct io_mem *io,
+ostd_err_t vm_space_map_io(struct vm_space_cursor *c, const struct io_mem *io,
 			   uint64_t offset, pt_level_t level,
 			   struct pt_prop prop)
 {
-	CHECKIF (io == NULL || level < 1 || level > PT_MAX_LEVELS) {
+	CHECKIF (c == NULL || io == NULL || level < 1 ||
+		 level > PT_MAX_LEVELS) {
 		return OSTD_EINVAL;
 	}
 	uint64_t size = pt_page_size(level);
@@ -274,7 +476,7 @@ ostd_err_t vm_space_map_io(struct pt_cursor *cur, const struct io_mem *io,
 
 	/* S1: device memory only; RAM reaches users as untyped frames. */
 	CHECKIF (frame_range_is_managed(pa, size) ||
-		 !cur->pt->cfg->top_level_can_unmap) {
+		 !pt_is_vm_space_table(c->pt_cur.pt)) {
 		return OSTD_EPERM;
 	}
 	ostd_err_t err = user_prop(&prop);
@@ -284,14 +486,14 @@ ostd_err_t vm_space_map_io(struct pt_cursor *cur, const struct io_mem *io,
 	}
 	prop.cache = PT_CACHE_UNCACHED;
 	/* A format that cannot say "uncached" leaves it to the platform. */
-	if (!pt_cfg_prop_ok(cur->pt->cfg, prop)) {
+	if (!pt_cfg_prop_ok(c->pt_cur.pt->cfg, prop)) {
 		prop.cache = PT_CACHE_WRITEBACK;
 	}
-	return pt_cursor_map(cur, pt_item_untracked(pa, level), prop);
+	return pt_cursor_map(&c->pt_cur, pt_item_untracked(pa, level), prop);
 }
 
 /* ---------------------------------------------------------------------
- * The owner: registry and invariant.
+ * The owner: the token table (the registry) and the invariant.
  * --------------------------------------------------------------------- */
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
@@ -300,56 +502,102 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-static bool overlaps_any(const struct vm_io_range *list, unsigned int n,
-			 uint64_t va, uint64_t len)
+/* An active token of @p kind other than slot @p skip overlaps the range. */
+static bool overlaps_active(const struct vm_space *vs, enum vm_io_kind kind,
+			    unsigned int skip, uint64_t va, uint64_t len)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		if (overlaps(list[i].va, list[i].len, va, len)) {
+	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
+		const struct vm_io_slot *t = &vs->tokens[i];
+
+		if (i != skip && t->id != 0 && t->state == VM_IO_ACTIVE &&
+		    t->kind == kind && overlaps(t->va, t->len, va, len)) {
 			return true;
 		}
 	}
 	return false;
 }
 
-/* vostd VmSpaceOwner::can_create_reader / can_create_writer. */
-static bool can_create(const struct vm_space_owner *o, enum vm_io_kind kind,
-		       uint64_t va, uint64_t len)
+/* vostd VmSpaceOwner::can_create_reader / can_create_writer. Lock held. */
+static bool can_create(const struct vm_space *vs, enum vm_io_kind kind,
+		       unsigned int skip, uint64_t va, uint64_t len)
 {
 	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
 		return true;
 	}
-	if (overlaps_any(o->writers, o->writer_count, va, len)) {
+	if (overlaps_active(vs, VM_IO_WRITER, skip, va, len)) {
 		return false;
 	}
-	if (kind == VM_IO_WRITER || !o->shared_reader) {
-		return !overlaps_any(o->readers, o->reader_count, va, len);
+	if (kind == VM_IO_WRITER || !vs->owner.shared_reader) {
+		return !overlaps_active(vs, VM_IO_READER, skip, va, len);
 	}
 	return true;
 }
 
-bool vm_space_owner_inv(const struct vm_space *vs)
+/* The invariant over the token table. Lock held. */
+static bool owner_inv_locked(const struct vm_space *vs)
 {
-	const struct vm_space_owner *o = &vs->owner;
+	unsigned int readers = 0;
+	unsigned int writers = 0;
 
-	for (unsigned int i = 0; i < o->writer_count; i++) {
-		const struct vm_io_range *w = &o->writers[i];
+	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
+		const struct vm_io_slot *t = &vs->tokens[i];
 
-		if (!range_within(w->va, w->len, 0, MAX_USER_VADDR) ||
-		    overlaps_any(o->readers, o->reader_count, w->va, w->len) ||
-		    overlaps_any(o->writers, i, w->va, w->len)) {
+		if (t->id == 0) {
+			continue;
+		}
+		if (t->id >= vs->next_token ||
+		    !range_within(t->va, t->len, 0, MAX_USER_VADDR) ||
+		    t->va == 0 || t->len == 0) {
+			return false;
+		}
+		if (t->state != VM_IO_ACTIVE) {
+			continue;
+		}
+		*(t->kind == VM_IO_READER ? &readers : &writers) += 1;
+		if (IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) &&
+		    !can_create(vs, t->kind, i, t->va, t->len)) {
 			return false;
 		}
 	}
-	for (unsigned int i = 0; i < o->reader_count; i++) {
-		const struct vm_io_range *r = &o->readers[i];
+	return readers == vs->owner.reader_count &&
+	       writers == vs->owner.writer_count &&
+	       readers + writers == vs->owner.active_tokens;
+}
 
-		if (!range_within(r->va, r->len, 0, MAX_USER_VADDR) ||
-		    (!o->shared_reader &&
-		     overlaps_any(o->readers, i, r->va, r->len))) {
-			return false;
-		}
+bool vm_space_owner_inv(struct vm_space *vs)
+{
+	vs = vm_space_checked(vs);
+	if (vs == NULL) {
+		return false;
 	}
-	return true;
+	spin_lock(&vs->lock);
+	bool ok = owner_inv_locked(vs);
+
+	spin_unlock(&vs->lock);
+	return ok;
+}
+
+/*
+ * The slot @p t names in @p vs, if it is live (created, active or
+ * disposed) and of @p kind; NULL otherwise. Lock held.
+ */
+static struct vm_io_slot *
+slot_of(struct vm_space *vs, const struct vm_io_owner *t, enum vm_io_kind kind)
+{
+	if (t == NULL || t->space_id != vs->id ||
+	    t->slot >= VM_SPACE_MAX_TOKENS || t->id == 0) {
+		return NULL;
+	}
+	struct vm_io_slot *s = &vs->tokens[t->slot];
+
+	return s->id == t->id && s->kind == kind ? s : NULL;
+}
+
+struct vm_io_slot *vm_space_slot_locked(struct vm_space *vs,
+					const struct vm_io_owner *t,
+					enum vm_io_kind kind)
+{
+	return slot_of(vs, t, kind);
 }
 
 /*
@@ -363,24 +611,23 @@ static ostd_err_t create_check(const struct vm_space *vs, enum vm_io_kind kind,
 		return OSTD_EBADSTATE;
 	}
 	if (!vs->owner.active) {
-		return OSTD_EACCES; /* requires owner.active */
+		return OSTD_EINACTIVE; /* requires owner.active */
 	}
-	if (!vm_space_is_current(vs)) {
+	if (!vm_space_slot_is_current(vs)) {
 		/* requires: this CPU's page table is this space's root. */
-		return OSTD_EACCES;
+		return OSTD_ENOTCURRENT;
 	}
 	if (va == 0 || len == 0) {
 		return OSTD_EINVAL; /* requires vaddr != 0 && len > 0 */
 	}
 	if (!range_within(va, len, 0, MAX_USER_VADDR)) {
 		/* requires vaddr + len <= MAX_USERSPACE_VADDR (no wrap). */
-		return OSTD_EACCES;
+		return OSTD_ERANGE;
 	}
-	if (!can_create(&vs->owner, kind, va, len)) {
+	if (!can_create(vs, kind, VM_SPACE_MAX_TOKENS, va, len)) {
 		return OSTD_EBUSY; /* requires can_create_reader/writer */
 	}
-	if (IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) &&
-	    (kind == VM_IO_READER
+	if ((kind == VM_IO_READER
 		     ? vs->owner.reader_count
 		     : vs->owner.writer_count) == VM_SPACE_MAX_IO) {
 		return OSTD_ENOMEM; /* The registry is full. */
@@ -392,36 +639,49 @@ static ostd_err_t create_io(struct vm_space *vs, enum vm_io_kind kind,
 			    uint64_t va, uint64_t len,
 			    struct vm_io_owner *token)
 {
+	vs = vm_space_checked(vs);
 	CHECKIF (vs == NULL || token == NULL) {
 		return OSTD_EINVAL;
 	}
 	spin_lock(&vs->lock);
 	ostd_err_t err = create_check(vs, kind, va, len);
+	unsigned int slot = VM_SPACE_MAX_TOKENS;
 
+	for (unsigned int i = 0; err == OSTD_OK && i < VM_SPACE_MAX_TOKENS;
+	     i++) {
+		if (vs->tokens[i].id == 0) {
+			slot = i;
+			break;
+		}
+	}
+	if (err == OSTD_OK && slot == VM_SPACE_MAX_TOKENS) {
+		err = OSTD_ENOMEM; /* The token table is full. */
+	}
 	if (err == OSTD_OK) {
-		unsigned int readers = vs->owner.reader_count;
-		unsigned int writers = vs->owner.writer_count;
+		unsigned int active = vs->owner.active_tokens;
 
-		*token = (struct vm_io_owner){
-			.space_id = vs->id,
-			.space_gen = vs->gen,
+		vs->tokens[slot] = (struct vm_io_slot){
 			.id = vs->next_token++,
 			.kind = kind,
 			.state = VM_IO_CREATED,
 			.va = va,
 			.len = len,
 		};
+		*token = (struct vm_io_owner){
+			.space_id = vs->id,
+			.id = vs->tokens[slot].id,
+			.slot = slot,
+		};
 		/* ensures: the registry is unchanged; the token has no view. */
-		ASSERT(vs->owner.reader_count == readers &&
-		       vs->owner.writer_count == writers);
-		ASSERT(vm_space_owner_inv(vs));
+		ASSERT(vs->owner.active_tokens == active);
+		ASSERT(owner_inv_locked(vs));
 	}
 	spin_unlock(&vs->lock);
 	return err;
 }
 
 ostd_err_t vm_space_create_reader(struct vm_space *vs, uint64_t va,
-				  uint64_t len, struct vm_reader *reader,
+				  uint64_t len, struct vm_user_reader *reader,
 				  struct vm_io_owner *token)
 {
 	CHECKIF (reader == NULL) {
@@ -430,17 +690,16 @@ ostd_err_t vm_space_create_reader(struct vm_space *vs, uint64_t va,
 	ostd_err_t err = create_io(vs, VM_IO_READER, va, len, token);
 
 	if (err == OSTD_OK) {
-		*reader = (struct vm_reader){ .cursor = va,
-					      .end = va + len,
-					      .fallible = true,
-					      .space = vs,
-					      .owner = token };
+		*reader = (struct vm_user_reader){ .cursor = va,
+						   .end = va + len,
+						   .space = vs,
+						   .owner = *token };
 	}
 	return err;
 }
 
 ostd_err_t vm_space_create_writer(struct vm_space *vs, uint64_t va,
-				  uint64_t len, struct vm_writer *writer,
+				  uint64_t len, struct vm_user_writer *writer,
 				  struct vm_io_owner *token)
 {
 	CHECKIF (writer == NULL) {
@@ -449,122 +708,91 @@ ostd_err_t vm_space_create_writer(struct vm_space *vs, uint64_t va,
 	ostd_err_t err = create_io(vs, VM_IO_WRITER, va, len, token);
 
 	if (err == OSTD_OK) {
-		*writer = (struct vm_writer){ .cursor = va,
-					      .end = va + len,
-					      .fallible = true,
-					      .space = vs,
-					      .owner = token };
+		*writer = (struct vm_user_writer){ .cursor = va,
+						   .end = va + len,
+						   .space = vs,
+						   .owner = *token };
 	}
 	return err;
 }
 
-/* A token of this space, of this kind, not stale. Lock held. */
-static bool token_ok(const struct vm_space *vs, const struct vm_io_owner *t,
-		     enum vm_io_kind kind)
+static unsigned int *count_of(struct vm_space *vs, enum vm_io_kind kind)
 {
-	return t != NULL && !vs->destroyed && t->space_id == vs->id &&
-	       t->space_gen == vs->gen && t->kind == kind &&
-	       t->state != VM_IO_REMOVED;
+	return kind == VM_IO_READER ? &vs->owner.reader_count
+				    : &vs->owner.writer_count;
 }
 
-static struct vm_io_range *list_of(struct vm_space *vs, enum vm_io_kind kind,
-				   unsigned int **count)
-{
-	if (kind == VM_IO_READER) {
-		*count = &vs->owner.reader_count;
-		return vs->owner.readers;
-	}
-	*count = &vs->owner.writer_count;
-	return vs->owner.writers;
-}
-
-static ostd_err_t activate_io(struct vm_space *vs, struct vm_io_owner *t,
+static ostd_err_t activate_io(struct vm_space *vs, const struct vm_io_owner *t,
 			      enum vm_io_kind kind)
 {
-	CHECKIF (vs == NULL) {
+	vs = vm_space_checked(vs);
+	CHECKIF (vs == NULL || t == NULL) {
 		return OSTD_EINVAL;
 	}
 	spin_lock(&vs->lock);
 	ostd_err_t err = OSTD_OK;
-	unsigned int *count;
-	struct vm_io_range *list = list_of(vs, kind, &count);
+	struct vm_io_slot *s = slot_of(vs, t, kind);
+	unsigned int *count = count_of(vs, kind);
 
-	if (!token_ok(vs, t, kind) || t->state == VM_IO_ACTIVE) {
+	if (s == NULL || vs->destroyed || s->state == VM_IO_ACTIVE) {
 		err = OSTD_EBADSTATE;
-	} else if (!can_create(&vs->owner, kind, t->va, t->len)) {
+	} else if (!vs->owner.active) {
+		err = OSTD_EINACTIVE; /* requires owner.active */
+	} else if (!can_create(vs, kind, t->slot, s->va, s->len)) {
 		err = OSTD_EBUSY;
-	} else if (IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) &&
-		   *count == VM_SPACE_MAX_IO) {
+	} else if (*count == VM_SPACE_MAX_IO) {
 		err = OSTD_ENOMEM;
 	}
 	if (err == OSTD_OK) {
-		if (IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
-			list[(*count)++] = (struct vm_io_range){
-				.id = t->id, .va = t->va, .len = t->len
-			};
-		}
+		(*count)++;
 		vs->owner.active_tokens++;
-		t->state = VM_IO_ACTIVE;
-		ASSERT(vm_space_owner_inv(vs));
+		s->state = VM_IO_ACTIVE;
+		ASSERT(owner_inv_locked(vs));
 	}
 	spin_unlock(&vs->lock);
 	return err;
 }
 
-static ostd_err_t dispose_io(struct vm_space *vs, struct vm_io_owner *t,
+static ostd_err_t dispose_io(struct vm_space *vs, const struct vm_io_owner *t,
 			     enum vm_io_kind kind)
 {
-	CHECKIF (vs == NULL) {
+	vs = vm_space_checked(vs);
+	CHECKIF (vs == NULL || t == NULL) {
 		return OSTD_EINVAL;
 	}
 	spin_lock(&vs->lock);
-	unsigned int *count;
-	struct vm_io_range *list = list_of(vs, kind, &count);
 	ostd_err_t err = OSTD_EBADSTATE;
+	struct vm_io_slot *s = slot_of(vs, t, kind);
+	unsigned int *count = count_of(vs, kind);
 
-	/*
-	 * With the registry, the token must be in it: a stale copy of a
-	 * token that was disposed already is refused. Without it, the
-	 * token's own state is all there is to go by.
-	 */
-	bool found = false;
-
-	if (token_ok(vs, t, kind) && t->state == VM_IO_ACTIVE) {
-		/* Without it, a stale copy with nothing active is still
-		 * refused, rather than underflowing the count. */
-		found = !IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) &&
-			vs->owner.active_tokens > 0;
-		for (unsigned int i = 0; i < *count && !found; i++) {
-			if (list[i].id == t->id) {
-				list[i] = list[--(*count)];
-				found = true;
-			}
-		}
-	}
-	if (found) {
-		CHECK(vs->owner.active_tokens > 0);
+	if (s != NULL && !vs->destroyed && s->state == VM_IO_ACTIVE) {
+		CHECK(vs->owner.active_tokens > 0 && *count > 0);
+		(*count)--;
 		vs->owner.active_tokens--;
-		t->state = VM_IO_DISPOSED;
+		s->state = VM_IO_DISPOSED;
 		err = OSTD_OK;
-		ASSERT(vm_space_owner_inv(vs));
+		ASSERT(owner_inv_locked(vs));
 	}
 	spin_unlock(&vs->lock);
 	return err;
 }
 
-static ostd_err_t remove_io(struct vm_space *vs, struct vm_io_owner *t,
+static ostd_err_t remove_io(struct vm_space *vs, const struct vm_io_owner *t,
 			    enum vm_io_kind kind)
 {
-	CHECKIF (vs == NULL) {
+	vs = vm_space_checked(vs);
+	CHECKIF (vs == NULL || t == NULL) {
 		return OSTD_EINVAL;
 	}
 	spin_lock(&vs->lock);
 	ostd_err_t err = OSTD_EBADSTATE;
 
-	/* A token of a destroyed space may still be removed. */
-	if (t != NULL && t->space_id == vs->id && t->kind == kind &&
-	    (t->state == VM_IO_CREATED || t->state == VM_IO_DISPOSED)) {
-		t->state = VM_IO_REMOVED;
+	/* Also in a destroyed space: that is how a holder cleans up. */
+	struct vm_io_slot *s = slot_of(vs, t, kind);
+
+	if (s != NULL && s->state != VM_IO_ACTIVE) {
+		/* Its number is never handed out again. */
+		*s = (struct vm_io_slot){ .id = 0 };
 		err = OSTD_OK;
 	}
 	spin_unlock(&vs->lock);
@@ -572,37 +800,86 @@ static ostd_err_t remove_io(struct vm_space *vs, struct vm_io_owner *t,
 }
 
 ostd_err_t vm_space_activate_reader(struct vm_space *vs,
-				    struct vm_io_owner *token)
+				    const struct vm_io_owner *token)
 {
 	return activate_io(vs, token, VM_IO_READER);
 }
 
 ostd_err_t vm_space_activate_writer(struct vm_space *vs,
-				    struct vm_io_owner *token)
+				    const struct vm_io_owner *token)
 {
 	return activate_io(vs, token, VM_IO_WRITER);
 }
 
 ostd_err_t vm_space_dispose_reader(struct vm_space *vs,
-				   struct vm_io_owner *token)
+				   const struct vm_io_owner *token)
 {
 	return dispose_io(vs, token, VM_IO_READER);
 }
 
 ostd_err_t vm_space_dispose_writer(struct vm_space *vs,
-				   struct vm_io_owner *token)
+				   const struct vm_io_owner *token)
 {
 	return dispose_io(vs, token, VM_IO_WRITER);
 }
 
 ostd_err_t vm_space_remove_reader(struct vm_space *vs,
-				  struct vm_io_owner *token)
+				  const struct vm_io_owner *token)
 {
 	return remove_io(vs, token, VM_IO_READER);
 }
 
 ostd_err_t vm_space_remove_writer(struct vm_space *vs,
-				  struct vm_io_owner *token)
+				  const struct vm_io_owner *token)
 {
 	return remove_io(vs, token, VM_IO_WRITER);
+}
+
+enum vm_io_state vm_space_io_state(struct vm_space *vs,
+				   const struct vm_io_owner *token)
+{
+	vs = vm_space_checked(vs);
+	if (vs == NULL || token == NULL) {
+		return VM_IO_REMOVED;
+	}
+	spin_lock(&vs->lock);
+	struct vm_io_slot *s = slot_of(vs, token, VM_IO_READER);
+
+	if (s == NULL) {
+		s = slot_of(vs, token, VM_IO_WRITER);
+	}
+	enum vm_io_state st = s == NULL ? VM_IO_REMOVED : s->state;
+
+	spin_unlock(&vs->lock);
+	return st;
+}
+
+/* ---------------------------------------------------------------------
+ * Test-only.
+ * --------------------------------------------------------------------- */
+
+void vm_space_test_set_owner_active(struct vm_space *vs, bool active)
+{
+	vs = vm_space_checked(vs);
+	CHECK(vs != NULL);
+	spin_lock(&vs->lock);
+	vs->owner.active = active && !vs->destroyed;
+	spin_unlock(&vs->lock);
+}
+
+void vm_space_test_dispose_all(struct vm_space *vs)
+{
+	vs = vm_space_checked(vs);
+	CHECK(vs != NULL);
+	spin_lock(&vs->lock);
+	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
+		if (vs->tokens[i].id != 0 &&
+		    vs->tokens[i].state == VM_IO_ACTIVE) {
+			vs->tokens[i].state = VM_IO_DISPOSED;
+		}
+	}
+	vs->owner.active_tokens = 0;
+	vs->owner.reader_count = 0;
+	vs->owner.writer_count = 0;
+	spin_unlock(&vs->lock);
 }

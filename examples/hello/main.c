@@ -21,17 +21,17 @@
 enum { EBADF = 9, EFAULT = 14, ENOSYS = 38 };
 #define MAX_RW_COUNT 0x7ffff000ULL
 
-static struct vm_space space;
+static struct vm_space *space;
 static struct elf_image img;
 
 /* Maps fresh pages over [va, end) that hold src's bytes at [src_va, +len). */
 static ostd_err_t map(uint64_t va, uint64_t end, uint32_t prot, const uint8_t *src, uint64_t src_va,
 		      uint64_t len)
 {
-	struct pt_cursor cur;
+	struct vm_space_cursor cur;
 	struct frame f;
 	uint64_t done;
-	ostd_err_t err = vm_space_cursor_mut(&space, va, end, &cur);
+	ostd_err_t err = vm_space_cursor_mut(space, va, end, &cur);
 
 	if (err != OSTD_OK) {
 		return err;
@@ -52,7 +52,7 @@ static ostd_err_t map(uint64_t va, uint64_t end, uint32_t prot, const uint8_t *s
 		}
 		frame_drop(&f);
 	}
-	pt_cursor_drop(&cur);
+	vm_space_cursor_drop(&cur);
 	return err;
 }
 
@@ -98,7 +98,7 @@ static int64_t sys_write(const uint64_t *a)
 	}
 	for (uint64_t n; done < count; done += n) {
 		n = MIN(count - done, sizeof(chunk));
-		if (vm_space_copy_from_user(&space, chunk, a[1] + done, n, &got) != OSTD_OK) {
+		if (vm_space_copy_from_user(space, chunk, a[1] + done, n, &got) != OSTD_OK) {
 			break;
 		}
 		ostd_console_write(chunk, n);
@@ -140,7 +140,7 @@ int ostd_main(void)
 	int status = 0;
 	ostd_err_t err = prog != NULL ? vm_space_new(&space, NULL, false) : OSTD_ENOENT;
 
-	if (err == OSTD_OK && (err = vm_space_activate(&space)) == OSTD_OK &&
+	if (err == OSTD_OK && (err = vm_space_activate(space)) == OSTD_OK &&
 	    (err = load(prog, size)) == OSTD_OK &&
 	    (err = task_spawn(&task, "user", run, &status)) == OSTD_OK) {
 		err = task_join(&task, NULL);

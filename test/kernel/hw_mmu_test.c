@@ -27,6 +27,7 @@
 #include "ostd/string.h"
 #include "ostd/test.h"
 
+#include "../../core/mm/vm_space_internal.h"
 #include "../lib/pt_test_util.h"
 #include "ktest_util.h"
 
@@ -34,8 +35,8 @@
 
 #define P PAGE_SIZE
 
-static struct vm_space space;
-static struct vm_space space2;
+static struct vm_space *space;
+static struct vm_space *space2;
 
 static const char *const access_names[] = { "read", "write", "exec" };
 
@@ -99,7 +100,7 @@ static unsigned int compare_page(uint64_t page, bool exact, bool user,
 		int got;
 
 		if (user) {
-			got = kt_map_probe_code(&space, kind) == OSTD_OK
+			got = kt_map_probe_code(space, kind) == OSTD_OK
 				      ? kt_user_probe(kind, addr, 0xa5, NULL)
 				      : -1;
 		} else {
@@ -183,7 +184,7 @@ TEST(hw_mmu, differential_user_and_kernel_pages)
 	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
 	/* User pages of every user property set, and a hole. */
 	for (unsigned int i = 0; i < ARRAY_SIZE(user_props); i++) {
-		ASSERT_EQ(kt_map_user_page(&space, KT_DATA_VA + i * P,
+		ASSERT_EQ(kt_map_user_page(space, KT_DATA_VA + i * P,
 					   user_props[i], (uint8_t)i, NULL),
 			  OSTD_OK);
 	}
@@ -212,7 +213,7 @@ TEST(hw_mmu, differential_user_and_kernel_pages)
 
 		frame_drop(&f);
 	}
-	kt_space_destroy(&space);
+	kt_space_destroy(space);
 	ostd_printf("hw_mmu: %u probes, %u mismatches\n", probes, bad);
 	ASSERT_EQ(bad, 0);
 }
@@ -228,7 +229,9 @@ static uint64_t kernel_target(unsigned int which, const struct vm_space *vs)
 	case 1:
 		return (uint64_t)(uintptr_t)&kernel_data; /* Data. */
 	case 2: /* The linear map (or its equivalent) of a RAM frame. */
-		return (uint64_t)(uintptr_t)arch_paddr_to_ptr(vs->pt.root) + 8;
+		return (uint64_t)(uintptr_t)arch_paddr_to_ptr(
+			       vm_space_checked(vs)->pt.root) +
+		       8;
 	default: /* A page-table node: this space's root, as the kernel sees it. */
 		return (uint64_t)(uintptr_t)arch_paddr_to_ptr(
 			vm_space_kernel_pt()->root);
@@ -245,7 +248,7 @@ TEST(hw_mmu, user_never_reaches_kernel_memory)
 	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
 	for (unsigned int round = 0; round < 25; round++) {
 		for (unsigned int t = 0; t < ARRAY_SIZE(what); t++) {
-			uint64_t addr = kernel_target(t, &space);
+			uint64_t addr = kernel_target(t, space);
 
 			for (int k = PROBE_READ; k <= PROBE_EXEC; k++) {
 				enum probe_access kind = (enum probe_access)k;
@@ -256,8 +259,7 @@ TEST(hw_mmu, user_never_reaches_kernel_memory)
 						    access_names[k], what[t]);
 					bad++;
 				}
-				if (kt_map_probe_code(&space, kind) !=
-					    OSTD_OK ||
+				if (kt_map_probe_code(space, kind) != OSTD_OK ||
 				    kt_user_probe(kind, addr, 0, NULL) != 0) {
 					ostd_printf(
 						"user %s of %s at %#llx did "
@@ -269,7 +271,7 @@ TEST(hw_mmu, user_never_reaches_kernel_memory)
 			}
 		}
 	}
-	kt_space_destroy(&space);
+	kt_space_destroy(space);
 	ASSERT_EQ(bad, 0);
 }
 
@@ -277,7 +279,7 @@ TEST(hw_mmu, raw_kernel_access_to_user_memory_traps)
 {
 	uint8_t byte = 0;
 	uint64_t va = KT_DATA_VA;
-	struct vm_reader r;
+	struct vm_user_reader r;
 	struct vm_io_owner tok;
 	struct vm_writer w = vm_writer_from_kernel(&byte, 1);
 	uint64_t done = 0;
@@ -285,7 +287,7 @@ TEST(hw_mmu, raw_kernel_access_to_user_memory_traps)
 	/* The boards pick CPUs that have SMAP / SUM / PAN. */
 	ASSERT_TRUE(arch_user_access_protected());
 	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
-	ASSERT_EQ(kt_map_user_page(&space, va, user_props[1], 0x3c, NULL),
+	ASSERT_EQ(kt_map_user_page(space, va, user_props[1], 0x3c, NULL),
 		  OSTD_OK);
 	/* Raw: read, write and fetch all trap. */
 	ASSERT_FALSE(arch_probe_read(va + KT_MARKER_OFF, &byte));
@@ -293,17 +295,17 @@ TEST(hw_mmu, raw_kernel_access_to_user_memory_traps)
 	ASSERT_FALSE(arch_probe_exec(va + KT_RET_OFF));
 	/* Through the fallible copy, the same byte is there. */
 	ASSERT_EQ(
-		vm_space_create_reader(&space, va + KT_MARKER_OFF, 1, &r, &tok),
+		vm_space_create_reader(space, va + KT_MARKER_OFF, 1, &r, &tok),
 		OSTD_OK);
-	ASSERT_EQ(vm_space_activate_reader(&space, &tok), OSTD_OK);
+	ASSERT_EQ(vm_space_activate_reader(space, &tok), OSTD_OK);
 	ASSERT_EQ(vm_reader_read(&r, &w, &done), OSTD_OK);
 	ASSERT_EQ(done, 1);
 	ASSERT_EQ(byte, 0x3c);
-	ASSERT_EQ(vm_space_dispose_reader(&space, &tok), OSTD_OK);
-	ASSERT_EQ(vm_space_remove_reader(&space, &tok), OSTD_OK);
+	ASSERT_EQ(vm_space_dispose_reader(space, &tok), OSTD_OK);
+	ASSERT_EQ(vm_space_remove_reader(space, &tok), OSTD_OK);
 	/* And the copy closed user access again on its way out. */
 	ASSERT_FALSE(arch_probe_read(va + KT_MARKER_OFF, &byte));
-	kt_space_destroy(&space);
+	kt_space_destroy(space);
 }
 
 /* ---------------------------------------------------------------------
@@ -330,7 +332,7 @@ static ostd_err_t make_layout(uint64_t *rng)
 		}
 		paddr_t pa;
 		ostd_err_t err =
-			kt_map_user_page(&space, KT_DATA_VA + i * P,
+			kt_map_user_page(space, KT_DATA_VA + i * P,
 					 user_props[layout[i] - 1], 0, &pa);
 
 		if (err != OSTD_OK) {
@@ -377,7 +379,7 @@ TEST(hw_mmu, partial_copies_stop_at_the_exact_byte)
 			ostd_err_t err;
 
 			if (write) {
-				struct vm_writer w;
+				struct vm_user_writer w;
 				struct vm_reader r =
 					vm_reader_from_kernel(kbuf, len);
 
@@ -385,32 +387,30 @@ TEST(hw_mmu, partial_copies_stop_at_the_exact_byte)
 				for (uint64_t b = 0; b < len; b++) {
 					kbuf[b] = pattern(off + b);
 				}
-				err = vm_space_create_writer(&space,
-							     KT_DATA_VA + off,
-							     len, &w, &tok);
+				err = vm_space_create_writer(
+					space, KT_DATA_VA + off, len, &w, &tok);
 				err = err ? err
-					  : vm_space_activate_writer(&space,
+					  : vm_space_activate_writer(space,
 								     &tok);
 				err = err ? err : vm_reader_read(&r, &w, &done);
-				(void)vm_space_dispose_writer(&space, &tok);
-				(void)vm_space_remove_writer(&space, &tok);
+				(void)vm_space_dispose_writer(space, &tok);
+				(void)vm_space_remove_writer(space, &tok);
 			} else {
-				struct vm_reader r;
+				struct vm_user_reader r;
 				struct vm_writer w =
 					vm_writer_from_kernel(kbuf, len);
 
-				err = vm_space_create_reader(&space,
-							     KT_DATA_VA + off,
-							     len, &r, &tok);
+				err = vm_space_create_reader(
+					space, KT_DATA_VA + off, len, &r, &tok);
 				err = err ? err
-					  : vm_space_activate_reader(&space,
+					  : vm_space_activate_reader(space,
 								     &tok);
 				err = err ? err : vm_reader_read(&r, &w, &done);
 				for (uint64_t b = 0; b < done; b++) {
 					bad += kbuf[b] != pattern(off + b);
 				}
-				(void)vm_space_dispose_reader(&space, &tok);
-				(void)vm_space_remove_reader(&space, &tok);
+				(void)vm_space_dispose_reader(space, &tok);
+				(void)vm_space_remove_reader(space, &tok);
 			}
 			if (done != want ||
 			    err != (want == len ? OSTD_OK : OSTD_EFAULT)) {
@@ -425,7 +425,7 @@ TEST(hw_mmu, partial_copies_stop_at_the_exact_byte)
 				bad++;
 			}
 		}
-		kt_space_destroy(&space);
+		kt_space_destroy(space);
 	}
 	ASSERT_EQ(bad, 0);
 }
@@ -437,18 +437,18 @@ TEST(hw_mmu, space_switch_reads_the_right_frame)
 
 	ASSERT_EQ(vm_space_new(&space2, NULL, false), OSTD_OK);
 	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
-	ASSERT_EQ(kt_map_user_page(&space, va, user_props[0], 0xa1, NULL),
+	ASSERT_EQ(kt_map_user_page(space, va, user_props[0], 0xa1, NULL),
 		  OSTD_OK);
-	ASSERT_EQ(kt_map_probe_code(&space, PROBE_READ), OSTD_OK);
-	ASSERT_EQ(kt_map_user_page(&space2, va, user_props[0], 0xb2, NULL),
+	ASSERT_EQ(kt_map_probe_code(space, PROBE_READ), OSTD_OK);
+	ASSERT_EQ(kt_map_user_page(space2, va, user_props[0], 0xb2, NULL),
 		  OSTD_OK);
-	ASSERT_EQ(kt_map_probe_code(&space2, PROBE_READ), OSTD_OK);
+	ASSERT_EQ(kt_map_probe_code(space2, PROBE_READ), OSTD_OK);
 	for (unsigned int i = 0; i < 200; i++) {
-		struct vm_space *vs = (i & 1) != 0 ? &space2 : &space;
+		struct vm_space *vs = (i & 1) != 0 ? space2 : space;
 		uint8_t want = (i & 1) != 0 ? 0xb2 : 0xa1;
 		uint8_t got = 0;
 		uint8_t copied = 0;
-		struct vm_reader r;
+		struct vm_user_reader r;
 		struct vm_io_owner tok;
 		struct vm_writer w = vm_writer_from_kernel(&copied, 1);
 		uint64_t done;
@@ -467,8 +467,8 @@ TEST(hw_mmu, space_switch_reads_the_right_frame)
 		ASSERT_EQ(vm_space_dispose_reader(vs, &tok), OSTD_OK);
 		ASSERT_EQ(vm_space_remove_reader(vs, &tok), OSTD_OK);
 	}
-	kt_space_destroy(&space2);
-	kt_space_destroy(&space);
+	kt_space_destroy(space2);
+	kt_space_destroy(space);
 	ASSERT_EQ(bad, 0);
 }
 

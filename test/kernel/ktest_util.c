@@ -54,14 +54,14 @@ struct sim_mode kt_sim_mode(bool user)
 	};
 }
 
-ostd_err_t kt_space_new(struct vm_space *vs)
+ostd_err_t kt_space_new(struct vm_space **vs)
 {
 	ostd_err_t err = vm_space_new(vs, NULL, false);
 
 	if (err == OSTD_OK) {
-		err = vm_space_activate(vs);
+		err = vm_space_activate(*vs);
 		if (err != OSTD_OK) {
-			(void)vm_space_destroy(vs);
+			(void)vm_space_destroy(*vs);
 		}
 	}
 	return err;
@@ -112,14 +112,14 @@ ostd_err_t kt_test_frame(uint8_t marker, paddr_t *pa)
 static ostd_err_t map_frame(struct vm_space *vs, uint64_t va, paddr_t pa,
 			    struct pt_prop prop)
 {
-	struct pt_cursor cur;
+	struct vm_space_cursor cur;
 	ostd_err_t err = vm_space_cursor_mut(vs, va, va + PAGE_SIZE, &cur);
 
 	if (err != OSTD_OK) {
 		return err;
 	}
 	err = vm_space_map_frame(&cur, pa, prop);
-	pt_cursor_drop(&cur);
+	vm_space_cursor_drop(&cur);
 	return err;
 }
 
@@ -172,14 +172,14 @@ ostd_err_t kt_map_code(struct vm_space *vs, struct arch_code code)
 
 ostd_err_t kt_unmap_user(struct vm_space *vs, uint64_t va, uint64_t len)
 {
-	struct pt_cursor cur;
+	struct vm_space_cursor cur;
 	ostd_err_t err = vm_space_cursor_mut(vs, va, va + len, &cur);
 
 	if (err != OSTD_OK) {
 		return err;
 	}
-	err = pt_cursor_unmap(&cur, len, NULL);
-	pt_cursor_drop(&cur);
+	err = vm_space_cursor_unmap(&cur, len, NULL);
+	vm_space_cursor_drop(&cur);
 	return err;
 }
 

@@ -31,7 +31,7 @@
 #define KT_WRITE_OFF 256  /* Where write probes store. */
 
 /** A space on the kernel's table, installed on this CPU. */
-ostd_err_t kt_space_new(struct vm_space *vs);
+ostd_err_t kt_space_new(struct vm_space **vs);
 
 /** Destroys @p vs (switching back to the kernel table). */
 void kt_space_destroy(struct vm_space *vs);

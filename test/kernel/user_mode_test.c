@@ -15,7 +15,7 @@
 
 #if CONFIG_ARCH_USER_MODE
 
-static struct vm_space space;
+static struct vm_space *space;
 
 static const struct pt_prop prop_r = { .flags = PROT_R,
 				       .cache = PT_CACHE_WRITEBACK };
@@ -25,9 +25,9 @@ TEST(user_mode, syscall_returns_with_the_user_state)
 	uint8_t byte = 0;
 
 	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
-	ASSERT_EQ(kt_map_user_page(&space, KT_DATA_VA, prop_r, 0x77, NULL),
+	ASSERT_EQ(kt_map_user_page(space, KT_DATA_VA, prop_r, 0x77, NULL),
 		  OSTD_OK);
-	ASSERT_EQ(kt_map_probe_code(&space, PROBE_READ), OSTD_OK);
+	ASSERT_EQ(kt_map_probe_code(space, PROBE_READ), OSTD_OK);
 	/* Many round trips: entry and exit must not leak kernel stack. */
 	for (int i = 0; i < 1000; i++) {
 		byte = 0;
@@ -36,7 +36,7 @@ TEST(user_mode, syscall_returns_with_the_user_state)
 			  1);
 		ASSERT_EQ(byte, 0x77);
 	}
-	kt_space_destroy(&space);
+	kt_space_destroy(space);
 }
 
 TEST(user_mode, bad_pc_or_stack_never_reaches_the_cpu)
@@ -60,7 +60,7 @@ TEST(user_mode, bad_pc_or_stack_never_reaches_the_cpu)
 	user_context_init(&ctx, KT_CODE_VA, MAX_USER_VADDR + 8);
 	ASSERT_EQ(user_mode_execute(&ctx), USER_RETURN_EXCEPTION);
 	ASSERT_EQ(user_context_exception(&ctx)->addr, MAX_USER_VADDR + 8);
-	kt_space_destroy(&space);
+	kt_space_destroy(space);
 }
 
 TEST(user_mode, unmapped_pc_is_a_fetch_fault)
@@ -73,7 +73,7 @@ TEST(user_mode, unmapped_pc_is_a_fetch_fault)
 	ASSERT_EQ(user_context_exception(&ctx)->kind, CPU_EXC_PAGE_FAULT);
 	ASSERT_EQ(user_context_exception(&ctx)->addr, KT_DATA_VA);
 	ASSERT_EQ(user_context_exception(&ctx)->access, PROT_X);
-	kt_space_destroy(&space);
+	kt_space_destroy(space);
 }
 
 static unsigned int faults_seen;
@@ -94,8 +94,8 @@ TEST(user_mode, page_faults_go_to_the_space_handler_first)
 
 	faults_seen = 0;
 	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
-	ASSERT_EQ(kt_map_probe_code(&space, PROBE_READ), OSTD_OK);
-	vm_space_set_fault_handler(&space, demand_page, NULL);
+	ASSERT_EQ(kt_map_probe_code(space, PROBE_READ), OSTD_OK);
+	vm_space_set_fault_handler(space, demand_page, NULL);
 	ASSERT_EQ(
 		kt_user_probe(PROBE_READ, KT_DATA_VA + KT_MARKER_OFF, 0, &byte),
 		1);
@@ -107,13 +107,13 @@ TEST(user_mode, page_faults_go_to_the_space_handler_first)
 		1);
 	ASSERT_EQ(faults_seen, 1);
 	/* A write to the read-only page: the handler fails, the fault stays. */
-	ASSERT_EQ(kt_map_probe_code(&space, PROBE_WRITE), OSTD_OK);
+	ASSERT_EQ(kt_map_probe_code(space, PROBE_WRITE), OSTD_OK);
 	ASSERT_EQ(
 		kt_user_probe(PROBE_WRITE, KT_DATA_VA + KT_WRITE_OFF, 1, NULL),
 		0);
 	ASSERT_EQ(faults_seen, 2);
-	vm_space_set_fault_handler(&space, NULL, NULL);
-	kt_space_destroy(&space);
+	vm_space_set_fault_handler(space, NULL, NULL);
+	kt_space_destroy(space);
 }
 
 /*
@@ -128,7 +128,7 @@ TEST(user_mode, interrupts_in_user_mode_resume_it)
 	uint64_t ticks = timer_ticks();
 
 	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
-	ASSERT_EQ(kt_map_code(&space, arch_user_spin_code()), OSTD_OK);
+	ASSERT_EQ(kt_map_code(space, arch_user_spin_code()), OSTD_OK);
 	for (int round = 0; round < 4; round++) {
 		user_context_init(&ctx, KT_CODE_VA, KT_STACK_TOP);
 		user_context_set_arg(&ctx, 0, 20000000);
@@ -138,7 +138,7 @@ TEST(user_mode, interrupts_in_user_mode_resume_it)
 	}
 	ostd_printf("user_mode: %llu ticks while spinning in user mode\n",
 		    (unsigned long long)(timer_ticks() - ticks));
-	kt_space_destroy(&space);
+	kt_space_destroy(space);
 }
 
 #endif /* CONFIG_ARCH_USER_MODE */

@@ -5,6 +5,7 @@
 
 #include "ostd/config.h"
 #include "ostd/frame.h"
+#include "../../core/mm/frame_internal.h" /* frame_meta_of: is pa managed? */
 #include "ostd/printf.h"
 
 #if CONFIG_ARCH_HOST

@@ -8,8 +8,11 @@
 
 #include "ostd/boot.h"
 #include "ostd/frame.h"
+#include "ostd/page_table.h"
 #include "ostd/string.h"
 #include "ostd/test.h"
+
+#include "../lib/pt_test_util.h"
 
 static bool all_bytes(paddr_t pa, uint64_t len, uint8_t v)
 {
@@ -72,7 +75,9 @@ TEST(frame, typed_and_untyped)
 	frame_drop(&k);
 	frame_drop(&u);
 	/* Addresses the allocator does not manage have no metadata. */
-	ASSERT_TRUE(frame_meta_of(pa_init(0xfffffffffffff000ULL)) == NULL);
+	ASSERT_TRUE(frame_type_of(pa_init(0xfffffffffffff000ULL)) == NULL);
+	ASSERT_TRUE(frame_storage(pa_init(0xfffffffffffff000ULL),
+				  &frame_type_untyped) == NULL);
 	ASSERT_FALSE(frame_is_untyped(pa_init(0xfffffffffffff000ULL)));
 }
 
@@ -82,7 +87,7 @@ static void count_drop(paddr_t pa, struct frame_meta *meta)
 {
 	(void)pa;
 	/* The storage is the type's until the drop hook returns. */
-	if (meta->storage[0] == 0x42) {
+	if (frame_meta_storage(meta)[0] == 0x42) {
 		drops_seen++;
 	}
 }
@@ -100,7 +105,7 @@ TEST(frame, unique_then_shared_and_drop_hook)
 	drops_seen = 0;
 	ASSERT_EQ(frame_alloc_unique(&counted_type, &u), OSTD_OK);
 	ASSERT_EQ(frame_refcount(u.pa), FRAME_REF_UNIQUE);
-	frame_meta_of(u.pa)->storage[0] = 0x42;
+	frame_storage(u.pa, &counted_type)[0] = 0x42;
 	/* A unique frame cannot be shared behind its owner's back. */
 	ASSERT_EQ(frame_ref_get(u.pa), OSTD_EINVAL);
 
@@ -120,9 +125,44 @@ TEST(frame, unique_then_shared_and_drop_hook)
 	ASSERT_EQ(frame_ref_get(pa), OSTD_EINVAL);
 
 	ASSERT_EQ(frame_alloc_unique(&counted_type, &u), OSTD_OK);
-	frame_meta_of(u.pa)->storage[0] = 0x42;
+	frame_storage(u.pa, &counted_type)[0] = 0x42;
 	unique_frame_drop(&u);
 	ASSERT_EQ(drops_seen, 2);
+}
+
+/*
+ * Probe: retyping a page-table node as untyped (to map it to user space).
+ * Impossible to write against the kernel-author headers: struct
+ * frame_meta is opaque there and frame_meta_of() is not declared
+ * (core/mm/frame_internal.h). What frame.h offers instead, a type's own
+ * storage, refuses every frame not of the caller's type and the
+ * framework's page-table nodes (whose lock and level live there).
+ */
+TEST(frame, metadata_not_reachable_for_retyping)
+{
+	struct frame k;
+	struct frame u;
+
+	ASSERT_EQ(frame_alloc(&frame_type_kernel, &k), OSTD_OK);
+	ASSERT_EQ(frame_alloc(&frame_type_untyped, &u), OSTD_OK);
+	ASSERT_TRUE(frame_storage(k.pa, &frame_type_untyped) == NULL);
+	ASSERT_TRUE(frame_storage(u.pa, &frame_type_kernel) == NULL);
+	ASSERT_TRUE(frame_storage(u.pa, &frame_type_untyped) != NULL);
+	/* A page-table node: its storage is the framework's. */
+	static struct page_table store;
+	struct page_table *kpt;
+	bool owned;
+
+	ASSERT_EQ(pt_test_kernel_parent(
+			  pt_test_kernel_twin(arch_pt_config_user()), &store,
+			  &kpt, &owned),
+		  OSTD_OK);
+	ASSERT_TRUE(frame_type_of(kpt->root) == &frame_type_pt_node);
+	ASSERT_TRUE(frame_storage(kpt->root, &frame_type_pt_node) == NULL);
+	ASSERT_FALSE(frame_is_untyped(kpt->root));
+	pt_test_kernel_parent_release(kpt, owned);
+	frame_drop(&k);
+	frame_drop(&u);
 }
 
 TEST(frame, segment_split_and_slice)

@@ -34,6 +34,7 @@
 #include "ostd/test.h"
 #include "ostd/vm_space.h"
 
+#include "../../core/mm/vm_space_internal.h"
 #include "../lib/pt_test_util.h"
 #include "../lib/pt_tlb_check.h"
 
@@ -78,8 +79,8 @@ struct mtoken {
 	uint64_t cursor; /* The model's reader/writer position. */
 	uint64_t end;
 	/* The real ones. */
-	struct vm_reader r;
-	struct vm_writer w;
+	struct vm_user_reader r;
+	struct vm_user_writer w;
 	struct vm_io_owner tok;
 };
 
@@ -88,8 +89,8 @@ struct mspace {
 	bool destroyed; /* Its current life ended. */
 	uint64_t life;
 	bool shared;
-	bool active; /* The owner's flag. */
-	struct vm_space vs;
+	bool active;         /* The owner's flag. */
+	struct vm_space *vs; /* The handle. */
 	struct mpage pages[MODEL_PAGES];
 	struct mtoken toks[MODEL_TOKENS];
 };
@@ -214,7 +215,7 @@ static ostd_err_t side_err(const struct mspace *s, const struct mtoken *t)
 	if (!tok_usable(s, t)) {
 		return OSTD_EBADSTATE;
 	}
-	return m.cur == s - m.spaces ? OSTD_OK : OSTD_EACCES;
+	return m.cur == s - m.spaces ? OSTD_OK : OSTD_ENOTCURRENT;
 }
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
@@ -303,17 +304,15 @@ static void model_end(void)
 			if (t->used && tok_usable(s, t)) {
 				(void)(t->kind == VM_IO_READER
 					       ? vm_space_dispose_reader(
-							 &s->vs, &t->tok)
+							 s->vs, &t->tok)
 					       : vm_space_dispose_writer(
-							 &s->vs, &t->tok));
+							 s->vs, &t->tok));
 			}
 		}
-		if (vm_space_destroy(&s->vs) != OSTD_OK) {
+		if (vm_space_destroy(s->vs) != OSTD_OK) {
 			/* Only after a divergence: force it. */
-			s->vs.owner.active_tokens = 0;
-			s->vs.owner.reader_count = 0;
-			s->vs.owner.writer_count = 0;
-			(void)vm_space_destroy(&s->vs);
+			vm_space_test_dispose_all(s->vs);
+			(void)vm_space_destroy(s->vs);
 		}
 	}
 	for (int i = 0; i < MODEL_FRAMES; i++) {
@@ -332,29 +331,34 @@ static void model_end(void)
  * Checks after every operation.
  * --------------------------------------------------------------------- */
 
-static bool in_registry(const struct vm_io_range *list, unsigned int n,
-			const struct mtoken *t)
+/* The active token is in the registry (the space's token table). */
+static bool in_registry(struct vm_space *slot, const struct mtoken *t)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		if (list[i].id == t->tok.id && list[i].va == t->va &&
-		    list[i].len == t->len) {
-			return true;
-		}
-	}
-	return false;
+	spin_lock(&slot->lock);
+	const struct vm_io_slot *r =
+		vm_space_slot_locked(slot, &t->tok, t->kind);
+	bool ok = r != NULL && r->state == VM_IO_ACTIVE && r->va == t->va &&
+		  r->len == t->len;
+
+	spin_unlock(&slot->lock);
+	return ok;
 }
 
 static bool check_space(int i)
 {
 	struct mspace *s = &m.spaces[i];
-	const struct vm_space_owner *o = &s->vs.owner;
+	struct vm_space *slot = vm_space_checked(s->vs);
+	const struct vm_space_owner *o = slot == NULL ? NULL : &slot->owner;
 	unsigned int readers = 0;
 	unsigned int writers = 0;
 
 	if (!s->exists) {
 		return true;
 	}
-	if (!vm_space_owner_inv(&s->vs)) {
+	if (slot == NULL) {
+		return diverged("the space's handle", 1, 0);
+	}
+	if (!vm_space_owner_inv(s->vs)) {
 		return diverged("owner invariant", 1, 0);
 	}
 	for (unsigned int j = 0; j < MODEL_TOKENS; j++) {
@@ -363,7 +367,11 @@ static bool check_space(int i)
 		if (!t->used) {
 			continue;
 		}
-		bool ok = expect_eq("token state", t->state, t->tok.state);
+		/* An old life's token is another space's: refused. */
+		bool ok =
+			expect_eq("token state",
+				  t->life == s->life ? t->state : VM_IO_REMOVED,
+				  vm_space_io_state(s->vs, &t->tok));
 
 		ok = ok && (t->kind == VM_IO_READER
 				    ? expect_eq("reader cursor", t->cursor,
@@ -385,30 +393,23 @@ static bool check_space(int i)
 		} else {
 			writers++;
 		}
-		if (m.registry &&
-		    !in_registry(t->kind == VM_IO_READER ? o->readers
-							 : o->writers,
-				 t->kind == VM_IO_READER ? o->reader_count
-							 : o->writer_count,
-				 t)) {
+		if (!in_registry(slot, t)) {
 			return diverged("active token registered", 1, 0);
 		}
 	}
 	if (s->destroyed) {
-		return expect_eq("destroyed", 1, s->vs.destroyed) &&
-		       expect_eq("current", 0, vm_space_is_current(&s->vs));
+		return expect_eq("destroyed", 1, slot->destroyed) &&
+		       expect_eq("current", 0, vm_space_is_current(s->vs));
 	}
 	return expect_eq("active tokens", readers + writers,
 			 o->active_tokens) &&
-	       expect_eq("readers", m.registry ? readers : 0,
-			 o->reader_count) &&
-	       expect_eq("writers", m.registry ? writers : 0,
-			 o->writer_count) &&
+	       expect_eq("readers", readers, o->reader_count) &&
+	       expect_eq("writers", writers, o->writer_count) &&
 	       expect_eq("owner active", s->active, o->active) &&
-	       expect_eq("current", m.cur == i, vm_space_is_current(&s->vs)) &&
+	       expect_eq("current", m.cur == i, vm_space_is_current(s->vs)) &&
 	       expect_eq(
 		       "this CPU in the space's set", m.cur == i,
-		       cpu_set_contains(&s->vs.pt.active_cpus, arch_cpu_id()));
+		       cpu_set_contains(&slot->pt.active_cpus, arch_cpu_id()));
 }
 
 static bool check_all(bool full)
@@ -447,7 +448,7 @@ static bool check_all(bool full)
  * Operations. Each returns false on a divergence.
  * --------------------------------------------------------------------- */
 
-static struct pt_cursor cur;
+static struct vm_space_cursor cur;
 
 /*
  * A random existing space (live only, if @p live), or NULL. Mostly the
@@ -562,7 +563,7 @@ static bool op_destroy(uint64_t *rs)
 			want = OSTD_EBUSY;
 		}
 	}
-	if (!expect_err("destroy", want, vm_space_destroy(&s->vs))) {
+	if (!expect_err("destroy", want, vm_space_destroy(s->vs))) {
 		return false;
 	}
 	if (want == OSTD_OK) {
@@ -584,7 +585,7 @@ static bool op_activate_space(uint64_t *rs)
 	}
 	ostd_err_t want = s->destroyed ? OSTD_EBADSTATE : OSTD_OK;
 
-	if (!expect_err("activate space", want, vm_space_activate(&s->vs))) {
+	if (!expect_err("activate space", want, vm_space_activate(s->vs))) {
 		return false;
 	}
 	if (want == OSTD_OK) {
@@ -601,7 +602,7 @@ static bool op_toggle_active(uint64_t *rs)
 		/* Deactivation is owner state: the model sets the flag. An
 		 * inactive owner comes back soon, or nothing gets created. */
 		s->active = !s->active || pt_test_rng_pct(rs, 50);
-		s->vs.owner.active = s->active;
+		vm_space_test_set_owner_active(s->vs, s->active);
 	}
 	return true;
 }
@@ -625,7 +626,7 @@ static bool op_map(uint64_t *rs)
 	}
 	bool writable = pt_test_rng_pct(rs, 70);
 	uint64_t va = UBASE + (uint64_t)p * P;
-	ostd_err_t err = vm_space_cursor_mut(&s->vs, va, va + P, &cur);
+	ostd_err_t err = vm_space_cursor_mut(s->vs, va, va + P, &cur);
 
 	if (s->destroyed) {
 		return expect_err("cursor on a destroyed space", OSTD_EBADSTATE,
@@ -638,7 +639,7 @@ static bool op_map(uint64_t *rs)
 				.cache = PT_CACHE_WRITEBACK };
 
 	err = vm_space_map_frame(&cur, m.frames[f].f.pa, prop);
-	pt_cursor_drop(&cur);
+	vm_space_cursor_drop(&cur);
 	if (s->pages[p].frame >= 0) {
 		return expect_err("map over a mapping", OSTD_EEXIST, err);
 	}
@@ -661,13 +662,13 @@ static bool op_unmap(uint64_t *rs)
 
 	n = p + n > MODEL_PAGES ? MODEL_PAGES - p : n;
 	uint64_t va = UBASE + p * P;
-	ostd_err_t err = vm_space_cursor_mut(&s->vs, va, va + n * P, &cur);
+	ostd_err_t err = vm_space_cursor_mut(s->vs, va, va + n * P, &cur);
 
 	if (!expect_err("cursor", OSTD_OK, err)) {
 		return false;
 	}
-	err = pt_cursor_unmap(&cur, n * P, NULL);
-	pt_cursor_drop(&cur);
+	err = vm_space_cursor_unmap(&cur, n * P, NULL);
+	vm_space_cursor_drop(&cur);
 	for (uint64_t q = p; q < p + n; q++) {
 		s->pages[q] = (struct mpage){ .frame = -1 };
 	}
@@ -704,16 +705,15 @@ static struct mtoken *free_token(uint64_t *rs, struct mspace *s)
 	if (t->state == VM_IO_ACTIVE) {
 		if (!expect_err(
 			    "dispose to recycle", OSTD_OK,
-			    reader ? vm_space_dispose_reader(&s->vs, &t->tok)
-				   : vm_space_dispose_writer(&s->vs,
-							     &t->tok))) {
+			    reader ? vm_space_dispose_reader(s->vs, &t->tok)
+				   : vm_space_dispose_writer(s->vs, &t->tok))) {
 			return NULL;
 		}
 		t->state = VM_IO_DISPOSED;
 	}
 	if (!expect_err("remove to recycle", OSTD_OK,
-			reader ? vm_space_remove_reader(&s->vs, &t->tok)
-			       : vm_space_remove_writer(&s->vs, &t->tok))) {
+			reader ? vm_space_remove_reader(s->vs, &t->tok)
+			       : vm_space_remove_writer(s->vs, &t->tok))) {
 		return NULL;
 	}
 	t->state = VM_IO_REMOVED;
@@ -767,14 +767,17 @@ static ostd_err_t m_create_err(const struct mspace *s, enum vm_io_kind kind,
 	if (s->destroyed) {
 		return OSTD_EBADSTATE;
 	}
-	if (!s->active || m.cur != s - m.spaces) {
-		return OSTD_EACCES;
+	if (!s->active) {
+		return OSTD_EINACTIVE;
+	}
+	if (m.cur != s - m.spaces) {
+		return OSTD_ENOTCURRENT;
 	}
 	if (va == 0 || len == 0) {
 		return OSTD_EINVAL;
 	}
 	if (va > MAX_USER_VADDR || len > MAX_USER_VADDR - va) {
-		return OSTD_EACCES;
+		return OSTD_ERANGE;
 	}
 	return m_can_create(s, kind, va, len) ? OSTD_OK : OSTD_EBUSY;
 }
@@ -804,9 +807,9 @@ static bool op_create(uint64_t *rs)
 	probe = *t;
 	probe.kind = kind;
 	ostd_err_t err = kind == VM_IO_READER
-				 ? vm_space_create_reader(&s->vs, va, len,
+				 ? vm_space_create_reader(s->vs, va, len,
 							  &probe.r, &probe.tok)
-				 : vm_space_create_writer(&s->vs, va, len,
+				 : vm_space_create_writer(s->vs, va, len,
 							  &probe.w, &probe.tok);
 
 	if (!expect_err("create", want, err)) {
@@ -818,9 +821,6 @@ static bool op_create(uint64_t *rs)
 			memcmp(&probe.tok, &t->tok, sizeof(t->tok)) == 0, 1);
 	}
 	*t = probe;
-	/* The reader or writer points at the slot's token, not the probe. */
-	t->r.owner = &t->tok;
-	t->w.owner = &t->tok;
 	t->used = true;
 	t->state = VM_IO_CREATED;
 	t->life = s->life;
@@ -828,16 +828,16 @@ static bool op_create(uint64_t *rs)
 	t->len = len;
 	t->cursor = va;
 	t->end = va + len;
-	if (!expect_eq("token va", va, t->tok.va) ||
-	    !expect_eq("token len", len, t->tok.len)) {
+	if (!expect_eq("token state", VM_IO_CREATED,
+		       vm_space_io_state(s->vs, &t->tok))) {
 		return false;
 	}
 	/* Mostly put to work at once: nothing changed since the checks. */
 	if (pt_test_rng_pct(rs, 30)) {
 		return true;
 	}
-	err = kind == VM_IO_READER ? vm_space_activate_reader(&s->vs, &t->tok)
-				   : vm_space_activate_writer(&s->vs, &t->tok);
+	err = kind == VM_IO_READER ? vm_space_activate_reader(s->vs, &t->tok)
+				   : vm_space_activate_writer(s->vs, &t->tok);
 	if (!expect_err("activate after create", OSTD_OK, err)) {
 		return false;
 	}
@@ -874,8 +874,9 @@ static bool op_token(uint64_t *rs, int which)
 
 	if (which == 0 && same && !s->destroyed &&
 	    (t->state == VM_IO_CREATED || t->state == VM_IO_DISPOSED)) {
-		want = m_can_create(s, t->kind, t->va, t->len) ? OSTD_OK
-							       : OSTD_EBUSY;
+		want = !s->active ? OSTD_EINACTIVE
+		       : m_can_create(s, t->kind, t->va, t->len) ? OSTD_OK
+								 : OSTD_EBUSY;
 		next = VM_IO_ACTIVE;
 	} else if (which == 1 && same && tok_usable(s, t)) {
 		want = OSTD_OK;
@@ -890,16 +891,16 @@ static bool op_token(uint64_t *rs, int which)
 
 	if (which == 0) {
 		err = as == VM_IO_READER
-			      ? vm_space_activate_reader(&to->vs, &t->tok)
-			      : vm_space_activate_writer(&to->vs, &t->tok);
+			      ? vm_space_activate_reader(to->vs, &t->tok)
+			      : vm_space_activate_writer(to->vs, &t->tok);
 	} else if (which == 1) {
 		err = as == VM_IO_READER
-			      ? vm_space_dispose_reader(&to->vs, &t->tok)
-			      : vm_space_dispose_writer(&to->vs, &t->tok);
+			      ? vm_space_dispose_reader(to->vs, &t->tok)
+			      : vm_space_dispose_writer(to->vs, &t->tok);
 	} else {
 		err = as == VM_IO_READER
-			      ? vm_space_remove_reader(&to->vs, &t->tok)
-			      : vm_space_remove_writer(&to->vs, &t->tok);
+			      ? vm_space_remove_reader(to->vs, &t->tok)
+			      : vm_space_remove_writer(to->vs, &t->tok);
 	}
 	if (!expect_err(names[which], want, err)) {
 		return false;
@@ -1047,8 +1048,10 @@ static bool op_val(uint64_t *rs, bool write)
 	for (unsigned int i = 0; i < sizeof(val); i++) {
 		val[i] = (uint8_t)pt_test_rng_next(rs);
 	}
-	if (t->end - t->cursor >= size) {
-		want = side_err(s, t);
+	/* The reader's or writer's checks come first (vm_io.c). */
+	want = side_err(s, t);
+	if (want == OSTD_OK && t->end - t->cursor < size) {
+		want = OSTD_EINVAL;
 	}
 	if (want == OSTD_OK) {
 		reach = m_run(s, t->cursor, size, write);
@@ -1120,12 +1123,15 @@ static bool op_skip_limit(uint64_t *rs)
 	if (pt_test_rng_pct(rs, 30)) {
 		uint64_t n = pt_test_rng_below(rs, left + 2);
 
-		if (t->kind == VM_IO_READER) {
-			vm_reader_limit(&t->r, n);
-		} else {
-			vm_writer_limit(&t->w, n);
+		ostd_err_t want = side_err(s, t);
+		ostd_err_t err = t->kind == VM_IO_READER
+					 ? vm_reader_limit(&t->r, n)
+					 : vm_writer_limit(&t->w, n);
+
+		if (!expect_err("limit", want, err)) {
+			return false;
 		}
-		t->end = n < left ? t->cursor + n : t->end;
+		t->end = want == OSTD_OK && n < left ? t->cursor + n : t->end;
 		return true;
 	}
 	/* Often to the next 4-byte boundary, for the atomics. */
@@ -1134,10 +1140,15 @@ static bool op_skip_limit(uint64_t *rs)
 	ostd_err_t err = t->kind == VM_IO_READER ? vm_reader_skip(&t->r, n)
 						 : vm_writer_skip(&t->w, n);
 
-	if (!expect_err("skip", n > left ? OSTD_EINVAL : OSTD_OK, err)) {
+	ostd_err_t want = side_err(s, t);
+
+	if (want == OSTD_OK && n > left) {
+		want = OSTD_EINVAL;
+	}
+	if (!expect_err("skip", want, err)) {
 		return false;
 	}
-	t->cursor += n > left ? 0 : n;
+	t->cursor += want != OSTD_OK ? 0 : n;
 	return true;
 }
 
@@ -1157,8 +1168,10 @@ static bool op_atomic(uint64_t *rs, bool cmpxchg)
 	uint32_t cur_val = 0;
 	uint8_t *b = NULL;
 
-	if (t->end - t->cursor >= 4 && (t->cursor & 3) == 0) {
-		want = side_err(s, t);
+	want = side_err(s, t);
+	if (want == OSTD_OK &&
+	    (t->end - t->cursor < 4 || (t->cursor & 3) != 0)) {
+		want = OSTD_EINVAL;
 	}
 	if (want == OSTD_OK) {
 		b = m_byte(s, t->cursor, cmpxchg);

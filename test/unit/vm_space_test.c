@@ -46,6 +46,7 @@
 #include "ostd/test.h"
 #include "ostd/vm_space.h"
 
+#include "../../core/mm/vm_space_internal.h"
 #include "../lib/pt_test_util.h"
 
 #if CONFIG_ARCH_HOST
@@ -114,15 +115,15 @@ static struct {
 	struct page_table *kpt; /* kpt_store, or the kernel's own. */
 	bool kpt_ok;
 	bool kpt_owned;
-	struct vm_space vs;
+	struct vm_space *vs; /* Handles. */
 	bool vs_ok;
-	struct vm_space vs2;
+	struct vm_space *vs2;
 	bool vs2_ok;
 	/* Frames of layout(), by page (pa 0: none). */
 	paddr_t pa[4];
 } fx;
 
-static struct pt_cursor hcur;
+static struct vm_space_cursor hcur;
 
 /* Spaces exist for user formats only (kernel runs pass at once). */
 static bool user_format(const struct pt_config *cfg)
@@ -145,7 +146,7 @@ static ostd_err_t fx_kernel(const struct pt_config *cfg)
 	return err;
 }
 
-static ostd_err_t fx_space(struct vm_space *vs, bool *ok, bool shared)
+static ostd_err_t fx_space(struct vm_space **vs, bool *ok, bool shared)
 {
 	ostd_err_t err = vm_space_new(vs, fx.kpt, shared);
 
@@ -166,7 +167,7 @@ static ostd_err_t fx_setup_active(const struct pt_config *cfg, bool shared)
 {
 	ostd_err_t err = fx_setup(cfg, shared);
 
-	return err != OSTD_OK ? err : vm_space_activate(&fx.vs);
+	return err != OSTD_OK ? err : vm_space_activate(fx.vs);
 }
 
 static void space_teardown(struct vm_space *vs, bool *ok)
@@ -175,7 +176,7 @@ static void space_teardown(struct vm_space *vs, bool *ok)
 		return;
 	}
 	*ok = false;
-	if (vs->destroyed) {
+	if (vm_space_is_destroyed(vs)) {
 		return;
 	}
 	if (vm_space_destroy(vs) != OSTD_OK) {
@@ -183,17 +184,15 @@ static void space_teardown(struct vm_space *vs, bool *ok)
 		 * A failed test left a token active: empty the owner by
 		 * force, so that the failure does not leak into later tests.
 		 */
-		vs->owner.active_tokens = 0;
-		vs->owner.reader_count = 0;
-		vs->owner.writer_count = 0;
+		vm_space_test_dispose_all(vs);
 		(void)vm_space_destroy(vs);
 	}
 }
 
 static void fx_teardown(void)
 {
-	space_teardown(&fx.vs2, &fx.vs2_ok);
-	space_teardown(&fx.vs, &fx.vs_ok);
+	space_teardown(fx.vs2, &fx.vs2_ok);
+	space_teardown(fx.vs, &fx.vs_ok);
 	if (fx.kpt_ok) {
 		cpu_forget_root();
 		pt_test_kernel_parent_release(fx.kpt, fx.kpt_owned);
@@ -215,7 +214,7 @@ static ostd_err_t map_frame_at(struct vm_space *vs, uint64_t va, paddr_t pa,
 		return err;
 	}
 	err = vm_space_map_frame(&hcur, pa, prop);
-	pt_cursor_drop(&hcur);
+	vm_space_cursor_drop(&hcur);
 	return err;
 }
 
@@ -247,8 +246,8 @@ static ostd_err_t unmap_at(struct vm_space *vs, uint64_t va, uint64_t len)
 	if (err != OSTD_OK) {
 		return err;
 	}
-	err = pt_cursor_unmap(&hcur, len, NULL);
-	pt_cursor_drop(&hcur);
+	err = vm_space_cursor_unmap(&hcur, len, NULL);
+	vm_space_cursor_drop(&hcur);
 	return err;
 }
 
@@ -259,8 +258,8 @@ static ostd_err_t query_at(struct vm_space *vs, uint64_t va, struct pt_query *q)
 	if (err != OSTD_OK) {
 		return err;
 	}
-	err = pt_cursor_query(&hcur, q);
-	pt_cursor_drop(&hcur);
+	err = vm_space_cursor_query(&hcur, q);
+	vm_space_cursor_drop(&hcur);
 	return err;
 }
 
@@ -332,9 +331,8 @@ static ostd_err_t layout(void)
 		if (kind[i] == 0) {
 			continue;
 		}
-		ostd_err_t err =
-			map_new(&fx.vs, va, kind[i] == 1 ? prop_rw : prop_ro,
-				&fx.pa[i]);
+		ostd_err_t err = map_new(
+			fx.vs, va, kind[i] == 1 ? prop_rw : prop_ro, &fx.pa[i]);
 
 		if (err != OSTD_OK) {
 			return err;
@@ -350,7 +348,7 @@ static ostd_err_t fx_setup_layout(const struct pt_config *cfg, bool shared)
 	ostd_err_t err = fx_setup(cfg, shared);
 
 	err = err != OSTD_OK ? err : layout();
-	return err != OSTD_OK ? err : vm_space_activate(&fx.vs);
+	return err != OSTD_OK ? err : vm_space_activate(fx.vs);
 }
 
 /* The kernel pointer to user address @p va of layout(). */
@@ -365,8 +363,8 @@ static uint8_t *layout_ptr(uint64_t va)
 
 struct io {
 	enum vm_io_kind kind;
-	struct vm_reader r;
-	struct vm_writer w;
+	struct vm_user_reader r;
+	struct vm_user_writer w;
 	struct vm_io_owner tok;
 };
 
@@ -433,48 +431,43 @@ static ostd_err_t io_use(struct io *io, uint64_t *done)
 
 struct owner_snap {
 	struct vm_space_owner owner;
+	struct vm_io_slot tokens[VM_SPACE_MAX_TOKENS];
 	uint64_t id;
 	uint64_t gen;
 	uint64_t next_token;
 	bool destroyed;
 };
 
-static void snap_take(const struct vm_space *vs, struct owner_snap *s)
-{
-	s->owner = vs->owner;
-	s->id = vs->id;
-	s->gen = vs->gen;
-	s->next_token = vs->next_token;
-	s->destroyed = vs->destroyed;
-}
+/* The framework's side of a space (tests only read it). */
+#define VS(h) vm_space_checked(h)
 
-static bool ranges_eq(const struct vm_io_range *a, const struct vm_io_range *b,
-		      unsigned int n)
+static void snap_take(struct vm_space *vs, struct owner_snap *s)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		if (a[i].id != b[i].id || a[i].va != b[i].va ||
-		    a[i].len != b[i].len) {
-			return false;
-		}
-	}
-	return true;
+	const struct vm_space *slot = VS(vs);
+
+	s->owner = slot->owner;
+	memcpy(s->tokens, slot->tokens, sizeof(s->tokens));
+	s->id = slot->id;
+	s->gen = slot->gen;
+	s->next_token = slot->next_token;
+	s->destroyed = slot->destroyed;
 }
 
 /* The space's owner state is as snap_take() saw it, and sound. */
-static bool snap_same(const struct vm_space *vs, const struct owner_snap *s)
+static bool snap_same(struct vm_space *vs, const struct owner_snap *s)
 {
-	const struct vm_space_owner *o = &vs->owner;
+	const struct vm_space *slot = VS(vs);
+	const struct vm_space_owner *o = &slot->owner;
 	const struct vm_space_owner *p = &s->owner;
 
 	return o->active == p->active && o->shared_reader == p->shared_reader &&
 	       o->active_tokens == p->active_tokens &&
 	       o->reader_count == p->reader_count &&
 	       o->writer_count == p->writer_count &&
-	       ranges_eq(o->readers, p->readers, o->reader_count) &&
-	       ranges_eq(o->writers, p->writers, o->writer_count) &&
-	       vs->id == s->id && vs->gen == s->gen &&
-	       vs->next_token == s->next_token &&
-	       vs->destroyed == s->destroyed && vm_space_owner_inv(vs);
+	       memcmp(slot->tokens, s->tokens, sizeof(s->tokens)) == 0 &&
+	       slot->id == s->id && slot->gen == s->gen &&
+	       slot->next_token == s->next_token &&
+	       slot->destroyed == s->destroyed && vm_space_owner_inv(vs);
 }
 
 #define POISON 0xa5
@@ -586,10 +579,10 @@ static int requires_live_space(const struct pt_config *cfg,
 	int line = 0;
 
 	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(vm_space_destroy(&fx.vs) == OSTD_OK);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, P, OSTD_EBADSTATE);
+	EXPECT(vm_space_destroy(fx.vs) == OSTD_OK);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, P, OSTD_EBADSTATE);
 	/* Even arguments that break every later clause. */
-	EXPECT_REFUSED(&fx.vs, kind, 0, 0, OSTD_EBADSTATE);
+	EXPECT_REFUSED(fx.vs, kind, 0, 0, OSTD_EBADSTATE);
 out:
 	fx_teardown();
 	return line;
@@ -609,18 +602,18 @@ static int requires_active(const struct pt_config *cfg, enum vm_io_kind kind,
 	 * Deactivation is owner state (vostd VmSpaceOwner::active): no call
 	 * clears it yet, so the test sets the owner's flag itself.
 	 */
-	fx.vs.owner.active = false;
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, P, OSTD_EACCES);
+	vm_space_test_set_owner_active(fx.vs, false);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, P, OSTD_EINACTIVE);
 	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
 		goto out; /* The rest needs activation. */
 	}
 	/* Installed on this CPU, the space is refused for the flag alone. */
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, P, OSTD_EACCES);
-	fx.vs.owner.active = true;
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE, P);
+	EXPECT(vm_space_activate(fx.vs) == OSTD_OK);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, P, OSTD_EINACTIVE);
+	vm_space_test_set_owner_active(fx.vs, true);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE, P);
 out:
-	fx.vs.owner.active = true;
+	vm_space_test_set_owner_active(fx.vs, true);
 	fx_teardown();
 	return line;
 }
@@ -635,17 +628,17 @@ static int requires_current_space(const struct pt_config *cfg,
 	int line = 0;
 
 	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
-	EXPECT(!vm_space_is_current(&fx.vs));
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, P, OSTD_EACCES);
+	EXPECT(!vm_space_is_current(fx.vs));
+	EXPECT_REFUSED(fx.vs, kind, UBASE, P, OSTD_ENOTCURRENT);
 	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
 		goto out; /* The rest needs activation. */
 	}
 	EXPECT(fx_space(&fx.vs2, &fx.vs2_ok, shared) == OSTD_OK);
-	EXPECT(vm_space_activate(&fx.vs2) == OSTD_OK);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, P, OSTD_EACCES);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE, P);
-	EXPECT_REFUSED(&fx.vs2, kind, UBASE, P, OSTD_EACCES);
+	EXPECT(vm_space_activate(fx.vs2) == OSTD_OK);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, P, OSTD_ENOTCURRENT);
+	EXPECT(vm_space_activate(fx.vs) == OSTD_OK);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE, P);
+	EXPECT_REFUSED(fx.vs2, kind, UBASE, P, OSTD_ENOTCURRENT);
 out:
 	fx_teardown();
 	return line;
@@ -661,9 +654,9 @@ static int requires_nonzero_vaddr(const struct pt_config *cfg,
 	int line = 0;
 
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
-	EXPECT_REFUSED(&fx.vs, kind, 0, 1, OSTD_EINVAL);
-	EXPECT_REFUSED(&fx.vs, kind, 0, P, OSTD_EINVAL);
-	EXPECT_ALLOWED(&fx.vs, kind, 1, 1);
+	EXPECT_REFUSED(fx.vs, kind, 0, 1, OSTD_EINVAL);
+	EXPECT_REFUSED(fx.vs, kind, 0, P, OSTD_EINVAL);
+	EXPECT_ALLOWED(fx.vs, kind, 1, 1);
 out:
 	fx_teardown();
 	return line;
@@ -679,10 +672,10 @@ static int requires_nonzero_len(const struct pt_config *cfg,
 	int line = 0;
 
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, 0, OSTD_EINVAL);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, 0, OSTD_EINVAL);
 	/* The length is checked before the range. */
-	EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR, 0, OSTD_EINVAL);
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE, 1);
+	EXPECT_REFUSED(fx.vs, kind, MAX_USER_VADDR, 0, OSTD_EINVAL);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE, 1);
 out:
 	fx_teardown();
 	return line;
@@ -698,13 +691,13 @@ static int requires_no_overflow(const struct pt_config *cfg,
 	int line = 0;
 
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
-	EXPECT_REFUSED(&fx.vs, kind, UINT64_MAX, 1, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, UINT64_MAX - P + 1, 2 * P, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, UINT64_MAX, OSTD_EACCES);
+	EXPECT_REFUSED(fx.vs, kind, UINT64_MAX, 1, OSTD_ERANGE);
+	EXPECT_REFUSED(fx.vs, kind, UINT64_MAX - P + 1, 2 * P, OSTD_ERANGE);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, UINT64_MAX, OSTD_ERANGE);
 	/* va + len == 2^64 exactly: 0 after the wrap. */
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, 0 - UBASE, OSTD_EACCES);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, 0 - UBASE, OSTD_ERANGE);
 	/* Wraps to just inside user space. */
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, 0 - UBASE + P, OSTD_EACCES);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, 0 - UBASE + P, OSTD_ERANGE);
 out:
 	fx_teardown();
 	return line;
@@ -721,11 +714,11 @@ static int requires_below_max(const struct pt_config *cfg, enum vm_io_kind kind,
 
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	/* va + len == MAX_USER_VADDR + 1. */
-	EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR - P, P + 1, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR - 1, 2, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR, 1, OSTD_EACCES);
-	EXPECT_ALLOWED(&fx.vs, kind, MAX_USER_VADDR - P, P);
-	EXPECT_ALLOWED(&fx.vs, kind, MAX_USER_VADDR - 1, 1);
+	EXPECT_REFUSED(fx.vs, kind, MAX_USER_VADDR - P, P + 1, OSTD_ERANGE);
+	EXPECT_REFUSED(fx.vs, kind, MAX_USER_VADDR - 1, 2, OSTD_ERANGE);
+	EXPECT_REFUSED(fx.vs, kind, MAX_USER_VADDR, 1, OSTD_ERANGE);
+	EXPECT_ALLOWED(fx.vs, kind, MAX_USER_VADDR - P, P);
+	EXPECT_ALLOWED(fx.vs, kind, MAX_USER_VADDR - 1, 1);
 out:
 	fx_teardown();
 	return line;
@@ -743,12 +736,12 @@ static int requires_user_address(const struct pt_config *cfg,
 
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
 	/* The kernel half of this format. */
-	EXPECT_REFUSED(&fx.vs, kind, fx.kpt->va_start, P, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, fx.kpt->va_start + UBASE, 8, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, fx.kpt->va_last - 7, 8, OSTD_EACCES);
+	EXPECT_REFUSED(fx.vs, kind, fx.kpt->va_start, P, OSTD_ERANGE);
+	EXPECT_REFUSED(fx.vs, kind, fx.kpt->va_start + UBASE, 8, OSTD_ERANGE);
+	EXPECT_REFUSED(fx.vs, kind, fx.kpt->va_last - 7, 8, OSTD_ERANGE);
 	/* The non-canonical hole above user space. */
-	EXPECT_REFUSED(&fx.vs, kind, 1ULL << 47, 1, OSTD_EACCES);
-	EXPECT_REFUSED(&fx.vs, kind, 1ULL << 62, P, OSTD_EACCES);
+	EXPECT_REFUSED(fx.vs, kind, 1ULL << 47, 1, OSTD_ERANGE);
+	EXPECT_REFUSED(fx.vs, kind, 1ULL << 62, P, OSTD_ERANGE);
 out:
 	fx_teardown();
 	return line;
@@ -770,25 +763,25 @@ static int requires_no_writer_overlap(const struct pt_config *cfg,
 		return 0; /* The overlap checks are compiled out by design. */
 	}
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
-	EXPECT(io_open(&fx.vs, &io_a, VM_IO_WRITER, UBASE + P, 2 * P) ==
+	EXPECT(io_open(fx.vs, &io_a, VM_IO_WRITER, UBASE + P, 2 * P) ==
 	       OSTD_OK);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, P + 1, OSTD_EBUSY);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE + 2 * P, 1, OSTD_EBUSY);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE + 3 * P - 1, 1, OSTD_EBUSY);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, 4 * P, OSTD_EBUSY);
-	EXPECT_REFUSED(&fx.vs, kind, UBASE + P, 2 * P, OSTD_EBUSY);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, P + 1, OSTD_EBUSY);
+	EXPECT_REFUSED(fx.vs, kind, UBASE + 2 * P, 1, OSTD_EBUSY);
+	EXPECT_REFUSED(fx.vs, kind, UBASE + 3 * P - 1, 1, OSTD_EBUSY);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, 4 * P, OSTD_EBUSY);
+	EXPECT_REFUSED(fx.vs, kind, UBASE + P, 2 * P, OSTD_EBUSY);
 	/* Touching is not overlapping. */
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE, P);
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE + 3 * P, P);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE, P);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE + 3 * P, P);
 	/* A created (not active) writer holds nothing. */
-	EXPECT(io_create(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 8 * P, P) ==
+	EXPECT(io_create(fx.vs, &io_b, VM_IO_WRITER, UBASE + 8 * P, P) ==
 	       OSTD_OK);
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE + 8 * P, P);
-	EXPECT(io_remove(&fx.vs, &io_b) == OSTD_OK);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE + 8 * P, P);
+	EXPECT(io_remove(fx.vs, &io_b) == OSTD_OK);
 	/* Once disposed, the writer's range is free again. */
-	EXPECT(io_dispose(&fx.vs, &io_a) == OSTD_OK);
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE + P, 2 * P);
-	EXPECT(io_remove(&fx.vs, &io_a) == OSTD_OK);
+	EXPECT(io_dispose(fx.vs, &io_a) == OSTD_OK);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE + P, 2 * P);
+	EXPECT(io_remove(fx.vs, &io_a) == OSTD_OK);
 out:
 	fx_teardown();
 	return line;
@@ -814,29 +807,29 @@ static int requires_no_reader_overlap(const struct pt_config *cfg,
 	bool allowed = kind == VM_IO_READER && shared;
 
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
-	EXPECT(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P, 2 * P) ==
+	EXPECT(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + P, 2 * P) ==
 	       OSTD_OK);
 	if (allowed) {
-		EXPECT_ALLOWED(&fx.vs, kind, UBASE, P + 1);
-		EXPECT_ALLOWED(&fx.vs, kind, UBASE + P, 2 * P);
+		EXPECT_ALLOWED(fx.vs, kind, UBASE, P + 1);
+		EXPECT_ALLOWED(fx.vs, kind, UBASE + P, 2 * P);
 		/* Both can be active at once, and the invariant holds. */
-		EXPECT(io_open(&fx.vs, &io_b, kind, UBASE, 4 * P) == OSTD_OK);
-		EXPECT(fx.vs.owner.reader_count == 2);
-		EXPECT(vm_space_owner_inv(&fx.vs));
+		EXPECT(io_open(fx.vs, &io_b, kind, UBASE, 4 * P) == OSTD_OK);
+		EXPECT(VS(fx.vs)->owner.reader_count == 2);
+		EXPECT(vm_space_owner_inv(fx.vs));
 		/* A writer still may not overlap either of them. */
-		EXPECT_REFUSED(&fx.vs, VM_IO_WRITER, UBASE, 1, OSTD_EBUSY);
-		EXPECT(io_close(&fx.vs, &io_b) == OSTD_OK);
+		EXPECT_REFUSED(fx.vs, VM_IO_WRITER, UBASE, 1, OSTD_EBUSY);
+		EXPECT(io_close(fx.vs, &io_b) == OSTD_OK);
 	} else {
-		EXPECT_REFUSED(&fx.vs, kind, UBASE, P + 1, OSTD_EBUSY);
-		EXPECT_REFUSED(&fx.vs, kind, UBASE + 2 * P, 1, OSTD_EBUSY);
-		EXPECT_REFUSED(&fx.vs, kind, UBASE + 3 * P - 1, 1, OSTD_EBUSY);
-		EXPECT_REFUSED(&fx.vs, kind, UBASE + P, 2 * P, OSTD_EBUSY);
+		EXPECT_REFUSED(fx.vs, kind, UBASE, P + 1, OSTD_EBUSY);
+		EXPECT_REFUSED(fx.vs, kind, UBASE + 2 * P, 1, OSTD_EBUSY);
+		EXPECT_REFUSED(fx.vs, kind, UBASE + 3 * P - 1, 1, OSTD_EBUSY);
+		EXPECT_REFUSED(fx.vs, kind, UBASE + P, 2 * P, OSTD_EBUSY);
 	}
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE, P);
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE + 3 * P, P);
-	EXPECT(io_dispose(&fx.vs, &io_a) == OSTD_OK);
-	EXPECT_ALLOWED(&fx.vs, kind, UBASE + P, 2 * P);
-	EXPECT(io_remove(&fx.vs, &io_a) == OSTD_OK);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE, P);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE + 3 * P, P);
+	EXPECT(io_dispose(fx.vs, &io_a) == OSTD_OK);
+	EXPECT_ALLOWED(fx.vs, kind, UBASE + P, 2 * P);
+	EXPECT(io_remove(fx.vs, &io_a) == OSTD_OK);
 out:
 	fx_teardown();
 	return line;
@@ -869,20 +862,21 @@ static int requires_registry_room(const struct pt_config *cfg,
 	uint64_t step = kind == VM_IO_READER ? 0 : P;
 
 	/* One extra token created while there was room. */
-	EXPECT(io_create(&fx.vs, &io_many[VM_SPACE_MAX_IO], kind,
+	EXPECT(io_create(fx.vs, &io_many[VM_SPACE_MAX_IO], kind,
 			 UBASE + VM_SPACE_MAX_IO * step, P) == OSTD_OK);
 	for (; opened < VM_SPACE_MAX_IO; opened++) {
-		EXPECT(io_open(&fx.vs, &io_many[opened], kind,
+		EXPECT(io_open(fx.vs, &io_many[opened], kind,
 			       UBASE + opened * step, P) == OSTD_OK);
 	}
-	EXPECT_REFUSED(&fx.vs, kind, UBASE + (VM_SPACE_MAX_IO + 1) * step, P,
+	EXPECT_REFUSED(fx.vs, kind, UBASE + (VM_SPACE_MAX_IO + 1) * step, P,
 		       OSTD_ENOMEM);
-	EXPECT(io_activate(&fx.vs, &io_many[VM_SPACE_MAX_IO]) == OSTD_ENOMEM);
-	EXPECT(io_many[VM_SPACE_MAX_IO].tok.state == VM_IO_CREATED);
-	EXPECT(io_remove(&fx.vs, &io_many[VM_SPACE_MAX_IO]) == OSTD_OK);
+	EXPECT(io_activate(fx.vs, &io_many[VM_SPACE_MAX_IO]) == OSTD_ENOMEM);
+	EXPECT(vm_space_io_state(fx.vs, &io_many[VM_SPACE_MAX_IO].tok) ==
+	       VM_IO_CREATED);
+	EXPECT(io_remove(fx.vs, &io_many[VM_SPACE_MAX_IO]) == OSTD_OK);
 out:
 	for (unsigned int i = 0; i < opened; i++) {
-		(void)io_close(&fx.vs, &io_many[i]);
+		(void)io_close(fx.vs, &io_many[i]);
 	}
 	fx_teardown();
 	return line;
@@ -903,30 +897,30 @@ static int requires_in_order(const struct pt_config *cfg, enum vm_io_kind kind,
 	EXPECT(fx_setup(cfg, shared) == OSTD_OK);
 	EXPECT(fx_space(&fx.vs2, &fx.vs2_ok, shared) == OSTD_OK);
 	/* Inactive and not current, with a zero length: the flag first. */
-	fx.vs.owner.active = false;
-	EXPECT(vm_space_activate(&fx.vs2) == OSTD_OK);
-	EXPECT_REFUSED(&fx.vs, kind, 0, 0, OSTD_EACCES);
-	fx.vs.owner.active = true;
+	vm_space_test_set_owner_active(fx.vs, false);
+	EXPECT(vm_space_activate(fx.vs2) == OSTD_OK);
+	EXPECT_REFUSED(fx.vs, kind, 0, 0, OSTD_EINACTIVE);
+	vm_space_test_set_owner_active(fx.vs, true);
 	/* Not current, zero length: not current. */
-	EXPECT_REFUSED(&fx.vs, kind, UBASE, 0, OSTD_EACCES);
-	EXPECT(vm_space_activate(&fx.vs) == OSTD_OK);
+	EXPECT_REFUSED(fx.vs, kind, UBASE, 0, OSTD_ENOTCURRENT);
+	EXPECT(vm_space_activate(fx.vs) == OSTD_OK);
 	/* Zero address and a range past user space: the zero. */
-	EXPECT_REFUSED(&fx.vs, kind, 0, UINT64_MAX, OSTD_EINVAL);
+	EXPECT_REFUSED(fx.vs, kind, 0, UINT64_MAX, OSTD_EINVAL);
 	if (IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
 		/* Outside user space and conflicting: the range. */
-		EXPECT(io_open(&fx.vs, &io_a, VM_IO_WRITER, MAX_USER_VADDR - P,
+		EXPECT(io_open(fx.vs, &io_a, VM_IO_WRITER, MAX_USER_VADDR - P,
 			       P) == OSTD_OK);
-		EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR - P, 2 * P,
-			       OSTD_EACCES);
-		EXPECT_REFUSED(&fx.vs, kind, MAX_USER_VADDR - P, P, OSTD_EBUSY);
-		EXPECT(io_close(&fx.vs, &io_a) == OSTD_OK);
+		EXPECT_REFUSED(fx.vs, kind, MAX_USER_VADDR - P, 2 * P,
+			       OSTD_ERANGE);
+		EXPECT_REFUSED(fx.vs, kind, MAX_USER_VADDR - P, P, OSTD_EBUSY);
+		EXPECT(io_close(fx.vs, &io_a) == OSTD_OK);
 	}
 	/* Destroyed beats everything. */
-	EXPECT(vm_space_destroy(&fx.vs) == OSTD_OK);
-	fx.vs.owner.active = false;
-	EXPECT_REFUSED(&fx.vs, kind, 0, 0, OSTD_EBADSTATE);
+	EXPECT(vm_space_destroy(fx.vs) == OSTD_OK);
+	vm_space_test_set_owner_active(fx.vs, false);
+	EXPECT_REFUSED(fx.vs, kind, 0, 0, OSTD_EBADSTATE);
 out:
-	fx.vs.owner.active = !fx.vs.destroyed;
+	vm_space_test_set_owner_active(fx.vs, true);
 	fx_teardown();
 	return line;
 }
@@ -946,27 +940,35 @@ static int create_ensures(const struct pt_config *cfg, enum vm_io_kind kind,
 	int line = 0;
 
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
-	EXPECT(io_create(&fx.vs, &io_a, kind, UBASE + 5, 3 * P) == OSTD_OK);
-	EXPECT(io_create(&fx.vs, &io_b, kind, UBASE + 5, 3 * P) == OSTD_OK);
-	EXPECT(fx.vs.owner.reader_count == 0 && fx.vs.owner.writer_count == 0);
-	EXPECT(fx.vs.owner.active_tokens == 0);
+	EXPECT(io_create(fx.vs, &io_a, kind, UBASE + 5, 3 * P) == OSTD_OK);
+	EXPECT(io_create(fx.vs, &io_b, kind, UBASE + 5, 3 * P) == OSTD_OK);
+	EXPECT(VS(fx.vs)->owner.reader_count == 0 &&
+	       VS(fx.vs)->owner.writer_count == 0);
+	EXPECT(VS(fx.vs)->owner.active_tokens == 0);
 	const struct vm_io_owner *t = &io_a.tok;
 
-	EXPECT(t->space_id == fx.vs.id && t->space_gen == fx.vs.gen);
-	EXPECT(t->kind == kind && t->state == VM_IO_CREATED);
-	EXPECT(t->va == UBASE + 5 && t->len == 3 * P);
+	/* The handle names a slot that holds the kind, state and range. */
+	EXPECT(t->space_id == VS(fx.vs)->id && t->slot < VM_SPACE_MAX_TOKENS);
+	const struct vm_io_slot *slot = &VS(fx.vs)->tokens[t->slot];
+
+	EXPECT(slot->id == t->id && slot->kind == kind &&
+	       slot->state == VM_IO_CREATED);
+	EXPECT(vm_space_io_state(fx.vs, t) == VM_IO_CREATED);
+	EXPECT(slot->va == UBASE + 5 && slot->len == 3 * P);
 	EXPECT(io_b.tok.id > t->id);
 	if (kind == VM_IO_READER) {
-		EXPECT(io_a.r.cursor == UBASE + 5 && io_a.r.fallible);
+		EXPECT(io_a.r.cursor == UBASE + 5);
 		EXPECT(vm_reader_remain(&io_a.r) == 3 * P);
-		EXPECT(io_a.r.space == &fx.vs && io_a.r.owner == &io_a.tok);
+		EXPECT(io_a.r.space == fx.vs &&
+		       memcmp(&io_a.r.owner, &io_a.tok, sizeof(io_a.tok)) == 0);
 	} else {
-		EXPECT(io_a.w.cursor == UBASE + 5 && io_a.w.fallible);
+		EXPECT(io_a.w.cursor == UBASE + 5);
 		EXPECT(vm_writer_avail(&io_a.w) == 3 * P);
-		EXPECT(io_a.w.space == &fx.vs && io_a.w.owner == &io_a.tok);
+		EXPECT(io_a.w.space == fx.vs &&
+		       memcmp(&io_a.w.owner, &io_a.tok, sizeof(io_a.tok)) == 0);
 	}
-	EXPECT(io_remove(&fx.vs, &io_a) == OSTD_OK);
-	EXPECT(io_remove(&fx.vs, &io_b) == OSTD_OK);
+	EXPECT(io_remove(fx.vs, &io_a) == OSTD_OK);
+	EXPECT(io_remove(fx.vs, &io_b) == OSTD_OK);
 out:
 	fx_teardown();
 	return line;
@@ -989,17 +991,17 @@ static int activate_rechecks(const struct pt_config *cfg, enum vm_io_kind kind,
 		return 0; /* Activation rechecks only the registry. */
 	}
 	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
-	EXPECT(io_create(&fx.vs, &io_a, kind, UBASE, 2 * P) == OSTD_OK);
-	EXPECT(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + P, P) == OSTD_OK);
+	EXPECT(io_create(fx.vs, &io_a, kind, UBASE, 2 * P) == OSTD_OK);
+	EXPECT(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + P, P) == OSTD_OK);
 	static struct owner_snap before;
 
-	snap_take(&fx.vs, &before);
-	EXPECT(io_activate(&fx.vs, &io_a) == OSTD_EBUSY);
-	EXPECT(snap_same(&fx.vs, &before));
-	EXPECT(io_a.tok.state == VM_IO_CREATED);
-	EXPECT(io_close(&fx.vs, &io_b) == OSTD_OK);
-	EXPECT(io_activate(&fx.vs, &io_a) == OSTD_OK);
-	EXPECT(io_close(&fx.vs, &io_a) == OSTD_OK);
+	snap_take(fx.vs, &before);
+	EXPECT(io_activate(fx.vs, &io_a) == OSTD_EBUSY);
+	EXPECT(snap_same(fx.vs, &before));
+	EXPECT(vm_space_io_state(fx.vs, &io_a.tok) == VM_IO_CREATED);
+	EXPECT(io_close(fx.vs, &io_b) == OSTD_OK);
+	EXPECT(io_activate(fx.vs, &io_a) == OSTD_OK);
+	EXPECT(io_close(fx.vs, &io_a) == OSTD_OK);
 out:
 	fx_teardown();
 	return line;
@@ -1026,8 +1028,7 @@ TEST_FORMAT(vm_space, row21_map_pt_node_into_user)
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_kernel, &kobj), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &user), OSTD_OK);
-	ASSERT_EQ(vm_space_cursor_mut(&fx.vs, UBASE, UBASE + P, &hcur),
-		  OSTD_OK);
+	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + P, &hcur), OSTD_OK);
 	/* A free frame: freed after the cursor allocated its nodes. */
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &gone), OSTD_OK);
 	paddr_t free_pa = gone.pa;
@@ -1036,21 +1037,21 @@ TEST_FORMAT(vm_space, row21_map_pt_node_into_user)
 	uint64_t in_use = frame_stats_in_use();
 
 	/* The space's own root, the kernel table's root, a kernel object. */
-	ASSERT_EQ(vm_space_map_frame(&hcur, fx.vs.pt.root, prop_rw),
+	ASSERT_EQ(vm_space_map_frame(&hcur, VS(fx.vs)->pt.root, prop_rw),
 		  OSTD_EPERM);
 	ASSERT_EQ(vm_space_map_frame(&hcur, fx.kpt->root, prop_ro), OSTD_EPERM);
 	ASSERT_EQ(vm_space_map_frame(&hcur, kobj.pa, prop_rw), OSTD_EPERM);
 	ASSERT_EQ(vm_space_map_frame(&hcur, free_pa, prop_rw), OSTD_EPERM);
-	ASSERT_EQ(pt_cursor_va(&hcur), UBASE);
+	ASSERT_EQ(vm_space_cursor_va(&hcur), UBASE);
 	ASSERT_EQ(frame_refcount(kobj.pa), 1);
 	ASSERT_EQ(frame_stats_in_use(), in_use);
 	/* The cursor still maps what may be mapped. */
 	ASSERT_EQ(vm_space_map_frame(&hcur, user.pa, prop_rw), OSTD_OK);
-	pt_cursor_drop(&hcur);
+	vm_space_cursor_drop(&hcur);
 	ASSERT_EQ(frame_refcount(user.pa), 2);
 	struct pt_query q;
 
-	ASSERT_EQ(query_at(&fx.vs, UBASE, &q), OSTD_OK);
+	ASSERT_EQ(query_at(fx.vs, UBASE, &q), OSTD_OK);
 	ASSERT_EQ(q.item.kind, PT_ITEM_FRAME);
 	ASSERT_EQ(pa_addr(q.item.pa), pa_addr(user.pa));
 	fx_teardown();
@@ -1079,7 +1080,7 @@ TEST_FORMAT(vm_space, row22_user_prop_privileged_bits)
 
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f), OSTD_OK);
-	ASSERT_EQ(vm_space_cursor_mut(&fx.vs, UBASE, UBASE + 2 * P, &hcur),
+	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + 2 * P, &hcur),
 		  OSTD_OK);
 	uint64_t in_use = frame_stats_in_use();
 
@@ -1090,19 +1091,19 @@ TEST_FORMAT(vm_space, row22_user_prop_privileged_bits)
 		ASSERT_EQ(vm_space_map_frame(&hcur, f.pa, p), OSTD_EINVAL);
 		ASSERT_EQ(vm_space_map_io(&hcur, &io, 0, 1, p), OSTD_EINVAL);
 	}
-	ASSERT_EQ(pt_cursor_va(&hcur), UBASE);
+	ASSERT_EQ(vm_space_cursor_va(&hcur), UBASE);
 	ASSERT_EQ(frame_refcount(f.pa), 1);
 	ASSERT_EQ(frame_stats_in_use(), in_use);
 	ASSERT_EQ(vm_space_map_frame(&hcur, f.pa, prop_rw), OSTD_OK);
 	ASSERT_EQ(vm_space_map_io(&hcur, &io, 0, 1, prop_ro), OSTD_OK);
-	pt_cursor_drop(&hcur);
+	vm_space_cursor_drop(&hcur);
 
-	ASSERT_EQ(query_at(&fx.vs, UBASE, &q), OSTD_OK);
+	ASSERT_EQ(query_at(fx.vs, UBASE, &q), OSTD_OK);
 	ASSERT_EQ(q.item.kind, PT_ITEM_FRAME);
 	ASSERT_EQ(q.prop.flags & (PROT_R | PROT_W | PROT_USER),
 		  PROT_R | PROT_W | PROT_USER);
 	ASSERT_EQ(q.prop.flags & (PT_GLOBAL | PT_AVAIL1 | PT_AVAIL2), 0);
-	ASSERT_EQ(query_at(&fx.vs, UBASE + P, &q), OSTD_OK);
+	ASSERT_EQ(query_at(fx.vs, UBASE + P, &q), OSTD_OK);
 	ASSERT_EQ(q.item.kind, PT_ITEM_UNTRACKED);
 	ASSERT_EQ(q.prop.flags & (PROT_R | PROT_W | PROT_USER),
 		  PROT_R | PROT_USER);
@@ -1126,7 +1127,7 @@ TEST_FORMAT(vm_space, row23_map_io_outside_io_mem)
 	struct pt_query q;
 
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(vm_space_cursor_mut(&fx.vs, UBASE, UBASE + 2 * P, &hcur),
+	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + 2 * P, &hcur),
 		  OSTD_OK);
 	uint64_t in_use = frame_stats_in_use();
 
@@ -1142,22 +1143,22 @@ TEST_FORMAT(vm_space, row23_map_io_outside_io_mem)
 	ASSERT_EQ(vm_space_map_io(&hcur, &io, P + 1, 1, prop_rw),
 		  OSTD_EUNALIGNED);
 	ASSERT_EQ(vm_space_map_io(&hcur, NULL, 0, 1, prop_rw), OSTD_EINVAL);
-	ASSERT_EQ(pt_cursor_va(&hcur), UBASE);
+	ASSERT_EQ(vm_space_cursor_va(&hcur), UBASE);
 	ASSERT_EQ(frame_stats_in_use(), in_use);
 	/* The last page inside is fine: untracked, at pa + offset. */
 	ASSERT_EQ(vm_space_map_io(&hcur, &io, P, 1, prop_rw), OSTD_OK);
-	pt_cursor_drop(&hcur);
-	ASSERT_EQ(query_at(&fx.vs, UBASE, &q), OSTD_OK);
+	vm_space_cursor_drop(&hcur);
+	ASSERT_EQ(query_at(fx.vs, UBASE, &q), OSTD_OK);
 	ASSERT_EQ(q.item.kind, PT_ITEM_UNTRACKED);
 	ASSERT_EQ(pa_addr(q.item.pa), IO_PA + P);
 	ASSERT_TRUE((q.prop.flags & PROT_USER) != 0);
-	ASSERT_TRUE(nothing_mapped_at(&fx.vs, UBASE + P));
-	ASSERT_EQ(unmap_at(&fx.vs, UBASE, P), OSTD_OK);
-	ASSERT_TRUE(nothing_mapped_at(&fx.vs, UBASE));
+	ASSERT_TRUE(nothing_mapped_at(fx.vs, UBASE + P));
+	ASSERT_EQ(unmap_at(fx.vs, UBASE, P), OSTD_OK);
+	ASSERT_TRUE(nothing_mapped_at(fx.vs, UBASE));
 	fx_teardown();
 }
 
-/* Row 24: a range whose end wraps is refused (OSTD_EACCES). */
+/* Row 24: a range whose end wraps is refused (OSTD_ERANGE). */
 TEST_FORMAT(vm_space, row24_reader_writer_overflow)
 {
 	bool same = false;
@@ -1166,13 +1167,13 @@ TEST_FORMAT(vm_space, row24_reader_writer_overflow)
 		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
-	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, UINT64_MAX - 0xff, 0x200,
+	ASSERT_EQ(create_checked(fx.vs, VM_IO_READER, UINT64_MAX - 0xff, 0x200,
 				 &same),
-		  OSTD_EACCES);
+		  OSTD_ERANGE);
 	ASSERT_TRUE(same);
-	ASSERT_EQ(create_checked(&fx.vs, VM_IO_WRITER, UINT64_MAX - 0xff, 0x200,
+	ASSERT_EQ(create_checked(fx.vs, VM_IO_WRITER, UINT64_MAX - 0xff, 0x200,
 				 &same),
-		  OSTD_EACCES);
+		  OSTD_ERANGE);
 	ASSERT_TRUE(same);
 	fx_teardown();
 }
@@ -1193,22 +1194,22 @@ TEST_FORMAT(vm_space, row25_last_user_byte)
 		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
-	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, MAX_USER_VADDR - 1, 2,
+	ASSERT_EQ(create_checked(fx.vs, VM_IO_READER, MAX_USER_VADDR - 1, 2,
 				 &same),
-		  OSTD_EACCES);
+		  OSTD_ERANGE);
 	ASSERT_TRUE(same);
-	ASSERT_EQ(create_checked(&fx.vs, VM_IO_WRITER, MAX_USER_VADDR - 1, 2,
+	ASSERT_EQ(create_checked(fx.vs, VM_IO_WRITER, MAX_USER_VADDR - 1, 2,
 				 &same),
-		  OSTD_EACCES);
+		  OSTD_ERANGE);
 	ASSERT_TRUE(same);
-	bool reachable = fx.vs.pt.va_last >= MAX_USER_VADDR - 1;
+	bool reachable = VS(fx.vs)->pt.va_last >= MAX_USER_VADDR - 1;
 
 	if (reachable) {
-		ASSERT_EQ(map_new(&fx.vs, MAX_USER_VADDR - P, prop_rw, &pa),
+		ASSERT_EQ(map_new(fx.vs, MAX_USER_VADDR - P, prop_rw, &pa),
 			  OSTD_OK);
 		fill_page(pa, MAX_USER_VADDR - P);
 	}
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, MAX_USER_VADDR - 1, 1),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, MAX_USER_VADDR - 1, 1),
 		  OSTD_OK);
 	struct vm_writer k = vm_writer_from_kernel(&byte, 1);
 
@@ -1218,7 +1219,7 @@ TEST_FORMAT(vm_space, row25_last_user_byte)
 	if (reachable) {
 		ASSERT_EQ(byte, pat(MAX_USER_VADDR - 1));
 	}
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1234,13 +1235,13 @@ TEST_FORMAT(vm_space, row26_kernel_address)
 	for (int k = 0; k < 2; k++) {
 		enum vm_io_kind kind = k == 0 ? VM_IO_READER : VM_IO_WRITER;
 
-		ASSERT_EQ(create_checked(&fx.vs, kind, fx.kpt->va_start, 64,
+		ASSERT_EQ(create_checked(fx.vs, kind, fx.kpt->va_start, 64,
 					 &same),
-			  OSTD_EACCES);
+			  OSTD_ERANGE);
 		ASSERT_TRUE(same);
-		ASSERT_EQ(create_checked(&fx.vs, kind, fx.kpt->va_last - P + 1,
+		ASSERT_EQ(create_checked(fx.vs, kind, fx.kpt->va_last - P + 1,
 					 P, &same),
-			  OSTD_EACCES);
+			  OSTD_ERANGE);
 		ASSERT_TRUE(same);
 	}
 	fx_teardown();
@@ -1248,7 +1249,7 @@ TEST_FORMAT(vm_space, row26_kernel_address)
 
 /*
  * Row 27: a space not active on this CPU gives no reader or writer
- * (OSTD_EACCES); and one made while it was active stops working once
+ * (OSTD_ENOTCURRENT); and one made while it was active stops working once
  * another space is installed.
  */
 TEST_FORMAT(vm_space, row27_space_not_active_on_cpu)
@@ -1261,11 +1262,11 @@ TEST_FORMAT(vm_space, row27_space_not_active_on_cpu)
 		return;
 	}
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, UBASE, 16, &same),
-		  OSTD_EACCES);
+	ASSERT_EQ(create_checked(fx.vs, VM_IO_READER, UBASE, 16, &same),
+		  OSTD_ENOTCURRENT);
 	ASSERT_TRUE(same);
-	ASSERT_EQ(create_checked(&fx.vs, VM_IO_WRITER, UBASE, 16, &same),
-		  OSTD_EACCES);
+	ASSERT_EQ(create_checked(fx.vs, VM_IO_WRITER, UBASE, 16, &same),
+		  OSTD_ENOTCURRENT);
 	ASSERT_TRUE(same);
 	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
 		fx_teardown();
@@ -1273,35 +1274,36 @@ TEST_FORMAT(vm_space, row27_space_not_active_on_cpu)
 	}
 	ASSERT_EQ(layout(), OSTD_OK);
 	ASSERT_EQ(fx_space(&fx.vs2, &fx.vs2_ok, false), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE, 16), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 16),
+	ASSERT_EQ(vm_space_activate(fx.vs), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE, 16), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 16),
 		  OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs2), OSTD_OK);
-	ASSERT_FALSE(vm_space_is_current(&fx.vs));
+	ASSERT_EQ(vm_space_activate(fx.vs2), OSTD_OK);
+	ASSERT_FALSE(vm_space_is_current(fx.vs));
 	struct vm_writer kw = vm_writer_from_kernel(buf, sizeof(buf));
 	struct vm_reader kr = vm_reader_from_kernel(buf, sizeof(buf));
 	uint32_t v = 0;
 
-	ASSERT_EQ(vm_reader_read(&io_a.r, &kw, &copied), OSTD_EACCES);
+	ASSERT_EQ(vm_reader_read(&io_a.r, &kw, &copied), OSTD_ENOTCURRENT);
 	ASSERT_EQ(copied, 0);
-	ASSERT_EQ(vm_reader_read(&kr, &io_b.w, &copied), OSTD_EACCES);
+	ASSERT_EQ(vm_reader_read(&kr, &io_b.w, &copied), OSTD_ENOTCURRENT);
 	ASSERT_EQ(copied, 0);
-	ASSERT_EQ(vm_reader_read_val(&io_a.r, &v, 4), OSTD_EACCES);
-	ASSERT_EQ(vm_writer_write_val(&io_b.w, &v, 4), OSTD_EACCES);
-	ASSERT_EQ(vm_writer_fill_zeros(&io_b.w, 4, &copied), OSTD_EACCES);
-	ASSERT_EQ(vm_reader_atomic_load(&io_a.r, &v), OSTD_EACCES);
-	ASSERT_EQ(vm_writer_atomic_cmpxchg(&io_b.w, 0, 1, &v), OSTD_EACCES);
+	ASSERT_EQ(vm_reader_read_val(&io_a.r, &v, 4), OSTD_ENOTCURRENT);
+	ASSERT_EQ(vm_writer_write_val(&io_b.w, &v, 4), OSTD_ENOTCURRENT);
+	ASSERT_EQ(vm_writer_fill_zeros(&io_b.w, 4, &copied), OSTD_ENOTCURRENT);
+	ASSERT_EQ(vm_reader_atomic_load(&io_a.r, &v), OSTD_ENOTCURRENT);
+	ASSERT_EQ(vm_writer_atomic_cmpxchg(&io_b.w, 0, 1, &v),
+		  OSTD_ENOTCURRENT);
 	ASSERT_EQ(io_a.r.cursor, UBASE);
 	ASSERT_EQ(io_b.w.cursor, UBASE + 2 * P);
 	ASSERT_TRUE(is_pat(layout_ptr(UBASE + 2 * P), UBASE + 2 * P, 16));
 	/* Back on the space, they work again. */
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(vm_space_activate(fx.vs), OSTD_OK);
 	ASSERT_EQ(vm_reader_read(&io_a.r, &kw, &copied), OSTD_OK);
 	ASSERT_EQ(copied, 16);
 	ASSERT_TRUE(is_pat(buf, UBASE, 16));
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1314,10 +1316,10 @@ TEST_FORMAT(vm_space, row28_zero_length_is_einval)
 		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_active(cfg, false), OSTD_OK);
-	ASSERT_EQ(create_checked(&fx.vs, VM_IO_READER, UBASE, 0, &same),
+	ASSERT_EQ(create_checked(fx.vs, VM_IO_READER, UBASE, 0, &same),
 		  OSTD_EINVAL);
 	ASSERT_TRUE(same);
-	ASSERT_EQ(create_checked(&fx.vs, VM_IO_WRITER, UBASE, 0, &same),
+	ASSERT_EQ(create_checked(fx.vs, VM_IO_WRITER, UBASE, 0, &same),
 		  OSTD_EINVAL);
 	ASSERT_TRUE(same);
 	fx_teardown();
@@ -1350,8 +1352,8 @@ TEST_FORMAT(vm_space, row29_read_val_short)
 		return; /* The user half needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 8, 3), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 3),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + 8, 3), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 3),
 		  OSTD_OK);
 	ASSERT_EQ(vm_reader_read_val(&io_a.r, &v, 4), OSTD_EINVAL);
 	ASSERT_EQ(io_a.r.cursor, UBASE + 8);
@@ -1363,8 +1365,8 @@ TEST_FORMAT(vm_space, row29_read_val_short)
 	ASSERT_EQ(vm_reader_read_val(&io_a.r, dst, 3), OSTD_OK);
 	ASSERT_TRUE(is_pat(dst, UBASE + 8, 3));
 	ASSERT_EQ(vm_reader_remain(&io_a.r), 0);
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1385,7 +1387,7 @@ TEST_FORMAT(vm_space, row30_partial_read_to_unmapped)
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	memset(kbuf, 0x5a, sizeof(kbuf));
 	/* 100 bytes of page 0, then page 1 (unmapped). */
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P - 100, 300),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + P - 100, 300),
 		  OSTD_OK);
 	struct vm_writer kw = vm_writer_from_kernel(kbuf, 300);
 
@@ -1400,7 +1402,7 @@ TEST_FORMAT(vm_space, row30_partial_read_to_unmapped)
 	ASSERT_EQ(vm_reader_read(&io_a.r, &kw, &copied), OSTD_EFAULT);
 	ASSERT_EQ(copied, 0);
 	ASSERT_EQ(io_a.r.cursor, UBASE + P);
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1418,12 +1420,12 @@ TEST_FORMAT(vm_space, one_shot_copies_follow_the_owner_rules)
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	/* Page 0 whole, then into the hole at page 1. */
-	ASSERT_EQ(vm_space_copy_from_user(&fx.vs, kbuf, UBASE + 16, P - 16,
+	ASSERT_EQ(vm_space_copy_from_user(fx.vs, kbuf, UBASE + 16, P - 16,
 					  &copied),
 		  OSTD_OK);
 	ASSERT_EQ(copied, P - 16);
 	ASSERT_TRUE(is_pat(kbuf, UBASE + 16, P - 16));
-	ASSERT_EQ(vm_space_copy_from_user(&fx.vs, kbuf, UBASE + P - 8, 64,
+	ASSERT_EQ(vm_space_copy_from_user(fx.vs, kbuf, UBASE + P - 8, 64,
 					  &copied),
 		  OSTD_EFAULT);
 	ASSERT_EQ(copied, 8);
@@ -1431,24 +1433,26 @@ TEST_FORMAT(vm_space, one_shot_copies_follow_the_owner_rules)
 	for (unsigned int i = 0; i < 64; i++) {
 		kbuf[i] = pat(UBASE + 3 * P - 32 + i);
 	}
-	ASSERT_EQ(vm_space_copy_to_user(&fx.vs, UBASE + 3 * P - 32, kbuf, 64,
+	ASSERT_EQ(vm_space_copy_to_user(fx.vs, UBASE + 3 * P - 32, kbuf, 64,
 					&copied),
 		  OSTD_EFAULT);
 	ASSERT_EQ(copied, 32);
-	ASSERT_EQ(fx.vs.owner.reader_count + fx.vs.owner.writer_count, 0);
+	ASSERT_EQ(VS(fx.vs)->owner.reader_count + VS(fx.vs)->owner.writer_count,
+		  0);
 	/* Refusals: kernel range, zero length, a conflicting writer. */
-	ASSERT_EQ(vm_space_copy_from_user(&fx.vs, kbuf, MAX_USER_VADDR - 8, 16,
+	ASSERT_EQ(vm_space_copy_from_user(fx.vs, kbuf, MAX_USER_VADDR - 8, 16,
 					  &copied),
-		  OSTD_EACCES);
+		  OSTD_ERANGE);
 	ASSERT_EQ(copied, 0);
-	ASSERT_EQ(vm_space_copy_to_user(&fx.vs, UBASE, kbuf, 0, &copied),
+	ASSERT_EQ(vm_space_copy_to_user(fx.vs, UBASE, kbuf, 0, &copied),
 		  OSTD_EINVAL);
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_WRITER, UBASE, 64), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_WRITER, UBASE, 64), OSTD_OK);
 	copied = 7;
-	ASSERT_EQ(vm_space_copy_from_user(&fx.vs, kbuf, UBASE + 32, 8, &copied),
+	ASSERT_EQ(vm_space_copy_from_user(fx.vs, kbuf, UBASE + 32, 8, &copied),
 		  IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) ? OSTD_EBUSY : OSTD_OK);
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
-	ASSERT_EQ(fx.vs.owner.reader_count + fx.vs.owner.writer_count, 0);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(VS(fx.vs)->owner.reader_count + VS(fx.vs)->owner.writer_count,
+		  0);
 	fx_teardown();
 }
 
@@ -1465,7 +1469,7 @@ TEST_FORMAT(vm_space, row31_writer_onto_read_only_page)
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	uint64_t ro = UBASE + 3 * P;
 
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_WRITER, ro, 64), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_WRITER, ro, 64), OSTD_OK);
 	struct vm_reader kr = vm_reader_from_kernel(src, sizeof(src));
 
 	ASSERT_EQ(vm_reader_read(&kr, &io_a.w, &copied), OSTD_EFAULT);
@@ -1478,7 +1482,7 @@ TEST_FORMAT(vm_space, row31_writer_onto_read_only_page)
 	ASSERT_EQ(vm_writer_atomic_cmpxchg(&io_a.w, 0, 1, &old), OSTD_EFAULT);
 	ASSERT_EQ(io_a.w.cursor, ro);
 	ASSERT_TRUE(is_pat(layout_ptr(ro), ro, P));
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1489,29 +1493,29 @@ TEST_FORMAT(vm_space, row31_writer_onto_read_only_page)
  */
 TEST_FORMAT(vm_space, row32_destroyed_space)
 {
-	struct pt_cursor *c = &hcur;
+	struct vm_space_cursor *c = &hcur;
 
 	if (!user_format(cfg)) {
 		return;
 	}
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(map_new(&fx.vs, UBASE, prop_rw, NULL), OSTD_OK);
-	uint64_t gen = fx.vs.gen;
+	ASSERT_EQ(map_new(fx.vs, UBASE, prop_rw, NULL), OSTD_OK);
+	uint64_t gen = VS(fx.vs)->gen;
 
-	ASSERT_EQ(vm_space_destroy(&fx.vs), OSTD_OK);
-	ASSERT_TRUE(fx.vs.destroyed);
-	ASSERT_GT(fx.vs.gen, gen);
-	ASSERT_EQ(vm_space_destroy(&fx.vs), OSTD_EBADSTATE);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_EBADSTATE);
-	ASSERT_EQ(vm_space_cursor(&fx.vs, UBASE, UBASE + P, c), OSTD_EBADSTATE);
-	ASSERT_EQ(vm_space_cursor_mut(&fx.vs, UBASE, UBASE + P, c),
+	ASSERT_EQ(vm_space_destroy(fx.vs), OSTD_OK);
+	ASSERT_TRUE(VS(fx.vs)->destroyed);
+	ASSERT_GT(VS(fx.vs)->gen, gen);
+	ASSERT_EQ(vm_space_destroy(fx.vs), OSTD_EBADSTATE);
+	ASSERT_EQ(vm_space_activate(fx.vs), OSTD_EBADSTATE);
+	ASSERT_EQ(vm_space_cursor(fx.vs, UBASE, UBASE + P, c), OSTD_EBADSTATE);
+	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + P, c),
 		  OSTD_EBADSTATE);
-	ASSERT_EQ(vm_space_create_reader(&fx.vs, UBASE, P, &io_a.r, &io_a.tok),
+	ASSERT_EQ(vm_space_create_reader(fx.vs, UBASE, P, &io_a.r, &io_a.tok),
 		  OSTD_EBADSTATE);
-	ASSERT_EQ(vm_space_create_writer(&fx.vs, UBASE, P, &io_a.w, &io_a.tok),
+	ASSERT_EQ(vm_space_create_writer(fx.vs, UBASE, P, &io_a.w, &io_a.tok),
 		  OSTD_EBADSTATE);
-	ASSERT_FALSE(vm_space_is_current(&fx.vs));
-	ASSERT_EQ(vm_space_handle_fault(&fx.vs, UBASE, false), OSTD_EFAULT);
+	ASSERT_FALSE(vm_space_is_current(fx.vs));
+	ASSERT_EQ(vm_space_handle_fault(fx.vs, UBASE, false), OSTD_EFAULT);
 	fx_teardown();
 }
 
@@ -1530,27 +1534,26 @@ TEST_FORMAT(vm_space, row32_stale_tokens)
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(layout(), OSTD_OK);
 	ASSERT_EQ(fx_space(&fx.vs2, &fx.vs2_ok, false), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
-	/* io_a created, io_b disposed, io_c created with a forged gen. */
-	ASSERT_EQ(io_create(&fx.vs, &io_a, VM_IO_READER, UBASE, 16), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 16),
+	ASSERT_EQ(vm_space_activate(fx.vs), OSTD_OK);
+	/* io_a created, io_b disposed, io_c created with a forged number. */
+	ASSERT_EQ(io_create(fx.vs, &io_a, VM_IO_READER, UBASE, 16), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 16),
 		  OSTD_OK);
-	ASSERT_EQ(io_dispose(&fx.vs, &io_b), OSTD_OK);
-	ASSERT_EQ(io_create(&fx.vs, &io_c, VM_IO_READER, UBASE + 8, 8),
-		  OSTD_OK);
-	io_c.tok.space_gen++;
-	ASSERT_EQ(io_activate(&fx.vs, &io_c), OSTD_EBADSTATE);
-	io_c.tok.space_gen--;
+	ASSERT_EQ(io_dispose(fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_create(fx.vs, &io_c, VM_IO_READER, UBASE + 8, 8), OSTD_OK);
+	io_c.tok.id += 100;
+	ASSERT_EQ(io_activate(fx.vs, &io_c), OSTD_EBADSTATE);
+	io_c.tok.id -= 100;
 	/* Another space's token, in this space. */
-	ASSERT_EQ(io_activate(&fx.vs2, &io_a), OSTD_EBADSTATE);
-	ASSERT_EQ(io_remove(&fx.vs2, &io_a), OSTD_EBADSTATE);
-	ASSERT_EQ(io_a.tok.state, VM_IO_CREATED);
+	ASSERT_EQ(io_activate(fx.vs2, &io_a), OSTD_EBADSTATE);
+	ASSERT_EQ(io_remove(fx.vs2, &io_a), OSTD_EBADSTATE);
+	ASSERT_EQ(vm_space_io_state(fx.vs, &io_a.tok), VM_IO_CREATED);
 
-	ASSERT_EQ(vm_space_destroy(&fx.vs), OSTD_OK);
-	ASSERT_EQ(io_activate(&fx.vs, &io_a), OSTD_EBADSTATE);
-	ASSERT_EQ(io_activate(&fx.vs, &io_b), OSTD_EBADSTATE);
-	ASSERT_EQ(io_dispose(&fx.vs, &io_a), OSTD_EBADSTATE);
-	ASSERT_EQ(io_dispose(&fx.vs, &io_b), OSTD_EBADSTATE);
+	ASSERT_EQ(vm_space_destroy(fx.vs), OSTD_OK);
+	ASSERT_EQ(io_activate(fx.vs, &io_a), OSTD_EBADSTATE);
+	ASSERT_EQ(io_activate(fx.vs, &io_b), OSTD_EBADSTATE);
+	ASSERT_EQ(io_dispose(fx.vs, &io_a), OSTD_EBADSTATE);
+	ASSERT_EQ(io_dispose(fx.vs, &io_b), OSTD_EBADSTATE);
 	ASSERT_EQ(io_use(&io_a, &copied), OSTD_EBADSTATE);
 	ASSERT_EQ(copied, 0);
 	ASSERT_EQ(io_use(&io_b, &copied), OSTD_EBADSTATE);
@@ -1559,17 +1562,17 @@ TEST_FORMAT(vm_space, row32_stale_tokens)
 	 * Pinned: retiring a token of a destroyed space is allowed (it
 	 * holds nothing); see the contract question in the report.
 	 */
-	ASSERT_EQ(io_remove(&fx.vs, &io_c), OSTD_OK);
+	ASSERT_EQ(io_remove(fx.vs, &io_c), OSTD_OK);
 
 	/* A new life of the same object: the old tokens stay stale. */
 	ASSERT_EQ(fx_space(&fx.vs, &fx.vs_ok, false), OSTD_OK);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
-	ASSERT_EQ(io_activate(&fx.vs, &io_a), OSTD_EBADSTATE);
-	ASSERT_EQ(io_dispose(&fx.vs, &io_b), OSTD_EBADSTATE);
-	ASSERT_EQ(io_remove(&fx.vs, &io_a), OSTD_EBADSTATE);
+	ASSERT_EQ(vm_space_activate(fx.vs), OSTD_OK);
+	ASSERT_EQ(io_activate(fx.vs, &io_a), OSTD_EBADSTATE);
+	ASSERT_EQ(io_dispose(fx.vs, &io_b), OSTD_EBADSTATE);
+	ASSERT_EQ(io_remove(fx.vs, &io_a), OSTD_EBADSTATE);
 	ASSERT_EQ(io_use(&io_a, &copied), OSTD_EBADSTATE);
-	ASSERT_EQ(fx.vs.owner.active_tokens, 0);
-	ASSERT_TRUE(vm_space_owner_inv(&fx.vs));
+	ASSERT_EQ(VS(fx.vs)->owner.active_tokens, 0);
+	ASSERT_TRUE(vm_space_owner_inv(fx.vs));
 	fx_teardown();
 }
 
@@ -1593,42 +1596,42 @@ static int token_lifecycle(const struct pt_config *cfg, enum vm_io_kind kind,
 {
 	int line = 0;
 	uint64_t done = 0;
-	unsigned int *count = kind == VM_IO_READER ? &fx.vs.owner.reader_count
-						   : &fx.vs.owner.writer_count;
-
-	bool registry = IS_ENABLED(CONFIG_VM_OWNER_REGISTRY);
+	unsigned int *count = NULL;
 
 	EXPECT(fx_setup_layout(cfg, shared) == OSTD_OK);
+	/* Active tokens are counted by kind, with or without the registry. */
+	count = kind == VM_IO_READER ? &VS(fx.vs)->owner.reader_count
+				     : &VS(fx.vs)->owner.writer_count;
 	uint64_t va = UBASE + 2 * P;
 
-	EXPECT(io_create(&fx.vs, &io_a, kind, va, 64) == OSTD_OK);
+	EXPECT(io_create(fx.vs, &io_a, kind, va, 64) == OSTD_OK);
 	EXPECT(io_use(&io_a, &done) == OSTD_EBADSTATE && done == 0);
-	EXPECT(io_dispose(&fx.vs, &io_a) == OSTD_EBADSTATE);
+	EXPECT(io_dispose(fx.vs, &io_a) == OSTD_EBADSTATE);
 	/* The wrong kind's calls refuse it. */
 	io_a.kind = kind == VM_IO_READER ? VM_IO_WRITER : VM_IO_READER;
-	EXPECT(io_activate(&fx.vs, &io_a) == OSTD_EBADSTATE);
-	EXPECT(io_remove(&fx.vs, &io_a) == OSTD_EBADSTATE);
+	EXPECT(io_activate(fx.vs, &io_a) == OSTD_EBADSTATE);
+	EXPECT(io_remove(fx.vs, &io_a) == OSTD_EBADSTATE);
 	io_a.kind = kind;
 
 	for (int round = 0; round < 2; round++) {
-		EXPECT(io_activate(&fx.vs, &io_a) == OSTD_OK);
-		EXPECT(io_a.tok.state == VM_IO_ACTIVE);
-		EXPECT(fx.vs.owner.active_tokens == 1);
-		EXPECT(*count == (registry ? 1U : 0U));
-		EXPECT(io_activate(&fx.vs, &io_a) == OSTD_EBADSTATE);
-		EXPECT(io_remove(&fx.vs, &io_a) == OSTD_EBADSTATE);
+		EXPECT(io_activate(fx.vs, &io_a) == OSTD_OK);
+		EXPECT(vm_space_io_state(fx.vs, &io_a.tok) == VM_IO_ACTIVE);
+		EXPECT(VS(fx.vs)->owner.active_tokens == 1);
+		EXPECT(*count == 1U);
+		EXPECT(io_activate(fx.vs, &io_a) == OSTD_EBADSTATE);
+		EXPECT(io_remove(fx.vs, &io_a) == OSTD_EBADSTATE);
 		EXPECT(io_use(&io_a, &done) == OSTD_OK && done == 1);
-		EXPECT(io_dispose(&fx.vs, &io_a) == OSTD_OK);
-		EXPECT(io_a.tok.state == VM_IO_DISPOSED);
-		EXPECT(fx.vs.owner.active_tokens == 0 && *count == 0);
-		EXPECT(io_dispose(&fx.vs, &io_a) == OSTD_EBADSTATE);
+		EXPECT(io_dispose(fx.vs, &io_a) == OSTD_OK);
+		EXPECT(vm_space_io_state(fx.vs, &io_a.tok) == VM_IO_DISPOSED);
+		EXPECT(VS(fx.vs)->owner.active_tokens == 0 && *count == 0);
+		EXPECT(io_dispose(fx.vs, &io_a) == OSTD_EBADSTATE);
 		EXPECT(io_use(&io_a, &done) == OSTD_EBADSTATE && done == 0);
 	}
-	EXPECT(io_remove(&fx.vs, &io_a) == OSTD_OK);
-	EXPECT(io_a.tok.state == VM_IO_REMOVED);
-	EXPECT(io_activate(&fx.vs, &io_a) == OSTD_EBADSTATE);
-	EXPECT(io_dispose(&fx.vs, &io_a) == OSTD_EBADSTATE);
-	EXPECT(io_remove(&fx.vs, &io_a) == OSTD_EBADSTATE);
+	EXPECT(io_remove(fx.vs, &io_a) == OSTD_OK);
+	EXPECT(vm_space_io_state(fx.vs, &io_a.tok) == VM_IO_REMOVED);
+	EXPECT(io_activate(fx.vs, &io_a) == OSTD_EBADSTATE);
+	EXPECT(io_dispose(fx.vs, &io_a) == OSTD_EBADSTATE);
+	EXPECT(io_remove(fx.vs, &io_a) == OSTD_EBADSTATE);
 	EXPECT(io_use(&io_a, &done) == OSTD_EBADSTATE && done == 0);
 	/* Two bytes were used, one per round. */
 	if (kind == VM_IO_READER) {
@@ -1636,7 +1639,7 @@ static int token_lifecycle(const struct pt_config *cfg, enum vm_io_kind kind,
 	} else {
 		EXPECT(io_a.w.cursor == va + 2);
 	}
-	EXPECT(vm_space_owner_inv(&fx.vs));
+	EXPECT(vm_space_owner_inv(fx.vs));
 out:
 	fx_teardown();
 	return line;
@@ -1646,38 +1649,44 @@ TEST_READER_WRITER(reader_token_lifecycle, writer_token_lifecycle,
 		   token_lifecycle, NEEDS_ACTIVE)
 
 /*
- * A copy of a token taken while it was active still says "active" after
- * the original is disposed: the registry, not the copy, decides, so the
- * copy is refused and the count does not go below zero.
+ * Probe (copied token): a token is a handle; the permission is the
+ * registry's. A copy taken while the token was active is the same
+ * permission: once the original is disposed the copy neither copies nor
+ * disposes (the count does not go below zero), and once it is removed no
+ * copy can activate it again. Holds with or without the registry.
  */
 static int token_copy_refused(const struct pt_config *cfg, enum vm_io_kind kind,
 			      bool shared)
 {
 	int line = 0;
+	uint64_t done = 1;
 
-	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
-		/* Without the registry a copy cannot be told from its
-		 * original, by design. */
-		return 0;
-	}
-	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
-	EXPECT(io_open(&fx.vs, &io_a, kind, UBASE, P) == OSTD_OK);
+	EXPECT(fx_setup_layout(cfg, shared) == OSTD_OK);
+	EXPECT(io_open(fx.vs, &io_a, kind, UBASE, P) == OSTD_OK);
 	io_b = io_a;
-	EXPECT(io_dispose(&fx.vs, &io_a) == OSTD_OK);
+	EXPECT(io_use(&io_b, &done) == OSTD_OK && done == 1);
+	EXPECT(io_dispose(fx.vs, &io_a) == OSTD_OK);
 	static struct owner_snap before;
 
-	snap_take(&fx.vs, &before);
-	EXPECT(io_dispose(&fx.vs, &io_b) == OSTD_EBADSTATE);
-	EXPECT(io_activate(&fx.vs, &io_b) == OSTD_EBADSTATE);
-	EXPECT(io_remove(&fx.vs, &io_b) == OSTD_EBADSTATE);
-	EXPECT(snap_same(&fx.vs, &before));
-	EXPECT(fx.vs.owner.active_tokens == 0);
+	snap_take(fx.vs, &before);
+	EXPECT(vm_space_io_state(fx.vs, &io_b.tok) == VM_IO_DISPOSED);
+	EXPECT(io_use(&io_b, &done) == OSTD_EBADSTATE && done == 0);
+	EXPECT(io_dispose(fx.vs, &io_b) == OSTD_EBADSTATE);
+	EXPECT(snap_same(fx.vs, &before));
+	EXPECT(VS(fx.vs)->owner.active_tokens == 0);
 	/* With another token active, the copy still cannot dispose it. */
-	EXPECT(io_open(&fx.vs, &io_c, kind, UBASE + 4 * P, P) == OSTD_OK);
-	EXPECT(io_dispose(&fx.vs, &io_b) == OSTD_EBADSTATE);
-	EXPECT(fx.vs.owner.active_tokens == 1);
-	EXPECT(io_close(&fx.vs, &io_c) == OSTD_OK);
-	EXPECT(io_remove(&fx.vs, &io_a) == OSTD_OK);
+	EXPECT(io_open(fx.vs, &io_c, kind, UBASE + 2 * P, P) == OSTD_OK);
+	EXPECT(io_dispose(fx.vs, &io_b) == OSTD_EBADSTATE);
+	EXPECT(VS(fx.vs)->owner.active_tokens == 1);
+	EXPECT(io_close(fx.vs, &io_c) == OSTD_OK);
+	/* Removed through the original: gone for the copy too (no revival). */
+	EXPECT(io_remove(fx.vs, &io_a) == OSTD_OK);
+	snap_take(fx.vs, &before);
+	EXPECT(vm_space_io_state(fx.vs, &io_b.tok) == VM_IO_REMOVED);
+	EXPECT(io_activate(fx.vs, &io_b) == OSTD_EBADSTATE);
+	EXPECT(io_remove(fx.vs, &io_b) == OSTD_EBADSTATE);
+	EXPECT(io_use(&io_b, &done) == OSTD_EBADSTATE && done == 0);
+	EXPECT(snap_same(fx.vs, &before));
 out:
 	fx_teardown();
 	return line;
@@ -1696,24 +1705,24 @@ static int destroy_busy(const struct pt_config *cfg, enum vm_io_kind kind,
 	struct pt_query q;
 
 	EXPECT(fx_setup_layout(cfg, shared) == OSTD_OK);
-	EXPECT(io_open(&fx.vs, &io_a, kind, UBASE + 2 * P, 64) == OSTD_OK);
+	EXPECT(io_open(fx.vs, &io_a, kind, UBASE + 2 * P, 64) == OSTD_OK);
 	static struct owner_snap before;
 
-	snap_take(&fx.vs, &before);
+	snap_take(fx.vs, &before);
 	uint64_t in_use = frame_stats_in_use();
 
-	EXPECT(vm_space_destroy(&fx.vs) == OSTD_EBUSY);
-	EXPECT(snap_same(&fx.vs, &before));
+	EXPECT(vm_space_destroy(fx.vs) == OSTD_EBUSY);
+	EXPECT(snap_same(fx.vs, &before));
 	EXPECT(frame_stats_in_use() == in_use);
-	EXPECT(vm_space_is_current(&fx.vs));
-	EXPECT(cpu_set_contains(&fx.vs.pt.active_cpus, arch_cpu_id()));
-	EXPECT(query_at(&fx.vs, UBASE + 2 * P, &q) == OSTD_OK);
+	EXPECT(vm_space_is_current(fx.vs));
+	EXPECT(cpu_set_contains(&VS(fx.vs)->pt.active_cpus, arch_cpu_id()));
+	EXPECT(query_at(fx.vs, UBASE + 2 * P, &q) == OSTD_OK);
 	EXPECT(q.item.kind == PT_ITEM_FRAME &&
 	       pa_addr(q.item.pa) == pa_addr(fx.pa[2]));
 	EXPECT(frame_refcount(fx.pa[2]) == 1);
 	EXPECT(io_use(&io_a, &done) == OSTD_OK && done == 1);
-	EXPECT(io_close(&fx.vs, &io_a) == OSTD_OK);
-	EXPECT(vm_space_destroy(&fx.vs) == OSTD_OK);
+	EXPECT(io_close(fx.vs, &io_a) == OSTD_OK);
+	EXPECT(vm_space_destroy(fx.vs) == OSTD_OK);
 out:
 	fx_teardown();
 	return line;
@@ -1740,7 +1749,6 @@ TEST(vm_space, copy_kernel_to_kernel)
 	struct vm_reader r = vm_reader_from_kernel(src, sizeof(src));
 	struct vm_writer w = vm_writer_from_kernel(dst, sizeof(dst));
 
-	ASSERT_FALSE(r.fallible);
 	ASSERT_EQ(vm_reader_read(&r, &w, &copied), OSTD_OK);
 	ASSERT_EQ(copied, 60);
 	ASSERT_EQ(vm_reader_remain(&r), 40);
@@ -1763,15 +1771,15 @@ TEST_FORMAT(vm_space, copy_user_kernel_both_ways)
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(layout(), OSTD_OK);
 	/* Page 1 mapped too: pages 0-2 read-write. */
-	ASSERT_EQ(map_new(&fx.vs, UBASE + P, prop_rw, &fx.pa[1]), OSTD_OK);
+	ASSERT_EQ(map_new(fx.vs, UBASE + P, prop_rw, &fx.pa[1]), OSTD_OK);
 	fill_page(fx.pa[1], UBASE + P);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+	ASSERT_EQ(vm_space_activate(fx.vs), OSTD_OK);
 
 	/* User -> kernel: [UBASE + 100, + 2P - 200). */
 	uint64_t len = 2 * P - 200;
 
 	memset(kbuf, 0, sizeof(kbuf));
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 100, len),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + 100, len),
 		  OSTD_OK);
 	struct vm_writer kw = vm_writer_from_kernel(kbuf, sizeof(kbuf));
 
@@ -1780,13 +1788,13 @@ TEST_FORMAT(vm_space, copy_user_kernel_both_ways)
 	ASSERT_EQ(vm_reader_remain(&io_a.r), 0);
 	ASSERT_EQ(vm_writer_avail(&kw), sizeof(kbuf) - len);
 	ASSERT_TRUE(is_pat(kbuf, UBASE + 100, len));
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 
 	/* Kernel -> user: [UBASE + 2P - 50, + 100), pages 1 and 2. */
 	for (unsigned int i = 0; i < 100; i++) {
 		kbuf[i] = (uint8_t)~pat(i);
 	}
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P - 50, 100),
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P - 50, 100),
 		  OSTD_OK);
 	struct vm_reader kr = vm_reader_from_kernel(kbuf, 150);
 
@@ -1798,7 +1806,7 @@ TEST_FORMAT(vm_space, copy_user_kernel_both_ways)
 	ASSERT_EQ(memcmp(frame_bytes(fx.pa[2]), kbuf + 50, 50), 0);
 	ASSERT_TRUE(
 		is_pat(frame_bytes(fx.pa[2]) + 50, UBASE + 2 * P + 50, P - 50));
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1811,11 +1819,10 @@ TEST_FORMAT(vm_space, copy_user_to_user)
 		return; /* Needs activation. */
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 10, 3000),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + 10, 3000),
 		  OSTD_OK);
-	ASSERT_EQ(
-		io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P + 20, 2000),
-		OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P + 20, 2000),
+		  OSTD_OK);
 	ASSERT_EQ(vm_reader_read(&io_a.r, &io_b.w, &copied), OSTD_OK);
 	ASSERT_EQ(copied, 2000);
 	ASSERT_EQ(vm_reader_remain(&io_a.r), 1000);
@@ -1824,8 +1831,8 @@ TEST_FORMAT(vm_space, copy_user_to_user)
 	ASSERT_TRUE(is_pat(frame_bytes(fx.pa[2]), UBASE + 2 * P, 20));
 	ASSERT_TRUE(
 		is_pat(frame_bytes(fx.pa[2]) + 2020, UBASE + 2 * P + 2020, 8));
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1847,7 +1854,7 @@ TEST_FORMAT(vm_space, copy_partial_exact_counts)
 
 	/* Kernel -> user: 30 bytes of page 2, then page 3 (read-only). */
 	memset(kbuf, 0xee, 100);
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 3 * P - 30, 100),
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 3 * P - 30, 100),
 		  OSTD_OK);
 	struct vm_reader kr = vm_reader_from_kernel(kbuf, 100);
 
@@ -1857,12 +1864,12 @@ TEST_FORMAT(vm_space, copy_partial_exact_counts)
 	ASSERT_EQ(io_b.w.cursor, UBASE + 3 * P);
 	ASSERT_TRUE(all_bytes(frame_bytes(fx.pa[2]) + P - 30, 30, 0xee));
 	ASSERT_TRUE(is_pat(frame_bytes(fx.pa[3]), UBASE + 3 * P, P));
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 
 	/* User -> user: the source has 1000 bytes before page 1. */
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P - 1000, 2000),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + P - 1000, 2000),
 		  OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 2000),
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 2000),
 		  OSTD_OK);
 	ASSERT_EQ(vm_reader_read(&io_a.r, &io_b.w, &copied), OSTD_EFAULT);
 	ASSERT_EQ(copied, 1000);
@@ -1872,14 +1879,14 @@ TEST_FORMAT(vm_space, copy_partial_exact_counts)
 	/* Up to the 30 bytes the first copy wrote. */
 	ASSERT_TRUE(is_pat(frame_bytes(fx.pa[2]) + 1000, UBASE + 2 * P + 1000,
 			   P - 1030));
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 
 	/* User -> user: the destination has 300 bytes before page 3. */
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 100, 1000),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + 100, 1000),
 		  OSTD_OK);
 	ASSERT_EQ(
-		io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 3 * P - 300, 1000),
+		io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 3 * P - 300, 1000),
 		OSTD_OK);
 	ASSERT_EQ(vm_reader_read(&io_a.r, &io_b.w, &copied), OSTD_EFAULT);
 	ASSERT_EQ(copied, 300);
@@ -1887,8 +1894,8 @@ TEST_FORMAT(vm_space, copy_partial_exact_counts)
 	ASSERT_EQ(io_b.w.cursor, UBASE + 3 * P);
 	ASSERT_TRUE(is_pat(frame_bytes(fx.pa[2]) + P - 300, UBASE + 100, 300));
 	ASSERT_TRUE(is_pat(frame_bytes(fx.pa[3]), UBASE + 3 * P, P));
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1909,7 +1916,7 @@ TEST_FORMAT(vm_space, read_val_write_val_rollback)
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	/* 4 bytes of page 0, then page 1 (unmapped). */
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P - 8, 16),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + P - 8, 16),
 		  OSTD_OK);
 	ASSERT_EQ(vm_reader_read_val(&io_a.r, &w, 4), OSTD_OK);
 	ASSERT_TRUE(is_pat((const uint8_t *)&w, UBASE + P - 8, 4));
@@ -1917,10 +1924,10 @@ TEST_FORMAT(vm_space, read_val_write_val_rollback)
 	ASSERT_EQ(vm_reader_read_val(&io_a.r, &v, 8), OSTD_EFAULT);
 	ASSERT_EQ(io_a.r.cursor, UBASE + P - 4);
 	ASSERT_EQ(vm_reader_remain(&io_a.r), 12);
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 
 	/* 4 bytes of page 2, then page 3 (read-only). */
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 3 * P - 8, 16),
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 3 * P - 8, 16),
 		  OSTD_OK);
 	w = 0x01020304;
 	ASSERT_EQ(vm_writer_write_val(&io_b.w, &w, 4), OSTD_OK);
@@ -1930,7 +1937,7 @@ TEST_FORMAT(vm_space, read_val_write_val_rollback)
 	ASSERT_EQ(vm_writer_avail(&io_b.w), 12);
 	ASSERT_TRUE(all_bytes(frame_bytes(fx.pa[2]) + P - 4, 4, 0xff));
 	ASSERT_TRUE(is_pat(frame_bytes(fx.pa[3]), UBASE + 3 * P, P));
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1959,7 +1966,7 @@ TEST_FORMAT(vm_space, fill_zeros_partial)
 	}
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
 	/* 64 bytes of page 0, then page 1 (unmapped). */
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + P - 96, 128),
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + P - 96, 128),
 		  OSTD_OK);
 	ASSERT_EQ(vm_writer_fill_zeros(&io_b.w, 32, &done), OSTD_OK);
 	ASSERT_EQ(done, 32);
@@ -1968,7 +1975,7 @@ TEST_FORMAT(vm_space, fill_zeros_partial)
 	ASSERT_EQ(io_b.w.cursor, UBASE + P);
 	ASSERT_TRUE(all_bytes(frame_bytes(fx.pa[0]) + P - 96, 96, 0));
 	ASSERT_TRUE(is_pat(frame_bytes(fx.pa[0]), UBASE, P - 96));
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
 }
 
@@ -1989,9 +1996,9 @@ TEST_FORMAT(vm_space, skip_limit_remain_avail)
 	ASSERT_EQ(vm_reader_remain(&r), 64);
 	ASSERT_EQ(vm_reader_skip(&r, 10), OSTD_OK);
 	ASSERT_EQ(vm_reader_remain(&r), 54);
-	vm_reader_limit(&r, 100); /* Larger: no change. */
+	ASSERT_EQ(vm_reader_limit(&r, 100), OSTD_OK); /* Larger: no change. */
 	ASSERT_EQ(vm_reader_remain(&r), 54);
-	vm_reader_limit(&r, 20);
+	ASSERT_EQ(vm_reader_limit(&r, 20), OSTD_OK);
 	ASSERT_EQ(vm_reader_remain(&r), 20);
 	ASSERT_EQ(vm_reader_skip(&r, 21), OSTD_EINVAL);
 	ASSERT_EQ(vm_reader_skip(&r, 20), OSTD_OK);
@@ -1999,30 +2006,30 @@ TEST_FORMAT(vm_space, skip_limit_remain_avail)
 	ASSERT_EQ(vm_writer_skip(&w, UINT64_MAX), OSTD_EINVAL);
 	ASSERT_EQ(vm_writer_skip(&w, 64), OSTD_OK);
 	ASSERT_EQ(vm_writer_avail(&w), 0);
-	vm_writer_limit(&w, 5);
+	ASSERT_EQ(vm_writer_limit(&w, 5), OSTD_OK);
 	ASSERT_EQ(vm_writer_avail(&w), 0);
 	w = vm_writer_from_kernel(buf, 64);
-	vm_writer_limit(&w, 0);
+	ASSERT_EQ(vm_writer_limit(&w, 0), OSTD_OK);
 	ASSERT_EQ(vm_writer_avail(&w), 0);
 	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
 		return; /* The user half needs activation. */
 	}
 	/* A user reader skips an unmapped page without touching it. */
 	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P, 2 * P),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + P, 2 * P),
 		  OSTD_OK);
 	ASSERT_EQ(vm_reader_skip(&io_a.r, P + 8), OSTD_OK);
-	vm_reader_limit(&io_a.r, 16);
+	ASSERT_EQ(vm_reader_limit(&io_a.r, 16), OSTD_OK);
 	w = vm_writer_from_kernel(buf, 64);
 	ASSERT_EQ(vm_reader_read(&io_a.r, &w, &copied), OSTD_OK);
 	ASSERT_EQ(copied, 16);
 	ASSERT_TRUE(is_pat(buf, UBASE + 2 * P + 8, 16));
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE, 64), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE, 64), OSTD_OK);
 	ASSERT_EQ(vm_writer_skip(&io_b.w, 65), OSTD_EINVAL);
 	ASSERT_EQ(vm_writer_skip(&io_b.w, 60), OSTD_OK);
 	ASSERT_EQ(vm_writer_avail(&io_b.w), 4);
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
 }
 
@@ -2043,7 +2050,7 @@ TEST_FORMAT(vm_space, atomics_user)
 	uint32_t *word = (uint32_t *)(void *)(frame_bytes(fx.pa[2]) + 8);
 
 	*word = 5;
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P + 8, 8),
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P + 8, 8),
 		  OSTD_OK);
 	ASSERT_EQ(vm_writer_atomic_cmpxchg(&io_b.w, 5, 9, &old), OSTD_OK);
 	ASSERT_EQ(old, 5);
@@ -2059,9 +2066,9 @@ TEST_FORMAT(vm_space, atomics_user)
 	ASSERT_EQ(vm_writer_atomic_cmpxchg(&io_b.w, 9, 1, &old), OSTD_OK);
 	ASSERT_EQ(vm_writer_skip(&io_b.w, 4), OSTD_OK);
 	ASSERT_EQ(vm_writer_atomic_cmpxchg(&io_b.w, 0, 1, &old), OSTD_EINVAL);
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + 2 * P + 8, 8),
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + 2 * P + 8, 8),
 		  OSTD_OK);
 	*word = 42;
 	ASSERT_EQ(vm_reader_atomic_load(&io_a.r, &v), OSTD_OK);
@@ -2070,23 +2077,23 @@ TEST_FORMAT(vm_space, atomics_user)
 	ASSERT_EQ(vm_reader_skip(&io_a.r, 1), OSTD_OK);
 	ASSERT_EQ(vm_reader_atomic_load(&io_a.r, &v), OSTD_EINVAL);
 	ASSERT_EQ(vm_reader_skip(&io_a.r, 3), OSTD_OK);
-	vm_reader_limit(&io_a.r, 3);
+	ASSERT_EQ(vm_reader_limit(&io_a.r, 3), OSTD_OK);
 	ASSERT_EQ(vm_reader_atomic_load(&io_a.r, &v), OSTD_EINVAL);
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 
 	/* Unmapped page 1; read-only page 3 (loads work, cmpxchg faults). */
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P, 8), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE + P, 8), OSTD_OK);
 	ASSERT_EQ(vm_reader_atomic_load(&io_a.r, &v), OSTD_EFAULT);
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
-	ASSERT_EQ(io_open(&fx.vs, &io_b, VM_IO_WRITER, UBASE + P, 8), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + P, 8), OSTD_OK);
 	ASSERT_EQ(vm_writer_atomic_cmpxchg(&io_b.w, 0, 1, &old), OSTD_EFAULT);
-	ASSERT_EQ(io_close(&fx.vs, &io_b), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	uint64_t ro = UBASE + 3 * P;
 
-	ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, ro, 4), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, ro, 4), OSTD_OK);
 	ASSERT_EQ(vm_reader_atomic_load(&io_a.r, &v), OSTD_OK);
 	ASSERT_EQ(memcmp(&v, layout_ptr(ro), 4), 0);
-	ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 	fx_teardown();
 }
 
@@ -2131,22 +2138,22 @@ TEST_FORMAT(vm_space, activate_moves_cpu_between_sets)
 	}
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(fx_space(&fx.vs2, &fx.vs2_ok, true), OSTD_OK);
-	ASSERT_EQ(fx.vs.pt.cfg, cfg);
-	ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
-	ASSERT_TRUE(vm_space_is_current(&fx.vs));
-	ASSERT_TRUE(cpu_set_contains(&fx.vs.pt.active_cpus, cpu));
-	ASSERT_EQ(pa_addr(arch_vm_current_root()), pa_addr(fx.vs.pt.root));
-	ASSERT_EQ(vm_space_activate(&fx.vs2), OSTD_OK);
-	ASSERT_FALSE(vm_space_is_current(&fx.vs));
-	ASSERT_TRUE(vm_space_is_current(&fx.vs2));
-	ASSERT_FALSE(cpu_set_contains(&fx.vs.pt.active_cpus, cpu));
-	ASSERT_TRUE(cpu_set_contains(&fx.vs2.pt.active_cpus, cpu));
+	ASSERT_EQ(VS(fx.vs)->pt.cfg, cfg);
+	ASSERT_EQ(vm_space_activate(fx.vs), OSTD_OK);
+	ASSERT_TRUE(vm_space_is_current(fx.vs));
+	ASSERT_TRUE(cpu_set_contains(&VS(fx.vs)->pt.active_cpus, cpu));
+	ASSERT_EQ(pa_addr(arch_vm_current_root()), pa_addr(VS(fx.vs)->pt.root));
+	ASSERT_EQ(vm_space_activate(fx.vs2), OSTD_OK);
+	ASSERT_FALSE(vm_space_is_current(fx.vs));
+	ASSERT_TRUE(vm_space_is_current(fx.vs2));
+	ASSERT_FALSE(cpu_set_contains(&VS(fx.vs)->pt.active_cpus, cpu));
+	ASSERT_TRUE(cpu_set_contains(&VS(fx.vs2)->pt.active_cpus, cpu));
 	/* Activating again changes nothing. */
-	ASSERT_EQ(vm_space_activate(&fx.vs2), OSTD_OK);
-	ASSERT_TRUE(cpu_set_contains(&fx.vs2.pt.active_cpus, cpu));
-	ASSERT_EQ(vm_space_destroy(&fx.vs2), OSTD_OK);
+	ASSERT_EQ(vm_space_activate(fx.vs2), OSTD_OK);
+	ASSERT_TRUE(cpu_set_contains(&VS(fx.vs2)->pt.active_cpus, cpu));
+	ASSERT_EQ(vm_space_destroy(fx.vs2), OSTD_OK);
 	ASSERT_EQ(pa_addr(arch_vm_current_root()), pa_addr(fx.kpt->root));
-	ASSERT_FALSE(vm_space_is_current(&fx.vs));
+	ASSERT_FALSE(vm_space_is_current(fx.vs));
 	fx_teardown();
 }
 
@@ -2171,44 +2178,44 @@ TEST_FORMAT(vm_space, destroy_returns_every_frame)
 	ASSERT_EQ(fx_kernel(cfg), OSTD_OK);
 	ASSERT_EQ(fx_space(&fx.vs2, &fx.vs2_ok, false), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &shared), OSTD_OK);
-	ASSERT_EQ(map_frame_at(&fx.vs2, UBASE, shared.pa, prop_rw), OSTD_OK);
+	ASSERT_EQ(map_frame_at(fx.vs2, UBASE, shared.pa, prop_rw), OSTD_OK);
 	uint64_t baseline = frame_stats_in_use();
 
 	ASSERT_EQ(fx_space(&fx.vs, &fx.vs_ok, false), OSTD_OK);
 	/* Spread over several leaf tables and upper-level entries. */
 	for (unsigned int i = 0; i < ACCT_PAGES; i++) {
 		vas[i] = UBASE * (1 + i % 3) + (i / 3) * (2ULL << 20) + i * P;
-		ASSERT_EQ(map_new(&fx.vs, vas[i], i % 2 ? prop_ro : prop_rw,
+		ASSERT_EQ(map_new(fx.vs, vas[i], i % 2 ? prop_ro : prop_rw,
 				  &pas[i]),
 			  OSTD_OK);
 		ASSERT_EQ(frame_refcount(pas[i]), 1);
 	}
 	/* The shared frame, twice here: three references in all. */
-	ASSERT_EQ(map_frame_at(&fx.vs, 5 * UBASE, shared.pa, prop_rw), OSTD_OK);
-	ASSERT_EQ(map_frame_at(&fx.vs, 5 * UBASE + P, shared.pa, prop_ro),
+	ASSERT_EQ(map_frame_at(fx.vs, 5 * UBASE, shared.pa, prop_rw), OSTD_OK);
+	ASSERT_EQ(map_frame_at(fx.vs, 5 * UBASE + P, shared.pa, prop_ro),
 		  OSTD_OK);
 	ASSERT_EQ(frame_refcount(shared.pa), 4);
 	ASSERT_GT(frame_stats_in_use(), baseline + ACCT_PAGES);
 	if (IS_ENABLED(CONFIG_ARCH_HOST)) {
 		/* Fill this CPU's TLB with the space's translations. */
-		ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
+		ASSERT_EQ(vm_space_activate(fx.vs), OSTD_OK);
 		for (unsigned int i = 0; i < ACCT_PAGES; i++) {
 			ASSERT_EQ(
-				io_open(&fx.vs, &io_a, VM_IO_READER, vas[i], 8),
+				io_open(fx.vs, &io_a, VM_IO_READER, vas[i], 8),
 				OSTD_OK);
 			struct vm_writer kw = vm_writer_from_kernel(kbuf, 8);
 
 			ASSERT_EQ(vm_reader_read(&io_a.r, &kw, &copied),
 				  OSTD_OK);
-			ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+			ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 		}
 		ASSERT_TRUE(tlb_caches(pas[ACCT_PAGES - 1]));
 	}
-	ASSERT_EQ(vm_space_destroy(&fx.vs), OSTD_OK);
+	ASSERT_EQ(vm_space_destroy(fx.vs), OSTD_OK);
 	ASSERT_EQ(frame_stats_in_use(), baseline);
 	ASSERT_EQ(frame_refcount(shared.pa), 2);
-	ASSERT_EQ(atomic_load(&fx.vs.pt.active_cpus.bits), 0);
-	ASSERT_FALSE(vm_space_is_current(&fx.vs));
+	ASSERT_EQ(atomic_load(&VS(fx.vs)->pt.active_cpus.bits), 0);
+	ASSERT_FALSE(vm_space_is_current(fx.vs));
 	for (unsigned int i = 0; i < ACCT_PAGES; i++) {
 		ASSERT_EQ(frame_refcount(pas[i]), FRAME_REF_UNUSED);
 		ASSERT_FALSE(tlb_caches(pas[i]));
@@ -2218,7 +2225,7 @@ TEST_FORMAT(vm_space, destroy_returns_every_frame)
 		ASSERT_EQ(pa_addr(arch_vm_current_root()),
 			  pa_addr(fx.kpt->root));
 	}
-	ASSERT_EQ(vm_space_destroy(&fx.vs2), OSTD_OK);
+	ASSERT_EQ(vm_space_destroy(fx.vs2), OSTD_OK);
 	ASSERT_EQ(frame_refcount(shared.pa), 1);
 	frame_drop(&shared);
 	fx_teardown();
@@ -2278,52 +2285,52 @@ TEST_FORMAT(vm_space, fault_handler_demand_paging)
 	}
 	memset(&log, 0, sizeof(log));
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
-	ASSERT_EQ(vm_space_handle_fault(&fx.vs, UBASE, false), OSTD_EFAULT);
-	vm_space_set_fault_handler(&fx.vs, on_fault, &log);
+	ASSERT_EQ(vm_space_handle_fault(fx.vs, UBASE, false), OSTD_EFAULT);
+	vm_space_set_fault_handler(fx.vs, on_fault, &log);
 	log.result = OSTD_OK;
-	ASSERT_EQ(vm_space_handle_fault(&fx.vs, UBASE + 5, true), OSTD_OK);
+	ASSERT_EQ(vm_space_handle_fault(fx.vs, UBASE + 5, true), OSTD_OK);
 	ASSERT_EQ(log.calls, 1);
-	ASSERT_TRUE(log.vs == &fx.vs && log.ctx == &log);
+	ASSERT_TRUE(log.vs == fx.vs && log.ctx == &log);
 	ASSERT_EQ(log.va, UBASE + 5);
 	ASSERT_TRUE(log.write);
 	log.result = OSTD_ENOMEM;
-	ASSERT_EQ(vm_space_handle_fault(&fx.vs, UBASE + 9, false), OSTD_EFAULT);
+	ASSERT_EQ(vm_space_handle_fault(fx.vs, UBASE + 9, false), OSTD_EFAULT);
 	ASSERT_EQ(log.calls, 2);
 	ASSERT_EQ(log.va, UBASE + 9);
 	ASSERT_FALSE(log.write);
 	log.result = OSTD_EFAULT;
-	ASSERT_EQ(vm_space_handle_fault(&fx.vs, UBASE, true), OSTD_EFAULT);
+	ASSERT_EQ(vm_space_handle_fault(fx.vs, UBASE, true), OSTD_EFAULT);
 	ASSERT_EQ(log.calls, 3);
-	vm_space_set_fault_handler(&fx.vs, NULL, NULL);
-	ASSERT_EQ(vm_space_handle_fault(&fx.vs, UBASE, true), OSTD_EFAULT);
+	vm_space_set_fault_handler(fx.vs, NULL, NULL);
+	ASSERT_EQ(vm_space_handle_fault(fx.vs, UBASE, true), OSTD_EFAULT);
 	ASSERT_EQ(log.calls, 3);
 
 	if (IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
 		/* Demand paging needs activation. */
-		vm_space_set_fault_handler(&fx.vs, on_fault, &log);
+		vm_space_set_fault_handler(fx.vs, on_fault, &log);
 		log.map = true;
-		ASSERT_EQ(vm_space_activate(&fx.vs), OSTD_OK);
-		ASSERT_EQ(io_open(&fx.vs, &io_a, VM_IO_READER, UBASE + P + 16,
-				  32),
-			  OSTD_OK);
+		ASSERT_EQ(vm_space_activate(fx.vs), OSTD_OK);
+		ASSERT_EQ(
+			io_open(fx.vs, &io_a, VM_IO_READER, UBASE + P + 16, 32),
+			OSTD_OK);
 		struct vm_writer kw = vm_writer_from_kernel(kbuf, 32);
 
 		ASSERT_EQ(vm_reader_read(&io_a.r, &kw, &copied), OSTD_EFAULT);
 		ASSERT_EQ(copied, 0);
-		ASSERT_EQ(vm_space_handle_fault(&fx.vs, io_a.r.cursor, false),
+		ASSERT_EQ(vm_space_handle_fault(fx.vs, io_a.r.cursor, false),
 			  OSTD_OK);
 		ASSERT_EQ(log.calls, 4);
 		ASSERT_EQ(log.va, UBASE + P + 16);
 		ASSERT_EQ(vm_reader_read(&io_a.r, &kw, &copied), OSTD_OK);
 		ASSERT_EQ(copied, 32);
 		ASSERT_TRUE(is_pat(kbuf, UBASE + P + 16, 32));
-		ASSERT_EQ(io_close(&fx.vs, &io_a), OSTD_OK);
+		ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 	}
 	unsigned int calls = log.calls;
 
-	vm_space_set_fault_handler(&fx.vs, on_fault, &log);
-	ASSERT_EQ(vm_space_destroy(&fx.vs), OSTD_OK);
-	ASSERT_EQ(vm_space_handle_fault(&fx.vs, UBASE, false), OSTD_EFAULT);
+	vm_space_set_fault_handler(fx.vs, on_fault, &log);
+	ASSERT_EQ(vm_space_destroy(fx.vs), OSTD_OK);
+	ASSERT_EQ(vm_space_handle_fault(fx.vs, UBASE, false), OSTD_EFAULT);
 	ASSERT_EQ(log.calls, calls);
 	fx_teardown();
 }
@@ -2348,14 +2355,14 @@ TEST_FORMAT(vm_space, new_refuses_bad_arguments)
 	ASSERT_EQ(fx_space(&fx.vs, &fx.vs_ok, false), OSTD_OK);
 	uint64_t in_use = frame_stats_in_use();
 
-	ASSERT_EQ(vm_space_new(&fx.vs2, &fx.vs.pt, false), OSTD_EINVAL);
+	ASSERT_EQ(vm_space_new(&fx.vs2, &VS(fx.vs)->pt, false), OSTD_EINVAL);
 	ASSERT_EQ(frame_stats_in_use(), in_use);
-	ASSERT_EQ(fx.vs.pt.cfg, cfg);
-	ASSERT_EQ(fx.vs.pt.kernel, fx.kpt);
-	ASSERT_TRUE(fx.vs.owner.active);
-	ASSERT_FALSE(fx.vs.owner.shared_reader);
-	ASSERT_EQ(fx.vs.owner.active_tokens, 0);
-	ASSERT_LT(fx.vs.pt.va_last, MAX_USER_VADDR);
+	ASSERT_EQ(VS(fx.vs)->pt.cfg, cfg);
+	ASSERT_EQ(VS(fx.vs)->pt.kernel, fx.kpt);
+	ASSERT_TRUE(VS(fx.vs)->owner.active);
+	ASSERT_FALSE(VS(fx.vs)->owner.shared_reader);
+	ASSERT_EQ(VS(fx.vs)->owner.active_tokens, 0);
+	ASSERT_LT(VS(fx.vs)->pt.va_last, MAX_USER_VADDR);
 	fx_teardown();
 }
 
@@ -2393,36 +2400,350 @@ TEST_FORMAT(vm_space, cursor_enforces_user_rules)
 	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_kernel, &kobj), OSTD_OK);
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &user), OSTD_OK);
-	ASSERT_EQ(vm_space_cursor_mut(&fx.vs, UBASE, UBASE + 4 * P, &hcur),
+	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + 4 * P, &hcur),
 		  OSTD_OK);
-	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_frame(kobj.pa), user_r),
+	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(kobj.pa), user_r),
 		  OSTD_EPERM);
-	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_frame(user.pa), no_user),
+	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(user.pa), no_user),
 		  OSTD_EPERM);
-	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_frame(user.pa), global),
+	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(user.pa), global),
 		  OSTD_EPERM);
 	/* RAM as an untracked item: a way to reach a page-table node. */
-	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_untracked(fx.vs.pt.root, 1),
+	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur,
+				pt_item_untracked(VS(fx.vs)->pt.root, 1),
 				user_r),
 		  OSTD_EPERM);
-	ASSERT_EQ(pt_cursor_va(&hcur), UBASE);
-	ASSERT_EQ(pt_cursor_map(&hcur, pt_item_frame(user.pa), user_r),
+	ASSERT_EQ(vm_space_cursor_va(&hcur), UBASE);
+	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(user.pa), user_r),
 		  OSTD_OK);
 	/* protect_next may not take PROT_USER away or add PT_GLOBAL. */
-	ASSERT_EQ(pt_cursor_jump(&hcur, UBASE), OSTD_OK);
-	ASSERT_EQ(
-		pt_cursor_protect_next(&hcur, P, clear_user, NULL, NULL, NULL),
-		OSTD_EPERM);
-	ASSERT_EQ(
-		pt_cursor_protect_next(&hcur, P, add_global, NULL, NULL, NULL),
-		OSTD_EPERM);
-	pt_cursor_drop(&hcur);
+	ASSERT_EQ(vm_space_cursor_jump(&hcur, UBASE), OSTD_OK);
+	ASSERT_EQ(vm_space_cursor_protect_next(&hcur, P, clear_user, NULL, NULL,
+					       NULL),
+		  OSTD_EPERM);
+	ASSERT_EQ(vm_space_cursor_protect_next(&hcur, P, add_global, NULL, NULL,
+					       NULL),
+		  OSTD_EPERM);
+	vm_space_cursor_drop(&hcur);
 	struct pt_query q;
 
-	ASSERT_EQ(query_at(&fx.vs, UBASE, &q), OSTD_OK);
+	ASSERT_EQ(query_at(fx.vs, UBASE, &q), OSTD_OK);
 	ASSERT_EQ(q.prop.flags, user_r.flags);
 	fx_teardown();
 	frame_drop(&kobj);
 	frame_drop(&user);
+	pt_rcu_barrier();
+}
+
+/* ---------------------------------------------------------------------
+ * Probes against a careless kernel author (issue 15). Each is either
+ * refused at run time with an error, nothing copied or mapped, or cannot
+ * be written against the kernel-author headers at all; the comment on
+ * each says which.
+ * --------------------------------------------------------------------- */
+
+/*
+ * Probe: a reader's end moved past its token, its cursor moved before it,
+ * or past its end (vostd reader.inv(), owner.inv_with_reader()). Refused
+ * at run time: every use re-checks [cursor, end) against the range the
+ * registry grants the token; nothing is copied, nothing moves.
+ */
+TEST_FORMAT(vm_space, probe_tampered_reader_range)
+{
+	static uint8_t buf[3 * 4096];
+	uint64_t copied = 1;
+	uint32_t v = 0;
+
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
+	}
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
+	/* Page 2 is a writer's, exclusively. */
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, P),
+		  OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE, 16), OSTD_OK);
+	memset(buf, POISON, sizeof(buf));
+	struct vm_writer k = vm_writer_from_kernel(buf, sizeof(buf));
+
+	io_a.r.end = UBASE + 3 * P; /* Over the writer's page. */
+	ASSERT_EQ(vm_reader_read(&io_a.r, &k, &copied), OSTD_ERANGE);
+	ASSERT_EQ(copied, 0);
+	ASSERT_EQ(vm_reader_skip(&io_a.r, 1), OSTD_ERANGE);
+	ASSERT_EQ(vm_reader_limit(&io_a.r, 8), OSTD_ERANGE);
+	ASSERT_EQ(vm_reader_read_val(&io_a.r, &v, 4), OSTD_ERANGE);
+	ASSERT_EQ(vm_reader_atomic_load(&io_a.r, &v), OSTD_ERANGE);
+	ASSERT_EQ(io_a.r.cursor, UBASE);
+	io_a.r.end = UBASE + 16;
+	io_a.r.cursor = UBASE - 8; /* Before the token's range. */
+	ASSERT_EQ(vm_reader_read(&io_a.r, &k, &copied), OSTD_ERANGE);
+	ASSERT_EQ(copied, 0);
+	io_a.r.cursor = UBASE + 17; /* Past its end: cursor > end. */
+	ASSERT_EQ(vm_reader_read(&io_a.r, &k, &copied), OSTD_EINVAL);
+	ASSERT_EQ(vm_reader_skip(&io_a.r, 0), OSTD_EINVAL);
+	ASSERT_EQ(copied, 0);
+	ASSERT_EQ(k.cursor, (uint64_t)(uintptr_t)buf);
+	ASSERT_TRUE(all_bytes(buf, sizeof(buf), POISON));
+	/* Put back, it works again. */
+	io_a.r.cursor = UBASE;
+	ASSERT_EQ(vm_reader_read(&io_a.r, &k, &copied), OSTD_OK);
+	ASSERT_EQ(copied, 16);
+	ASSERT_TRUE(is_pat(buf, UBASE, 16));
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
+	fx_teardown();
+}
+
+/*
+ * Probe: a user reader's or writer's cursor pointed at kernel memory (the
+ * kernel half, or a kernel object's address). Refused at run time: the
+ * range is outside the token's (and, for the kernel half, outside user
+ * space); nothing is read or written.
+ */
+TEST_FORMAT(vm_space, probe_cursor_at_kernel_memory)
+{
+	static uint8_t secret[64];
+	static uint8_t buf[64];
+	uint64_t copied = 1;
+	uint32_t old = 0;
+
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
+	}
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE, 64), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 64),
+		  OSTD_OK);
+	memset(secret, 0x5e, sizeof(secret));
+	memset(buf, POISON, sizeof(buf));
+	const uint64_t targets[] = {
+		fx.kpt->va_start,
+		fx.kpt->va_last - 127,
+		(uint64_t)(uintptr_t)secret,
+	};
+
+	for (unsigned int i = 0; i < 3; i++) {
+		struct vm_writer k = vm_writer_from_kernel(buf, sizeof(buf));
+		struct vm_reader kr = vm_reader_from_kernel(buf, sizeof(buf));
+
+		io_a.r.cursor = targets[i];
+		io_a.r.end = targets[i] + 64;
+		ASSERT_EQ(vm_reader_read(&io_a.r, &k, &copied), OSTD_ERANGE);
+		ASSERT_EQ(copied, 0);
+		io_b.w.cursor = targets[i];
+		io_b.w.end = targets[i] + 64;
+		ASSERT_EQ(vm_reader_read(&kr, &io_b.w, &copied), OSTD_ERANGE);
+		ASSERT_EQ(copied, 0);
+		ASSERT_EQ(vm_writer_fill_zeros(&io_b.w, 64, &copied),
+			  OSTD_ERANGE);
+		ASSERT_EQ(copied, 0);
+		ASSERT_EQ(vm_writer_write_val(&io_b.w, buf, 8), OSTD_ERANGE);
+		ASSERT_EQ(
+			vm_writer_atomic_cmpxchg(&io_b.w, 0x5e5e5e5e, 0, &old),
+			OSTD_ERANGE);
+		ASSERT_EQ(io_a.r.cursor, targets[i]);
+		ASSERT_EQ(io_b.w.cursor, targets[i]);
+	}
+	ASSERT_TRUE(all_bytes(buf, sizeof(buf), POISON));
+	ASSERT_TRUE(all_bytes(secret, sizeof(secret), 0x5e));
+	io_a.r.cursor = UBASE;
+	io_a.r.end = UBASE + 64;
+	io_b.w.cursor = UBASE + 2 * P;
+	io_b.w.end = UBASE + 2 * P + 64;
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
+	fx_teardown();
+}
+
+/*
+ * Probe: activation while the owner is inactive (the seed's requires
+ * owner.active). Refused at run time with OSTD_EINACTIVE; the token stays
+ * created and the registry unchanged.
+ */
+static int probe_activate_inactive(const struct pt_config *cfg,
+				   enum vm_io_kind kind, bool shared)
+{
+	int line = 0;
+	static struct owner_snap before;
+
+	EXPECT(fx_setup_active(cfg, shared) == OSTD_OK);
+	EXPECT(io_create(fx.vs, &io_a, kind, UBASE, P) == OSTD_OK);
+	vm_space_test_set_owner_active(fx.vs, false);
+	snap_take(fx.vs, &before);
+	EXPECT(io_activate(fx.vs, &io_a) == OSTD_EINACTIVE);
+	EXPECT(snap_same(fx.vs, &before));
+	EXPECT(vm_space_io_state(fx.vs, &io_a.tok) == VM_IO_CREATED);
+	vm_space_test_set_owner_active(fx.vs, true);
+	EXPECT(io_activate(fx.vs, &io_a) == OSTD_OK);
+	EXPECT(io_close(fx.vs, &io_a) == OSTD_OK);
+out:
+	vm_space_test_set_owner_active(fx.vs, true);
+	fx_teardown();
+	return line;
+}
+
+TEST_READER_WRITER(reader_probe_activate_inactive_owner,
+		   writer_probe_activate_inactive_owner,
+		   probe_activate_inactive, NEEDS_ACTIVE)
+
+/*
+ * Probe: forged tokens. A token's state is not in the caller's handle, so
+ * "set it to ACTIVE by hand" cannot be written against the kernel-author
+ * headers (struct vm_io_owner has no state). What can be edited (number,
+ * slot, space id) only makes the handle name nothing: refused at run time
+ * (OSTD_EBADSTATE), nothing copied. A reader made around a created (not
+ * active) token's handle does not work either, and a removed token's slot
+ * reused by a new token does not revive the old handle.
+ */
+static int probe_forged_token(const struct pt_config *cfg, enum vm_io_kind kind,
+			      bool shared)
+{
+	int line = 0;
+	uint64_t done = 1;
+
+	EXPECT(fx_setup_layout(cfg, shared) == OSTD_OK);
+	EXPECT(io_create(fx.vs, &io_a, kind, UBASE, P) == OSTD_OK);
+	/* Created, not active: its reader or writer does nothing. */
+	EXPECT(io_use(&io_a, &done) == OSTD_EBADSTATE && done == 0);
+	io_b = io_a;
+	io_b.tok.id = UINT64_MAX;
+	EXPECT(io_activate(fx.vs, &io_b) == OSTD_EBADSTATE);
+	io_b = io_a;
+	io_b.tok.slot = UINT32_MAX;
+	EXPECT(io_activate(fx.vs, &io_b) == OSTD_EBADSTATE);
+	io_b = io_a;
+	io_b.tok.space_id++;
+	EXPECT(io_activate(fx.vs, &io_b) == OSTD_EBADSTATE);
+	EXPECT(vm_space_io_state(fx.vs, &io_a.tok) == VM_IO_CREATED);
+	/* Removed, its slot reused: the old handle stays dead. */
+	EXPECT(io_remove(fx.vs, &io_a) == OSTD_OK);
+	EXPECT(io_open(fx.vs, &io_c, kind, UBASE, P) == OSTD_OK);
+	EXPECT(io_c.tok.slot == io_a.tok.slot && io_c.tok.id != io_a.tok.id);
+	EXPECT(vm_space_io_state(fx.vs, &io_a.tok) == VM_IO_REMOVED);
+	EXPECT(io_activate(fx.vs, &io_a) == OSTD_EBADSTATE);
+	EXPECT(io_use(&io_a, &done) == OSTD_EBADSTATE && done == 0);
+	EXPECT(io_use(&io_c, &done) == OSTD_OK && done == 1);
+	EXPECT(io_close(fx.vs, &io_c) == OSTD_OK);
+	/* A forged space handle names no space. */
+	struct vm_space *forged = (struct vm_space *)((uintptr_t)fx.vs ^ 1);
+
+	EXPECT(vm_space_activate(forged) == OSTD_EBADSTATE);
+	EXPECT(vm_space_is_destroyed(forged));
+	EXPECT(io_create(forged, &io_a, kind, UBASE, P) == OSTD_EINVAL);
+	EXPECT(vm_space_owner_inv(fx.vs));
+out:
+	fx_teardown();
+	return line;
+}
+
+TEST_READER_WRITER(reader_probe_forged_token, writer_probe_forged_token,
+		   probe_forged_token, NEEDS_ACTIVE)
+
+/*
+ * Probe: a reader used as a writer. Passing a struct vm_user_reader where
+ * a writer goes does not compile (different types, checked by _Generic);
+ * turning a user reader into a kernel one (the old `fallible` flag) has
+ * no field to do it with. A writer assembled from a reader's fields
+ * compiles, and is refused at run time (OSTD_EBADSTATE): the registry
+ * says the token is a reader's. Nothing is written.
+ */
+TEST_FORMAT(vm_space, probe_reader_used_as_writer)
+{
+	static uint8_t src[64];
+	uint64_t copied = 1;
+	uint32_t old = 0;
+
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
+	}
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
+	ASSERT_EQ(io_open(fx.vs, &io_a, VM_IO_READER, UBASE, 64), OSTD_OK);
+	struct vm_user_writer w = {
+		.cursor = io_a.r.cursor,
+		.end = io_a.r.end,
+		.space = io_a.r.space,
+		.owner = io_a.r.owner,
+	};
+	struct vm_reader k = vm_reader_from_kernel(src, sizeof(src));
+
+	memset(src, 0, sizeof(src));
+	ASSERT_EQ(vm_reader_read(&k, &w, &copied), OSTD_EBADSTATE);
+	ASSERT_EQ(copied, 0);
+	ASSERT_EQ(vm_writer_write_val(&w, src, 8), OSTD_EBADSTATE);
+	ASSERT_EQ(vm_writer_fill_zeros(&w, 64, &copied), OSTD_EBADSTATE);
+	ASSERT_EQ(copied, 0);
+	ASSERT_EQ(vm_writer_atomic_cmpxchg(&w, 0, 1, &old), OSTD_EBADSTATE);
+	ASSERT_EQ(w.cursor, UBASE);
+	ASSERT_TRUE(is_pat(layout_ptr(UBASE), UBASE, 64));
+	/* And a writer's token read through a reader: the same. */
+	ASSERT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, UBASE + 2 * P, 64),
+		  OSTD_OK);
+	struct vm_user_reader r = {
+		.cursor = io_b.w.cursor,
+		.end = io_b.w.end,
+		.space = io_b.w.space,
+		.owner = io_b.w.owner,
+	};
+	struct vm_writer kw = vm_writer_from_kernel(src, sizeof(src));
+
+	ASSERT_EQ(vm_reader_read(&r, &kw, &copied), OSTD_EBADSTATE);
+	ASSERT_EQ(copied, 0);
+	ASSERT_TRUE(all_bytes(src, sizeof(src), 0));
+	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
+	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
+	fx_teardown();
+}
+
+/*
+ * Probe: a page-table node (the space's own root) or a kernel (typed)
+ * frame mapped into user space through every public path. Refused at run
+ * time (OSTD_EPERM), nothing mapped:
+ * - vm_space_map_frame() and vm_space_map_io() (RAM is never device
+ *   memory);
+ * - pt_cursor_map() on the page-table cursor inside a VmSpace cursor:
+ *   the rules belong to the space's table, not to a cursor flag (the old
+ *   `user_rules` field is gone, so clearing it cannot be written);
+ * - pt_cursor_new_mut() over the space's table (its address reached
+ *   through that cursor): refused, so no cursor without the rules exists.
+ * The space struct itself is opaque: `&vs->pt`, a byte copy of the space
+ * or an edit of its owner's lists cannot be written against the
+ * kernel-author headers; nor can retyping a frame (frame_meta_of() and
+ * struct frame_meta are the framework's; see frame_test.c).
+ */
+TEST_FORMAT(vm_space, probe_pt_node_or_kernel_frame_to_user)
+{
+	static struct pt_cursor raw;
+	struct frame kobj;
+	struct pt_prop user_r = { .flags = PROT_R | PROT_USER | PT_ACCESSED,
+				  .cache = PT_CACHE_WRITEBACK };
+
+	if (!user_format(cfg)) {
+		return;
+	}
+	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
+	ASSERT_EQ(frame_alloc(&frame_type_kernel, &kobj), OSTD_OK);
+	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + 4 * P, &hcur),
+		  OSTD_OK);
+	struct page_table *pt = hcur.pt_cur.pt;
+	paddr_t root = pt->root;
+	const struct io_mem ram = { .pa = root, .len = P };
+
+	ASSERT_EQ(vm_space_map_frame(&hcur, root, prop_ro), OSTD_EPERM);
+	ASSERT_EQ(vm_space_map_frame(&hcur, kobj.pa, prop_ro), OSTD_EPERM);
+	ASSERT_EQ(vm_space_map_io(&hcur, &ram, 0, 1, prop_ro), OSTD_EPERM);
+	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(root), user_r),
+		  OSTD_EPERM);
+	ASSERT_EQ(
+		pt_cursor_map(&hcur.pt_cur, pt_item_untracked(root, 1), user_r),
+		OSTD_EPERM);
+	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(kobj.pa), user_r),
+		  OSTD_EPERM);
+	ASSERT_EQ(vm_space_cursor_va(&hcur), UBASE);
+	vm_space_cursor_drop(&hcur);
+	ASSERT_EQ(pt_cursor_new_mut(pt, UBASE, UBASE + P, &raw), OSTD_EPERM);
+	for (unsigned int i = 0; i < 4; i++) {
+		ASSERT_TRUE(nothing_mapped_at(fx.vs, UBASE + i * P));
+	}
+	fx_teardown();
+	frame_drop(&kobj);
 	pt_rcu_barrier();
 }

@@ -36,36 +36,26 @@
 #define FRAME_REF_MAX (UINT64_MAX - 2)
 
 #define FRAME_META_STORAGE 40
+/* The size of one frame's metadata slot. */
+#define FRAME_META_SIZE 64
 
+/*
+ * A frame's metadata slot. Opaque: the framework's (core/mm/
+ * frame_internal.h), so no frame can be retyped (a page-table node made
+ * untyped, say, to reach user space) through this header.
+ */
 struct frame_meta;
 
 struct frame_type {
 	const char *name;
 	/* User data: mappable into user space, reachable by VmReader. */
 	bool untyped;
-	/** Runs when the last reference goes, before the frame is freed. */
+	/**
+	 * Runs when the last reference goes, before the frame is freed;
+	 * frame_meta_storage(meta) is the type's storage.
+	 */
 	void (*drop)(paddr_t pa, struct frame_meta *meta);
 };
-
-struct frame_meta {
-	_Atomic uint64_t refcount;
-	const struct frame_type *type;
-	uint32_t flags; /* Allocator-private. */
-	uint32_t order; /* Allocator-private: order of a free block. */
-	union {
-		/* While free: the allocator's list links (frame numbers). */
-		struct {
-			uint64_t prev;
-			uint64_t next;
-		} free;
-		/* While allocated: the type's storage. */
-		_Alignas(8) uint8_t storage[FRAME_META_STORAGE];
-	};
-};
-
-_Static_assert(sizeof(struct frame_meta) == 64,
-	       "A frame's metadata slot is 64 bytes, so the array costs "
-	       "1/64 of memory and a slot never straddles a cache line.");
 
 /* User data frames. */
 extern const struct frame_type frame_type_untyped;
@@ -220,11 +210,19 @@ WARN_UNUSED ostd_err_t segment_frame(const struct segment *seg, uint64_t index,
 void segment_drop(struct segment *seg);
 
 /* ---------------------------------------------------------------------
- * Metadata access, for the page table and the checks.
+ * Metadata queries.
  * --------------------------------------------------------------------- */
 
-/** The metadata of the frame at @p pa, or NULL if it is not managed. */
-struct frame_meta *frame_meta_of(paddr_t pa);
+/** The type's storage of the frame whose slot is @p meta (drop hooks). */
+uint8_t *frame_meta_storage(struct frame_meta *meta);
+
+/**
+ * The FRAME_META_STORAGE bytes of storage of the allocated frame at @p pa
+ * for its type @p type, or NULL if the frame is free, not managed, not of
+ * @p type, or @p type is the framework's own (page-table nodes keep their
+ * lock and level there).
+ */
+uint8_t *frame_storage(paddr_t pa, const struct frame_type *type);
 
 /** The refcount of the frame at @p pa (FRAME_REF_UNUSED if free). */
 uint64_t frame_refcount(paddr_t pa);

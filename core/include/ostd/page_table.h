@@ -314,12 +314,6 @@ struct pt_cursor {
 	uint64_t va;
 	bool at_end; /* va went past last. */
 	bool is_mut;
-	/*
-	 * A VmSpace cursor (vm_space_cursor_mut()): map and protect_next
-	 * enforce the user-mapping rules here, so no path around
-	 * vm_space_map_frame() can break them (S1, S6).
-	 */
-	bool user_rules;
 	/* The locked sub-tree root. */
 	paddr_t guard;
 	pt_level_t guard_level;

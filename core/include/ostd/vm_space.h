@@ -10,22 +10,55 @@
  * per reader or writer a VmIoOwner; its `requires` clauses are proved
  * statically. OSTD-C keeps the same objects at run time and turns every
  * `requires` clause into a check with its own error code, and every
- * `ensures` clause into an assertion:
+ * `ensures` clause into an assertion.
  *
- *   create_reader / create_writer   the checks; returns the reader or
- *                                   writer and a VmIoOwner token
- *   activate_reader / _writer       registers the token: the range's
- *                                   permission moves to it
- *   dispose_reader / _writer        gives the permission back
- *   remove_reader / _writer         retires the token for good
+ * The caller holds handles, the framework holds the state. A `struct
+ * vm_space` is opaque: the framework allocates it (vm_space_new()) in its
+ * own storage, with the page table, the space owner and the token table
+ * (the registry) inside it, so none of them is writable through this
+ * header. A `struct vm_io_owner` token is a handle (the space's id, a slot
+ * in the space's token table and the token's number, never reused): the
+ * permission's state, kind and range live in the slot, and every use
+ * consults the slot. Copying a handle copies no permission; disposing or
+ * removing it does so for every copy; a removed token's number is never
+ * handed out again, so no handle can be revived or forged into an active
+ * one.
  *
- * Tokens carry the space's id and generation and their own number; a token
- * that was disposed or removed, or that belongs to a destroyed space, is
- * refused with OSTD_EBADSTATE wherever it is presented.
+ * The life cycle, and how it maps to vostd's names. vostd's dispose_*
+ * and remove_* name the step one earlier than OSTD-C's:
  *
- * Locking: every vm_space_* function takes the space's lock itself; none
- * may be called with it held. Readers and writers are used by one thread
- * at a time.
+ *   OSTD-C                          vostd
+ *   create_reader / _writer         VmSpace::reader / writer (the
+ *                                   requires clauses; a VmIoOwner with no
+ *                                   mem_view)
+ *   activate_reader / _writer       VmSpaceOwner::activate_reader /
+ *                                   _writer (the token takes the range's
+ *                                   permission; it joins the registry)
+ *   dispose_reader / _writer        VmSpaceOwner::remove_reader /
+ *                                   _writer (leaves the registry: the
+ *                                   permission goes back to the owner)
+ *   remove_reader / _writer         VmSpaceOwner::dispose_reader /
+ *                                   _writer (the token is dropped for
+ *                                   good)
+ *
+ * Deviation from vostd on activation: vostd's activate_* require the
+ * owner's mem_view to cover the range (every page mapped). OSTD-C does
+ * not track a memory view: activating over unmapped pages is allowed, and
+ * a copy that reaches one stops there and reports OSTD_EFAULT with the
+ * exact count copied (DESIGN.md §8).
+ *
+ * Locking. These take the space's lock themselves, so none may be called
+ * with it held: vm_space_destroy, vm_space_set_fault_handler,
+ * vm_space_handle_fault (to read the handler; the handler runs without
+ * it), vm_space_create_*, vm_space_activate_* / _dispose_* / _remove_*,
+ * vm_space_io_state, vm_space_owner_inv, and every user reader or writer
+ * operation (for its checks; the copy runs without it). These do not take
+ * it: vm_space_new (the space is not shared yet), vm_space_activate,
+ * vm_space_current and vm_space_is_current (this CPU's state only),
+ * vm_space_cursor / _cursor_mut and everything on a vm_space_cursor (the
+ * page-table node locks of the range serialise them, as in OSTD), and
+ * vm_space_copy_from_user / _to_user (they take it through the calls they
+ * make). A reader or writer is used by one thread at a time.
  */
 
 #include <stdbool.h>
@@ -37,7 +70,7 @@
 #include "ostd/page_table.h"
 #include "ostd/sync.h"
 
-/* How many readers and writers one space can have registered at once. */
+/* How many readers and writers one space can have active at once. */
 #define VM_SPACE_MAX_IO 32
 
 enum vm_io_kind {
@@ -49,41 +82,22 @@ enum vm_io_state {
 	VM_IO_CREATED,  /* Checked, not yet holding the permission. */
 	VM_IO_ACTIVE,   /* Registered: it holds the range's permission. */
 	VM_IO_DISPOSED, /* Gave the permission back; may be activated again. */
-	VM_IO_REMOVED,  /* Retired for good. */
+	VM_IO_REMOVED,  /* Retired for good (or never this space's). */
 };
 
-/* The run-time VmIoOwner: the right to access one user range. */
+/*
+ * The run-time VmIoOwner, as the caller holds it: a handle. The state,
+ * kind and range it names live in the space's token table; editing these
+ * fields can only make the handle name nothing (or name a token the caller
+ * could already name).
+ */
 struct vm_io_owner {
-	uint64_t space_id;
-	uint64_t space_gen;
-	uint64_t id;
-	enum vm_io_kind kind;
-	enum vm_io_state state;
-	uint64_t va;
-	uint64_t len;
+	uint64_t space_id; /* The space's id (ids are never reused). */
+	uint64_t id;       /* The token's number in its space (never 0). */
+	uint32_t slot;     /* Its slot in the space's token table. */
 };
 
-/* A registered range in the space owner's registry. */
-struct vm_io_range {
-	uint64_t id;
-	uint64_t va;
-	uint64_t len;
-};
-
-/* The run-time VmSpaceOwner. */
-struct vm_space_owner {
-	bool active;
-	bool shared_reader;
-	/* Active tokens, counted even without the registry. */
-	unsigned int active_tokens;
-	/* The registry (CONFIG_VM_OWNER_REGISTRY): which ranges are lent
-	 * out, to whom. */
-	struct vm_io_range readers[VM_SPACE_MAX_IO];
-	unsigned int reader_count;
-	struct vm_io_range writers[VM_SPACE_MAX_IO];
-	unsigned int writer_count;
-};
-
+/* Opaque: the framework's (core/mm/vm_space_internal.h). */
 struct vm_space;
 
 /*
@@ -92,19 +106,6 @@ struct vm_space;
  */
 typedef ostd_err_t (*vm_fault_handler)(struct vm_space *vs, uint64_t va,
 				       bool write, void *ctx);
-
-struct vm_space {
-	struct page_table pt;
-	struct spinlock lock;
-	uint64_t id;
-	/* Bumped when the space is destroyed: old tokens go stale. */
-	uint64_t gen;
-	bool destroyed;
-	struct vm_space_owner owner;
-	uint64_t next_token;
-	vm_fault_handler fault_handler;
-	void *fault_ctx;
-};
 
 /* ---------------------------------------------------------------------
  * Life cycle.
@@ -125,20 +126,23 @@ struct page_table *vm_space_kernel_pt(void);
  * Creates an empty user space that shares the root entries of @p kernel
  * (NULL: the boot kernel table of vm_space_init_kernel()). Its owner
  * starts active, with @p shared_reader as given. The user format is the
- * kernel format's user twin.
+ * kernel format's user twin. The space lives in the framework's storage
+ * until vm_space_destroy(); *@p out is a handle to it.
  *
- * @retval OSTD_EINVAL @p vs is NULL, there is no kernel table, or no user
+ * @retval OSTD_EINVAL @p out is NULL, there is no kernel table, or no user
  *         format matches it.
- * @retval OSTD_ENOMEM Out of memory.
+ * @retval OSTD_ENOMEM Out of memory, or every space slot is in use.
  */
-WARN_UNUSED ostd_err_t vm_space_new(struct vm_space *vs,
+WARN_UNUSED ostd_err_t vm_space_new(struct vm_space **out,
 				    struct page_table *kernel,
 				    bool shared_reader);
 
 /**
  * Unmaps every page, flushes every CPU that has the space active and
  * frees the table; every frame is accounted for. If this CPU has the space
- * active, it switches to the kernel table first.
+ * active, it switches to the kernel table first. Its tokens are refused
+ * from then on, except by remove. The handle stays valid for refusals (OSTD_EBADSTATE) until the
+ * framework reuses its slot for a new space, which it does last.
  *
  * @retval OSTD_EBUSY A reader or writer is still active (registered), or
  *         another CPU has the space active; nothing changed.
@@ -151,7 +155,7 @@ WARN_UNUSED ostd_err_t vm_space_destroy(struct vm_space *vs);
  * space's set (TLB shootdowns go to that set). The CPU's previous space,
  * if any, loses it.
  *
- * @retval OSTD_EBADSTATE The space is destroyed.
+ * @retval OSTD_EBADSTATE The space is destroyed (or @p vs is no space).
  */
 WARN_UNUSED ostd_err_t vm_space_activate(struct vm_space *vs);
 
@@ -161,6 +165,9 @@ struct vm_space *vm_space_current(void);
 /** True if this CPU's current root is @p vs's table. */
 bool vm_space_is_current(const struct vm_space *vs);
 
+/** True if @p vs is destroyed (or is no space at all). */
+bool vm_space_is_destroyed(const struct vm_space *vs);
+
 /** Installs the user page-fault handler (NULL: none, faults stay faults). */
 void vm_space_set_fault_handler(struct vm_space *vs, vm_fault_handler fn,
 				void *ctx);
@@ -169,14 +176,26 @@ void vm_space_set_fault_handler(struct vm_space *vs, vm_fault_handler fn,
  * Reports a user page fault to the space's handler.
  *
  * @retval OSTD_OK The handler resolved it.
- * @retval OSTD_EFAULT No handler, or it could not.
+ * @retval OSTD_EFAULT No handler, the space is destroyed, or the handler
+ *         could not.
  */
 WARN_UNUSED ostd_err_t vm_space_handle_fault(struct vm_space *vs, uint64_t va,
 					     bool write);
 
 /* ---------------------------------------------------------------------
- * Cursors: the core's, limited to user space, with user-mapping rules.
+ * Cursors: OSTD's vm_space::Cursor / CursorMut over the page table's.
+ *
+ * The user-mapping rules (S1, S6: only untyped frames or device memory,
+ * always PROT_USER, never PT_GLOBAL or the software bits) belong to the
+ * space's table, not to a flag in a cursor: every map or protect on a
+ * VmSpace's table, through whatever cursor, is held to them, and
+ * pt_cursor_new_mut() refuses a VmSpace's table (OSTD_EPERM). The
+ * wrapped page-table cursor is the framework's; use the functions below.
  * --------------------------------------------------------------------- */
+
+struct vm_space_cursor {
+	struct pt_cursor pt_cur; /* The framework's: do not use directly. */
+};
 
 /**
  * A read cursor over [@p start, @p end) of user space.
@@ -185,17 +204,61 @@ WARN_UNUSED ostd_err_t vm_space_handle_fault(struct vm_space *vs, uint64_t va,
  * Otherwise as pt_cursor_new() (user space ends at MAX_USER_VADDR).
  */
 WARN_UNUSED ostd_err_t vm_space_cursor(struct vm_space *vs, uint64_t start,
-				       uint64_t end, struct pt_cursor *out);
+				       uint64_t end,
+				       struct vm_space_cursor *out);
 
 /**
  * A mutable cursor over user space. Map through vm_space_map_frame() or
- * vm_space_map_io(). The cursor itself enforces the user-mapping rules:
- * pt_cursor_map() on it refuses (OSTD_EPERM) anything but an untyped frame
- * or device memory with PROT_USER and without PT_GLOBAL or PT_AVAIL2, and
- * pt_cursor_protect_next() refuses to change those bits.
+ * vm_space_map_io().
+ *
+ * @retval OSTD_EBADSTATE The space is destroyed.
+ * Otherwise as pt_cursor_new_mut().
  */
 WARN_UNUSED ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
-					   uint64_t end, struct pt_cursor *out);
+					   uint64_t end,
+					   struct vm_space_cursor *out);
+
+/** Ends the cursor, as pt_cursor_drop(). */
+void vm_space_cursor_drop(struct vm_space_cursor *c);
+
+/** The cursor's address. */
+static inline uint64_t vm_space_cursor_va(const struct vm_space_cursor *c)
+{
+	return pt_cursor_va(&c->pt_cur);
+}
+
+/** As pt_cursor_query(). */
+WARN_UNUSED ostd_err_t vm_space_cursor_query(struct vm_space_cursor *c,
+					     struct pt_query *q);
+
+/** As pt_cursor_find_next(). */
+WARN_UNUSED ostd_err_t vm_space_cursor_find_next(struct vm_space_cursor *c,
+						 uint64_t len, uint64_t *found);
+
+/** As pt_cursor_jump(). */
+WARN_UNUSED ostd_err_t vm_space_cursor_jump(struct vm_space_cursor *c,
+					    uint64_t va);
+
+/** As pt_cursor_unmap() (a read cursor: OSTD_EPERM). */
+WARN_UNUSED ostd_err_t vm_space_cursor_unmap(struct vm_space_cursor *c,
+					     uint64_t len, uint64_t *count);
+
+/**
+ * As pt_cursor_protect_next(); a change of PROT_USER, PT_GLOBAL or the
+ * software bits is refused (OSTD_EPERM).
+ */
+WARN_UNUSED ostd_err_t vm_space_cursor_protect_next(struct vm_space_cursor *c,
+						    uint64_t len,
+						    pt_protect_op op, void *ctx,
+						    uint64_t *range_start,
+						    uint64_t *range_len);
+
+/** The flusher of a mutable cursor. */
+static inline struct tlb_flusher *
+vm_space_cursor_flusher(struct vm_space_cursor *c)
+{
+	return pt_cursor_flusher(&c->pt_cur);
+}
 
 /**
  * Maps the untyped frame @p frame (user data) at the cursor with the
@@ -204,13 +267,14 @@ WARN_UNUSED ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
  *
  * @retval OSTD_EPERM @p frame is typed (a page-table node, a kernel
  *         object) or free: only untyped frames reach user space; or the
- *         cursor is not on a user table.
- * @retval OSTD_EINVAL @p prop has PROT_USER, PT_GLOBAL, PT_AVAIL1 or
- *         PT_AVAIL2 (TESTING.md row 22: refused, not silently kept).
+ *         cursor is a read cursor.
+ * @retval OSTD_EINVAL @p c is NULL, or @p prop has PROT_USER, PT_GLOBAL,
+ *         PT_AVAIL1 or PT_AVAIL2 (TESTING.md row 22: refused, not
+ *         silently kept).
  * Otherwise as pt_cursor_map().
  */
-WARN_UNUSED ostd_err_t vm_space_map_frame(struct pt_cursor *cur, paddr_t frame,
-					  struct pt_prop prop);
+WARN_UNUSED ostd_err_t vm_space_map_frame(struct vm_space_cursor *c,
+					  paddr_t frame, struct pt_prop prop);
 
 /* A range of device memory a driver may hand to user space. */
 struct io_mem {
@@ -225,37 +289,60 @@ struct io_mem {
  * @retval OSTD_EINVAL [@p offset, + page size) is not inside @p io
  *         (checked without overflow), or @p prop is as above.
  * @retval OSTD_EPERM The page is managed RAM, not device memory (RAM goes
- *         to users only as untyped frames), or the cursor is not on a
- *         user table.
+ *         to users only as untyped frames).
  * @retval OSTD_EUNALIGNED @p offset is not aligned to the page size.
  * Otherwise as pt_cursor_map().
  */
-WARN_UNUSED ostd_err_t vm_space_map_io(struct pt_cursor *cur,
+WARN_UNUSED ostd_err_t vm_space_map_io(struct vm_space_cursor *c,
 				       const struct io_mem *io, uint64_t offset,
 				       pt_level_t level, struct pt_prop prop);
 
 /* ---------------------------------------------------------------------
  * Readers and writers (DESIGN.md §8).
+ *
+ * Two families, as OSTD's VmReader<Infallible> and VmReader<Fallible>:
+ * `struct vm_reader` / `struct vm_writer` over kernel memory, and
+ * `struct vm_user_reader` / `struct vm_user_writer` over user memory,
+ * made only by vm_space_create_reader() / _writer(). They are different
+ * types, so no field turns a user one into a kernel one. The operations
+ * below are generic over both (C11 _Generic), and every operation on a
+ * user one first checks, in O(1), under the space's lock: cursor <= end;
+ * [cursor, end) inside the range its token's slot grants and inside user
+ * space [0, MAX_USER_VADDR); the token active, of this kind (a reader's
+ * token does not make a writer), this space and this number; the space
+ * current on this CPU. A failed check returns its error, copies and moves
+ * nothing, and in a CONFIG_ASSERT build prints a "vm_io: refused" line.
  * --------------------------------------------------------------------- */
 
 struct vm_reader {
 	uint64_t cursor;
 	uint64_t end;
-	bool fallible; /* User memory: copies may fault. */
-	struct vm_space *space;
-	struct vm_io_owner *owner;
 };
 
 struct vm_writer {
 	uint64_t cursor;
 	uint64_t end;
-	bool fallible;
+};
+
+struct vm_user_reader {
+	uint64_t cursor;
+	uint64_t end;
 	struct vm_space *space;
-	struct vm_io_owner *owner;
+	struct vm_io_owner owner;
+};
+
+struct vm_user_writer {
+	uint64_t cursor;
+	uint64_t end;
+	struct vm_space *space;
+	struct vm_io_owner owner;
 };
 
 /** An infallible reader over kernel memory [ptr, ptr + len). */
 struct vm_reader vm_reader_from_kernel(const void *ptr, uint64_t len);
+
+/** An infallible writer over kernel memory [ptr, ptr + len). */
+struct vm_writer vm_writer_from_kernel(void *ptr, uint64_t len);
 
 /**
  * Infallible readers and writers over the whole of frame @p f (OSTD's
@@ -265,28 +352,28 @@ struct vm_reader vm_reader_from_kernel(const void *ptr, uint64_t len);
 struct vm_reader frame_reader(struct frame f);
 struct vm_writer frame_writer(struct frame f);
 
-/** An infallible writer over kernel memory [ptr, ptr + len). */
-struct vm_writer vm_writer_from_kernel(void *ptr, uint64_t len);
-
 /**
  * Creates a fallible reader over user [@p va, @p va + @p len) and its
  * token, with vostd's `reader_requires`, one error each, checked in order:
  *
+ * @retval OSTD_EINVAL @p vs, @p reader or @p token is NULL.
  * @retval OSTD_EBADSTATE The space is destroyed.
- * @retval OSTD_EACCES The owner is not active.
- * @retval OSTD_EACCES This CPU's current table is not this space's.
- * @retval OSTD_EINVAL @p va is 0 or @p len is 0.
- * @retval OSTD_EACCES [@p va, @p va + @p len) is not inside user space,
- *         [0, MAX_USER_VADDR) (checked without overflow).
- * @retval OSTD_EBUSY can_create_reader fails: the range overlaps an active
- *         writer, or (shared_reader off) an active reader.
- * @retval OSTD_ENOMEM The registry is full.
+ * @retval OSTD_EINACTIVE requires owner.active: the owner is not active.
+ * @retval OSTD_ENOTCURRENT requires that this CPU's current table is this
+ *         space's.
+ * @retval OSTD_EINVAL requires vaddr != 0 && len > 0.
+ * @retval OSTD_ERANGE requires vaddr + len <= MAX_USER_VADDR: the range
+ *         is not inside user space (checked without overflow).
+ * @retval OSTD_EBUSY requires can_create_reader: the range overlaps an
+ *         active writer, or (shared_reader off) an active reader.
+ * @retval OSTD_ENOMEM VM_SPACE_MAX_IO readers are active already, or the
+ *         space's token table is full.
  * Nothing changes on error. On success the registry is unchanged (the
  * token is not yet active) and the token is VM_IO_CREATED.
  */
 WARN_UNUSED ostd_err_t vm_space_create_reader(struct vm_space *vs, uint64_t va,
 					      uint64_t len,
-					      struct vm_reader *reader,
+					      struct vm_user_reader *reader,
 					      struct vm_io_owner *token);
 
 /**
@@ -295,45 +382,59 @@ WARN_UNUSED ostd_err_t vm_space_create_reader(struct vm_space *vs, uint64_t va,
  */
 WARN_UNUSED ostd_err_t vm_space_create_writer(struct vm_space *vs, uint64_t va,
 					      uint64_t len,
-					      struct vm_writer *writer,
+					      struct vm_user_writer *writer,
 					      struct vm_io_owner *token);
 
 /**
- * Registers @p token (created or disposed): the reader borrows its range.
- * The can_create check is repeated, since the registry may have changed.
+ * Registers @p token (created or disposed): the reader borrows its range,
+ * the writer takes it. The owner's checks are repeated, since they may
+ * have changed since creation.
  *
- * @retval OSTD_EBADSTATE Stale token: removed, already active, another
- *         space's, or the space was destroyed.
+ * @retval OSTD_EINVAL @p vs or @p token is NULL.
+ * @retval OSTD_EBADSTATE Stale token: removed, already active, of the
+ *         other kind, another space's, or the space was destroyed.
+ * @retval OSTD_EINACTIVE The owner is not active.
  * @retval OSTD_EBUSY The range conflicts with what is registered now.
- * @retval OSTD_ENOMEM The registry is full.
+ * @retval OSTD_ENOMEM VM_SPACE_MAX_IO tokens of the kind are active.
  */
-WARN_UNUSED ostd_err_t vm_space_activate_reader(struct vm_space *vs,
-						struct vm_io_owner *token);
-WARN_UNUSED ostd_err_t vm_space_activate_writer(struct vm_space *vs,
-						struct vm_io_owner *token);
+WARN_UNUSED ostd_err_t
+vm_space_activate_reader(struct vm_space *vs, const struct vm_io_owner *token);
+WARN_UNUSED ostd_err_t
+vm_space_activate_writer(struct vm_space *vs, const struct vm_io_owner *token);
 
 /**
- * Unregisters an active token; its range is lent out no more.
+ * Unregisters an active token; its range is lent out no more, by this
+ * handle or any copy of it.
  *
+ * @retval OSTD_EINVAL @p vs or @p token is NULL.
  * @retval OSTD_EBADSTATE The token is not active in this space.
  */
 WARN_UNUSED ostd_err_t vm_space_dispose_reader(struct vm_space *vs,
-					       struct vm_io_owner *token);
+					       const struct vm_io_owner *token);
 WARN_UNUSED ostd_err_t vm_space_dispose_writer(struct vm_space *vs,
-					       struct vm_io_owner *token);
+					       const struct vm_io_owner *token);
 
 /**
- * Retires a created or disposed token for good. A token of a space that
- * was destroyed since may still be removed: that is how its holder cleans
- * up; nothing else accepts it.
+ * Retires a created or disposed token for good: its slot is freed and its
+ * number never comes back. A token of a space that was destroyed since
+ * may still be removed: that is how its holder cleans up; nothing else
+ * accepts it.
  *
+ * @retval OSTD_EINVAL @p vs or @p token is NULL.
  * @retval OSTD_EBADSTATE The token is active (dispose it first), already
- *         removed, or another space's.
+ *         removed, of the other kind, or another space's.
  */
 WARN_UNUSED ostd_err_t vm_space_remove_reader(struct vm_space *vs,
-					      struct vm_io_owner *token);
+					      const struct vm_io_owner *token);
 WARN_UNUSED ostd_err_t vm_space_remove_writer(struct vm_space *vs,
-					      struct vm_io_owner *token);
+					      const struct vm_io_owner *token);
+
+/**
+ * The state of the permission @p token names, as the registry has it:
+ * VM_IO_REMOVED for a removed, stale or foreign handle.
+ */
+enum vm_io_state vm_space_io_state(struct vm_space *vs,
+				   const struct vm_io_owner *token);
 
 /**
  * Checks the owner invariant (TESTING.md I6): no reader overlaps a writer,
@@ -341,30 +442,7 @@ WARN_UNUSED ostd_err_t vm_space_remove_writer(struct vm_space *vs,
  * every range inside user space. Debug builds run it after every owner
  * operation.
  */
-bool vm_space_owner_inv(const struct vm_space *vs);
-
-/* Bytes left to read or write. */
-static inline uint64_t vm_reader_remain(const struct vm_reader *r)
-{
-	return r->end - r->cursor;
-}
-
-static inline uint64_t vm_writer_avail(const struct vm_writer *w)
-{
-	return w->end - w->cursor;
-}
-
-/**
- * Copies min(remain, avail) bytes from @p r to @p w. A fallible side
- * copies through the arch's fault-catching routine.
- *
- * @param[out] copied The bytes copied; both cursors advanced by exactly
- *             that, also on error.
- * @retval OSTD_EFAULT A page fault stopped the copy.
- * @retval OSTD_EBADSTATE A fallible side's token is not active.
- */
-WARN_UNUSED ostd_err_t vm_reader_read(struct vm_reader *r, struct vm_writer *w,
-				      uint64_t *copied);
+bool vm_space_owner_inv(struct vm_space *vs);
 
 /**
  * The one-shot copies a system call usually wants (Linux's copy_from_user
@@ -386,53 +464,171 @@ WARN_UNUSED ostd_err_t vm_space_copy_to_user(struct vm_space *vs, uint64_t va,
 					     const void *src, uint64_t len,
 					     uint64_t *copied);
 
-/**
- * Reads @p size bytes into @p val; on a fault nothing moves (rollback).
+/*
+ * The operations. Each name below is generic over the kernel and the user
+ * type; the vm_k* (kernel) and vm_u* (user) functions behind them are what
+ * it calls.
  *
- * @retval OSTD_EINVAL Fewer than @p size bytes remain.
- * @retval OSTD_EFAULT A fault; the reader did not move.
+ * vm_reader_remain(r) / vm_writer_avail(w): bytes left (end - cursor; a
+ * user one's checks run when it is used, not here).
+ *
+ * vm_reader_read(r, w, copied): copies min(remain, avail) bytes from any
+ * reader to any writer. A user side copies through the arch's
+ * fault-catching routine. *copied (may be NULL) gets the bytes copied;
+ * both cursors advance by exactly that, also on error.
+ *   @retval OSTD_EFAULT A page fault stopped the copy.
+ *   Otherwise the checks' errors (above), nothing copied:
+ *   OSTD_EINVAL (NULL, cursor > end), OSTD_ERANGE ([cursor, end) outside
+ *   the token's range or user space), OSTD_EBADSTATE (token not active,
+ *   not of this kind or space, space destroyed), OSTD_ENOTCURRENT.
+ *
+ * vm_reader_read_val(r, val, size) / vm_writer_write_val(w, val, size):
+ * @p size bytes; on a fault nothing moves (rollback).
+ *   @retval OSTD_EINVAL Fewer than @p size bytes remain.
+ *   @retval OSTD_EFAULT A fault; nothing moved.
+ *
+ * vm_writer_fill_zeros(w, len, done): min(len, avail) zero bytes; *done
+ * as *copied above.
+ *
+ * vm_reader_skip(r, n) / vm_writer_skip(w, n): moves on by @p n bytes
+ * (OSTD_EINVAL if n > remain).
+ *
+ * vm_reader_limit(r, n) / vm_writer_limit(w, n): shrinks what is left to
+ * at most @p n bytes (OSTD_EINVAL if cursor > end; a user one is checked
+ * first).
+ *
+ * vm_reader_atomic_load(r, val): the aligned 32-bit value at the cursor
+ * (no move). vm_writer_atomic_cmpxchg(w, expected, new_val, old): stores
+ * @p new_val if the aligned 32-bit value at the cursor is @p expected;
+ * *old gets the value found (no move).
+ *   @retval OSTD_EINVAL Fewer than 4 bytes remain, or the cursor is not
+ *           4-byte aligned.
+ *   @retval OSTD_EFAULT The page is not mapped readable (writable).
  */
-WARN_UNUSED ostd_err_t vm_reader_read_val(struct vm_reader *r, void *val,
-					  uint64_t size);
 
-/** Writes @p size bytes from @p val, like vm_reader_read_val(). */
-WARN_UNUSED ostd_err_t vm_writer_write_val(struct vm_writer *w, const void *val,
+static inline uint64_t vm_kreader_remain(const struct vm_reader *r)
+{
+	return r->end - r->cursor;
+}
+
+static inline uint64_t vm_ureader_remain(const struct vm_user_reader *r)
+{
+	return r->end - r->cursor;
+}
+
+static inline uint64_t vm_kwriter_avail(const struct vm_writer *w)
+{
+	return w->end - w->cursor;
+}
+
+static inline uint64_t vm_uwriter_avail(const struct vm_user_writer *w)
+{
+	return w->end - w->cursor;
+}
+
+WARN_UNUSED ostd_err_t vm_kreader_read(struct vm_reader *r, struct vm_writer *w,
+				       uint64_t *copied);
+WARN_UNUSED ostd_err_t vm_kreader_read_user(struct vm_reader *r,
+					    struct vm_user_writer *w,
+					    uint64_t *copied);
+WARN_UNUSED ostd_err_t vm_ureader_read(struct vm_user_reader *r,
+				       struct vm_writer *w, uint64_t *copied);
+WARN_UNUSED ostd_err_t vm_ureader_read_user(struct vm_user_reader *r,
+					    struct vm_user_writer *w,
+					    uint64_t *copied);
+WARN_UNUSED ostd_err_t vm_kreader_read_val(struct vm_reader *r, void *val,
 					   uint64_t size);
+WARN_UNUSED ostd_err_t vm_ureader_read_val(struct vm_user_reader *r, void *val,
+					   uint64_t size);
+WARN_UNUSED ostd_err_t vm_kwriter_write_val(struct vm_writer *w,
+					    const void *val, uint64_t size);
+WARN_UNUSED ostd_err_t vm_uwriter_write_val(struct vm_user_writer *w,
+					    const void *val, uint64_t size);
+WARN_UNUSED ostd_err_t vm_kwriter_fill_zeros(struct vm_writer *w, uint64_t len,
+					     uint64_t *done);
+WARN_UNUSED ostd_err_t vm_uwriter_fill_zeros(struct vm_user_writer *w,
+					     uint64_t len, uint64_t *done);
+WARN_UNUSED ostd_err_t vm_kreader_skip(struct vm_reader *r, uint64_t n);
+WARN_UNUSED ostd_err_t vm_ureader_skip(struct vm_user_reader *r, uint64_t n);
+WARN_UNUSED ostd_err_t vm_kwriter_skip(struct vm_writer *w, uint64_t n);
+WARN_UNUSED ostd_err_t vm_uwriter_skip(struct vm_user_writer *w, uint64_t n);
+WARN_UNUSED ostd_err_t vm_kreader_limit(struct vm_reader *r, uint64_t n);
+WARN_UNUSED ostd_err_t vm_ureader_limit(struct vm_user_reader *r, uint64_t n);
+WARN_UNUSED ostd_err_t vm_kwriter_limit(struct vm_writer *w, uint64_t n);
+WARN_UNUSED ostd_err_t vm_uwriter_limit(struct vm_user_writer *w, uint64_t n);
+WARN_UNUSED ostd_err_t vm_kreader_atomic_load(struct vm_reader *r,
+					      uint32_t *val);
+WARN_UNUSED ostd_err_t vm_ureader_atomic_load(struct vm_user_reader *r,
+					      uint32_t *val);
+WARN_UNUSED ostd_err_t vm_kwriter_atomic_cmpxchg(struct vm_writer *w,
+						 uint32_t expected,
+						 uint32_t new_val,
+						 uint32_t *old);
+WARN_UNUSED ostd_err_t vm_uwriter_atomic_cmpxchg(struct vm_user_writer *w,
+						 uint32_t expected,
+						 uint32_t new_val,
+						 uint32_t *old);
 
-/** Writes min(@p len, avail) zero bytes; *done as for vm_reader_read(). */
-WARN_UNUSED ostd_err_t vm_writer_fill_zeros(struct vm_writer *w, uint64_t len,
-					    uint64_t *done);
-
-/** Moves the reader on by @p n bytes. @retval OSTD_EINVAL n > remain. */
-WARN_UNUSED ostd_err_t vm_reader_skip(struct vm_reader *r, uint64_t n);
-WARN_UNUSED ostd_err_t vm_writer_skip(struct vm_writer *w, uint64_t n);
-
-/** Shrinks what is left to at most @p n bytes. */
-void vm_reader_limit(struct vm_reader *r, uint64_t n);
-void vm_writer_limit(struct vm_writer *w, uint64_t n);
-
-/**
- * Loads the aligned 32-bit value at the reader's cursor (no move).
- *
- * @retval OSTD_EINVAL Fewer than 4 bytes remain, or the cursor is not
- *         4-byte aligned.
- * @retval OSTD_EFAULT The page is not mapped readable.
- */
-WARN_UNUSED ostd_err_t vm_reader_atomic_load(struct vm_reader *r,
-					     uint32_t *val);
-
-/**
- * Compare-and-exchange of the aligned 32-bit value at the writer's cursor
- * (no move): stores @p new_val if it holds @p expected.
- *
- * @param[out] old The value found.
- * @retval OSTD_EINVAL As for vm_reader_atomic_load().
- * @retval OSTD_EFAULT The page is not mapped writable.
- */
-WARN_UNUSED ostd_err_t vm_writer_atomic_cmpxchg(struct vm_writer *w,
-						uint32_t expected,
-						uint32_t new_val,
-						uint32_t *old);
+/* clang-format off */
+#define vm_reader_remain(r)                                                   \
+	_Generic((r),                                                         \
+		struct vm_reader *: vm_kreader_remain,                        \
+		const struct vm_reader *: vm_kreader_remain,                  \
+		struct vm_user_reader *: vm_ureader_remain,                   \
+		const struct vm_user_reader *: vm_ureader_remain)(r)
+#define vm_writer_avail(w)                                                    \
+	_Generic((w),                                                         \
+		struct vm_writer *: vm_kwriter_avail,                         \
+		const struct vm_writer *: vm_kwriter_avail,                   \
+		struct vm_user_writer *: vm_uwriter_avail,                    \
+		const struct vm_user_writer *: vm_uwriter_avail)(w)
+#define vm_reader_read(r, w, copied)                                          \
+	_Generic((r),                                                         \
+		struct vm_reader *: _Generic((w),                             \
+			struct vm_writer *: vm_kreader_read,                  \
+			struct vm_user_writer *: vm_kreader_read_user),       \
+		struct vm_user_reader *: _Generic((w),                        \
+			struct vm_writer *: vm_ureader_read,                  \
+			struct vm_user_writer *: vm_ureader_read_user))(      \
+		r, w, copied)
+#define vm_reader_read_val(r, val, size)                                      \
+	_Generic((r),                                                         \
+		struct vm_reader *: vm_kreader_read_val,                      \
+		struct vm_user_reader *: vm_ureader_read_val)(r, val, size)
+#define vm_writer_write_val(w, val, size)                                     \
+	_Generic((w),                                                         \
+		struct vm_writer *: vm_kwriter_write_val,                     \
+		struct vm_user_writer *: vm_uwriter_write_val)(w, val, size)
+#define vm_writer_fill_zeros(w, len, done)                                    \
+	_Generic((w),                                                         \
+		struct vm_writer *: vm_kwriter_fill_zeros,                    \
+		struct vm_user_writer *: vm_uwriter_fill_zeros)(w, len, done)
+#define vm_reader_skip(r, n)                                                  \
+	_Generic((r),                                                         \
+		struct vm_reader *: vm_kreader_skip,                          \
+		struct vm_user_reader *: vm_ureader_skip)(r, n)
+#define vm_writer_skip(w, n)                                                  \
+	_Generic((w),                                                         \
+		struct vm_writer *: vm_kwriter_skip,                          \
+		struct vm_user_writer *: vm_uwriter_skip)(w, n)
+#define vm_reader_limit(r, n)                                                 \
+	_Generic((r),                                                         \
+		struct vm_reader *: vm_kreader_limit,                         \
+		struct vm_user_reader *: vm_ureader_limit)(r, n)
+#define vm_writer_limit(w, n)                                                 \
+	_Generic((w),                                                         \
+		struct vm_writer *: vm_kwriter_limit,                         \
+		struct vm_user_writer *: vm_uwriter_limit)(w, n)
+#define vm_reader_atomic_load(r, val)                                         \
+	_Generic((r),                                                         \
+		struct vm_reader *: vm_kreader_atomic_load,                   \
+		struct vm_user_reader *: vm_ureader_atomic_load)(r, val)
+#define vm_writer_atomic_cmpxchg(w, expected, new_val, old)                   \
+	_Generic((w),                                                         \
+		struct vm_writer *: vm_kwriter_atomic_cmpxchg,                \
+		struct vm_user_writer *: vm_uwriter_atomic_cmpxchg)(          \
+		w, expected, new_val, old)
+/* clang-format on */
 
 /* ---------------------------------------------------------------------
  * The arch hooks behind it (each port implements them).

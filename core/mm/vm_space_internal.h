@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#pragma once
+
+/*
+ * The framework's side of a VmSpace (DESIGN.md §7): the space itself, its
+ * owner and its token table. Kernel authors see `struct vm_space` as an
+ * opaque type and tokens as handles (ostd/vm_space.h); only core/mm and
+ * the framework's own tests include this.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ostd/page_table.h"
+#include "ostd/sync.h"
+#include "ostd/vm_space.h"
+
+/* Token slots per space: every created, active or disposed token. */
+#define VM_SPACE_MAX_TOKENS (2 * VM_SPACE_MAX_IO + 16)
+
+/* Spaces the framework's storage holds at once. */
+#define VM_SPACE_POOL_SIZE 64
+
+/* One token, as the framework keeps it. */
+struct vm_io_slot {
+	uint64_t id; /* 0: free. Token numbers are never reused. */
+	enum vm_io_kind kind;
+	enum vm_io_state state; /* Never VM_IO_REMOVED: that frees it. */
+	uint64_t va;
+	uint64_t len;
+};
+
+/*
+ * The run-time VmSpaceOwner. The registry is the token table's active
+ * slots; with CONFIG_VM_OWNER_REGISTRY off the overlap checks over it are
+ * compiled out, the per-token state checks are not.
+ */
+struct vm_space_owner {
+	bool active;
+	bool shared_reader;
+	unsigned int active_tokens;
+	unsigned int reader_count; /* Active readers. */
+	unsigned int writer_count; /* Active writers. */
+};
+
+/*
+ * Slots are this aligned, so a handle (struct vm_space * as callers hold
+ * it) is the slot's address plus a tag in the low bits: the slot's
+ * generation, bumped by every vm_space_new() on it. A handle of a
+ * destroyed space whose slot was reused is refused, not taken for the new
+ * space (until the tag wraps, after VM_SPACE_SLOT_ALIGN reuses).
+ */
+#define VM_SPACE_SLOT_ALIGN 4096
+
+struct vm_space {
+	_Alignas(VM_SPACE_SLOT_ALIGN) struct page_table pt;
+	struct spinlock lock;
+	uint64_t id; /* Unique for the life of the system. */
+	/* Bumped when the space is destroyed. */
+	uint64_t gen;
+	bool in_use; /* The slot holds a space (live or destroyed). */
+	bool destroyed;
+	bool claimed;         /* Taken by vm_space_new(), not yet ready. */
+	_Atomic uint32_t tag; /* The handles' tag: < VM_SPACE_SLOT_ALIGN. */
+	uint64_t freed_seq;   /* When the slot was last given back. */
+	struct vm_space_owner owner;
+	uint64_t next_token;
+	struct vm_io_slot tokens[VM_SPACE_MAX_TOKENS];
+	vm_fault_handler fault_handler;
+	void *fault_ctx;
+};
+
+/**
+ * The space whose own table @p pt is, or NULL (a kernel table, a table
+ * made by page_table_new_user() for tests, or no table). O(1): decided by
+ * where @p pt is, not by a field anyone can write.
+ */
+struct vm_space *vm_space_of_table(const struct page_table *pt);
+
+/**
+ * The slot the handle @p vs names, or NULL if it names none (not a
+ * handle, or a stale one: its slot was reused). A destroyed space's slot
+ * is returned (its `destroyed` says so) until reused. O(1). Framework
+ * code and tests reach a space's fields only through this.
+ */
+struct vm_space *vm_space_checked(const struct vm_space *vs);
+
+/** vm_space_is_current() of a slot (not a handle). */
+bool vm_space_slot_is_current(const struct vm_space *slot);
+
+/** The handle callers hold for the slot @p slot. */
+struct vm_space *vm_space_handle(struct vm_space *slot);
+
+/**
+ * The live slot (created, active or disposed) @p t names in @p vs, if it
+ * is of @p kind; NULL for a stale, foreign or forged handle. Lock held.
+ */
+struct vm_io_slot *vm_space_slot_locked(struct vm_space *vs,
+					const struct vm_io_owner *t,
+					enum vm_io_kind kind);
+
+/* ---------------------------------------------------------------------
+ * Test-only: what a test needs to set up states a kernel author cannot
+ * reach through the API, instead of writing fields by hand.
+ * --------------------------------------------------------------------- */
+
+/** Sets the owner's active flag (vostd's VmSpaceOwner::active). */
+void vm_space_test_set_owner_active(struct vm_space *vs, bool active);
+
+/**
+ * Disposes every active token by force (a failed test's cleanup, so that
+ * vm_space_destroy() can run).
+ */
+void vm_space_test_dispose_all(struct vm_space *vs);
