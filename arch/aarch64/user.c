@@ -156,3 +156,32 @@ struct arch_code arch_user_spin_code(void)
 {
 	return (struct arch_code){ spin, sizeof(spin) };
 }
+
+/*
+ * mrs x8, TTBR1_EL1; svc #0 (Arm ARM C6.2 MRS). TTBR1_EL1 has no EL0
+ * access: the read is UNDEFINED at EL0 (D13.2 TTBR1_EL1, its
+ * accessibility pseudocode), an exception with EC 0x0 at the mrs itself.
+ */
+#define INSN_MRS_X8_TTBR1 0xd5382028U /* mrs x8, ttbr1_el1 */
+
+static const uint8_t sysinfo[] = { A64(INSN_MRS_X8_TTBR1), A64(INSN_SVC0) };
+
+struct arch_code arch_user_sysinfo_code(void)
+{
+	return (struct arch_code){ sysinfo, sizeof(sysinfo) };
+}
+
+/* brk #0; svc #0 (Arm ARM C6.2 BRK). */
+#define INSN_BRK0 0xd4200000U /* brk #0 */
+
+static const uint8_t breakpoint[] = { A64(INSN_BRK0), A64(INSN_SVC0) };
+
+struct arch_code arch_user_breakpoint_code(void)
+{
+	return (struct arch_code){ breakpoint, sizeof(breakpoint) };
+}
+
+const unsigned int arch_breakpoint_len = 4;
+/* ELR_EL1 of a Breakpoint Instruction exception is the BRK itself
+ * (D1.10.1 "Preferred exception return address"). */
+const unsigned int arch_breakpoint_pc_offset = 0;

@@ -78,3 +78,31 @@ struct arch_code arch_user_spin_code(void)
 {
 	return (struct arch_code){ user_spin, sizeof(user_spin) };
 }
+
+/*
+ * csrr a7, satp (0x180028f3; Zicsr csrrs with rs1 = x0, Unprivileged Spec
+ * 20191213, 9.1); ecall. satp is an S-mode CSR: from U-mode the read is
+ * an illegal-instruction exception (Privileged Spec 20211203, 2.1 "CSR
+ * Address Mapping Conventions"), at the csrr itself.
+ */
+static const uint8_t user_sysinfo[] = { 0xf3, 0x28, 0x00, 0x18,
+					0x73, 0x00, 0x00, 0x00 };
+
+struct arch_code arch_user_sysinfo_code(void)
+{
+	return (struct arch_code){ user_sysinfo, sizeof(user_sysinfo) };
+}
+
+/* ebreak (0x00100073, Unprivileged Spec 20191213, 2.8); ecall. */
+static const uint8_t user_breakpoint[] = { 0x73, 0x00, 0x10, 0x00,
+					   0x73, 0x00, 0x00, 0x00 };
+
+struct arch_code arch_user_breakpoint_code(void)
+{
+	return (struct arch_code){ user_breakpoint, sizeof(user_breakpoint) };
+}
+
+const unsigned int arch_breakpoint_len = 4;
+/* A breakpoint exception's sepc is the ebreak itself (Privileged Spec
+ * 20211203, 4.1.7 "Supervisor Exception Program Counter"). */
+const unsigned int arch_breakpoint_pc_offset = 0;

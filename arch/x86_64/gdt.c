@@ -4,8 +4,25 @@
  * Descriptors", 7.7 "Task Management in 64-bit Mode"). boot.S's GDT has no
  * user segments and no TSS; this one adds both. The TSS only supplies
  * stacks: RSP0 for traps from ring 3 (set by user.S on every entry to user
- * mode) and IST1 for double faults, so a kernel stack overflow still
- * reports instead of triple-faulting.
+ * mode), and one Interrupt Stack Table stack each (6.14.5 "Interrupt
+ * Stack Table") for the vectors that must never run on the stack they
+ * interrupted:
+ *
+ *   - #DF: a kernel stack overflow still reports instead of
+ *     triple-faulting;
+ *   - NMI, #DB and #MC: they are not masked by RFLAGS.IF, so they can
+ *     arrive on the SYSCALL entry's first instructions, which run in ring
+ *     0 on the user's stack (user.S; SYSCALL switches no stack, 5.8.8). A
+ *     gate without IST pushes onto whatever RSP is when the CPL does not
+ *     change (6.14.2), here a stack user code chose and other user threads
+ *     may write.
+ *
+ * One stack per vector, so the four never share one: an #MC inside an NMI
+ * handler, say, does not overwrite the NMI's frame. The CPU loads the IST
+ * pointer afresh on every delivery, so a vector nested inside itself would
+ * reuse its stack (6.14.5); NMI does not nest (6.7.1 "Handling Multiple
+ * NMIs": blocked until the next IRET) as long as its handler takes no
+ * exception, and trap.c's NMI handler only counts.
  */
 
 #include <stdint.h>
@@ -29,7 +46,8 @@ struct tss {
 
 STATIC_ASSERT(sizeof(struct tss) == 104, "The 64-bit TSS is 104 bytes.");
 
-#define DF_STACK_SIZE 8192
+/* Enough for trap.c's fatal path (a register dump and a backtrace). */
+#define IST_STACK_SIZE 8192
 
 /* user.S stores RSP0 at x86_64_tss + 4. */
 struct tss x86_64_tss ALIGNED(16) = {
@@ -37,7 +55,8 @@ struct tss x86_64_tss ALIGNED(16) = {
 	.iomap_base = sizeof(struct tss),
 };
 
-static uint8_t df_stack[DF_STACK_SIZE] ALIGNED(16);
+/* One stack per IST slot; IST1..IST4 (ostd/arch/x86_64_layout.h). */
+static uint8_t ist_stacks[X86_IST_COUNT][IST_STACK_SIZE] ALIGNED(16);
 
 /*
  * Flat 64-bit descriptors (3.4.5, Figure 3-8; L = 1 for code, 5.2.1):
@@ -55,16 +74,16 @@ static uint64_t gdt[7] ALIGNED(16) = {
 	0,                     /* 0x30 TSS, high half. */
 };
 
-/* The IST slot idt entries use for #DF (trap.c). */
-#define DF_IST 1
-
 void x86_64_gdt_init(void)
 {
 	uint64_t base = (uint64_t)(uintptr_t)&x86_64_tss;
 	uint64_t limit = sizeof(x86_64_tss) - 1;
 
-	x86_64_tss.ist[DF_IST - 1] =
-		(uint64_t)(uintptr_t)(df_stack + DF_STACK_SIZE);
+	/* Figure 7-11: IST1 is at ist[0]. The stacks grow down. */
+	for (unsigned int i = 0; i < X86_IST_COUNT; i++) {
+		x86_64_tss.ist[i] =
+			(uint64_t)(uintptr_t)(ist_stacks[i] + IST_STACK_SIZE);
+	}
 	/* Type 0x9: available 64-bit TSS; present; DPL 0. */
 	gdt[TSS_SEL / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
 			   (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |

@@ -4,6 +4,8 @@
  * vector lands in x86_64_trap() with one frame layout (trap.S), and goes:
  *
  *   - device interrupts (vectors 32-47, the PICs) to the board;
+ *   - NMI, from either ring, to a counter, and back to what it interrupted
+ *     (nothing here sends NMIs; one from outside must not kill a program);
  *   - anything from ring 3 back to user_mode_execute()'s caller, with the
  *     user state saved and the exception decoded;
  *   - a kernel #PF or #GP at an exception-table pc (a fallible copy or a
@@ -52,20 +54,34 @@ struct idt_gate {
 
 STATIC_ASSERT(sizeof(struct idt_gate) == 16, "An IDT gate is 16 bytes.");
 
-/* Present, DPL 0, type 0xE (64-bit interrupt gate: IF cleared on entry). */
+/*
+ * Type/attribute byte (Figure 6-8): present (bit 7), DPL (bits 6:5), type
+ * 0xE (64-bit interrupt gate: IF cleared on entry, 6.12.1.3). DPL is what
+ * INT n, INT3 and INTO are checked against (6.12.1.1): a gate below the
+ * caller's CPL gives #GP instead of the vector. Exceptions the CPU raises
+ * itself, and external interrupts, ignore it.
+ */
 #define GATE_INTERRUPT 0x8e
+#define GATE_INTERRUPT_USER 0xee
 
 #define VEC_DE 0
+#define VEC_DB 1
+#define VEC_NMI 2
 #define VEC_BP 3
+#define VEC_OF 4
 #define VEC_UD 6
 #define VEC_DF 8
 #define VEC_GP 13
 #define VEC_PF 14
 #define VEC_AC 17
+#define VEC_MC 18
 #define VEC_IRQ_FIRST 32
 #define VEC_IRQ_LAST 47
-/* The IST slot gdt.c gives a stack of its own. */
-#define DF_IST 1
+
+/* CR4.UMIP (2.5 "Control Registers"), where CPUID.(EAX=07H,ECX=0):ECX[2]
+ * reports it (vol 2A, CPUID, Table 3-8). */
+#define CR4_UMIP (1ULL << 11)
+#define CPUID_7_ECX_UMIP (1U << 2)
 
 /* #PF error code bits (4.7, Figure 4-12). */
 #define PF_PRESENT (1U << 0)
@@ -75,6 +91,9 @@ STATIC_ASSERT(sizeof(struct idt_gate) == 16, "An IDT gate is 16 bytes.");
 
 extern const uint64_t x86_64_vectors[256];
 uint8_t x86_64_has_smap;
+uint8_t x86_64_has_umip;
+volatile uint64_t x86_64_nmi_count;
+volatile uint64_t x86_64_nmi_user_count;
 
 static struct idt_gate idt[256] ALIGNED(16);
 
@@ -103,6 +122,52 @@ static const char *const exception_names[32] = {
 	"#CP control protection",
 };
 
+/* The IST slot of vector @p vec (gdt.c says why these four), or 0. */
+static uint8_t gate_ist(unsigned int vec)
+{
+	switch (vec) {
+	case VEC_DF:
+		return X86_IST_DF;
+	case VEC_NMI:
+		return X86_IST_NMI;
+	case VEC_DB:
+		return X86_IST_DB;
+	case VEC_MC:
+		return X86_IST_MC;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * INT3 and INT 4 from ring 3 are what a debugger and an overflow check
+ * use: give them DPL 3 gates so they arrive as #BP and #OF, not as #GP
+ * (6.12.1.1). INTO itself is #UD in 64-bit mode (vol 2A, INTn/INTO/INT3/
+ * INT1), so only INT 4 reaches #OF. Every other vector stays DPL 0: INT n
+ * of it from ring 3 is #GP, so user code cannot fake a page fault, an NMI
+ * or a device interrupt.
+ */
+static uint8_t gate_attr(unsigned int vec)
+{
+	return vec == VEC_BP || vec == VEC_OF ? GATE_INTERRUPT_USER
+					      : GATE_INTERRUPT;
+}
+
+/*
+ * UMIP (2.5, CR4 bit 11): with it, SGDT, SIDT, SLDT, SMSW and STR at CPL
+ * > 0 raise #GP(0) (vol 2B, each instruction's "Protected Mode
+ * Exceptions"), so ring 3 cannot learn where the GDT, IDT and TSS are.
+ */
+static void umip_init(void)
+{
+	if (x86_64_cpuid_max(0) < 7 ||
+	    (x86_64_cpuid(7, 0).ecx & CPUID_7_ECX_UMIP) == 0) {
+		return;
+	}
+	x86_64_write_cr4(x86_64_read_cr4() | CR4_UMIP);
+	x86_64_has_umip = 1;
+}
+
 void x86_64_trap_init(void)
 {
 	x86_64_gdt_init();
@@ -112,8 +177,8 @@ void x86_64_trap_init(void)
 		idt[i] = (struct idt_gate){
 			.offset_lo = (uint16_t)addr,
 			.selector = KERNEL_CS,
-			.ist = i == VEC_DF ? DF_IST : 0,
-			.type_attr = GATE_INTERRUPT,
+			.ist = gate_ist(i),
+			.type_attr = gate_attr(i),
 			.offset_mid = (uint16_t)(addr >> 16),
 			.offset_hi = (uint32_t)(addr >> 32),
 		};
@@ -124,6 +189,7 @@ void x86_64_trap_init(void)
 	} PACKED idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 	x86_64_syscall_init();
+	umip_init();
 }
 
 static const char *vector_name(uint64_t vector)
@@ -149,11 +215,13 @@ static enum cpu_exception_kind exception_kind(uint64_t vector)
 		return CPU_EXC_PAGE_FAULT;
 	case VEC_UD:
 		return CPU_EXC_ILLEGAL_INSN;
-	case VEC_BP:
+	case VEC_BP: /* INT3, INT 3. */
+	case VEC_DB: /* Single-step (POPF can set TF) or INT1; no DR7. */
 		return CPU_EXC_BREAKPOINT;
 	case VEC_AC:
 		return CPU_EXC_ALIGNMENT;
 	case VEC_DE:
+	case VEC_OF:
 		return CPU_EXC_ARITHMETIC;
 	case VEC_GP:
 		return CPU_EXC_GENERAL;
@@ -284,10 +352,29 @@ static NORETURN void fatal(const struct x86_64_trap_frame *f)
 
 void x86_64_trap(struct x86_64_trap_frame *f);
 
+/*
+ * An NMI, on its own IST stack, with further NMIs blocked until the IRETQ
+ * that ends this trap (6.7.1). Nothing in OSTD-C sends one; one from the
+ * board or another agent is counted and the interrupted code resumes
+ * (ring 3 included: it is not the program's fault). No printing: the
+ * console lock may be held by the code the NMI interrupted.
+ */
+static void nmi(const struct x86_64_trap_frame *f)
+{
+	x86_64_nmi_count++;
+	if ((f->cs & 3) == 3) {
+		x86_64_nmi_user_count++;
+	}
+}
+
 void x86_64_trap(struct x86_64_trap_frame *f)
 {
 	if (f->vector >= VEC_IRQ_FIRST && f->vector <= VEC_IRQ_LAST) {
 		plat_irq_handle((unsigned int)(f->vector - VEC_IRQ_FIRST));
+		return;
+	}
+	if (f->vector == VEC_NMI) {
+		nmi(f);
 		return;
 	}
 	if ((f->cs & 3) == 3) {

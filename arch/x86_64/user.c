@@ -149,6 +149,26 @@ struct arch_code arch_user_probe_code(enum probe_access kind)
 	return (struct arch_code){ 0 };
 }
 
+/* sidt (%rdi); syscall (vol 2B, SIDT: #GP(0) at CPL > 0 with CR4.UMIP). */
+static const uint8_t sysinfo[] = { 0x0f, 0x01, 0x0f, 0x0f, 0x05 };
+
+struct arch_code arch_user_sysinfo_code(void)
+{
+	return (struct arch_code){ sysinfo, sizeof(sysinfo) };
+}
+
+/* int3; syscall (vol 2A, INT3: the one-byte 0xcc). */
+static const uint8_t breakpoint[] = { 0xcc, 0x0f, 0x05 };
+
+struct arch_code arch_user_breakpoint_code(void)
+{
+	return (struct arch_code){ breakpoint, sizeof(breakpoint) };
+}
+
+const unsigned int arch_breakpoint_len = 1;
+/* #BP is a trap (vol 3A, 6.5 and Table 6-1): RIP is past the INT3. */
+const unsigned int arch_breakpoint_pc_offset = 1;
+
 bool arch_user_access_protected(void)
 {
 	return x86_64_has_smap != 0;

@@ -117,6 +117,61 @@ TEST(user_mode, page_faults_go_to_the_space_handler_first)
 }
 
 /*
+ * User code may not read the CPU state that locates the kernel (x86 SIDT
+ * with UMIP, riscv satp, aarch64 TTBR1_EL1): the read traps at its own
+ * pc, as a general protection fault or an illegal instruction, and the
+ * system call after it is never reached. The x86 read would store through
+ * argument 0, so a writable page is there for it.
+ */
+TEST(user_mode, reading_privileged_cpu_state_traps)
+{
+	const struct pt_prop rw = { .flags = PROT_R | PROT_W,
+				    .cache = PT_CACHE_WRITEBACK };
+	struct user_context ctx;
+
+	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
+	ASSERT_EQ(kt_map_user_page(space, KT_DATA_VA, rw, 0, NULL), OSTD_OK);
+	ASSERT_EQ(kt_map_code(space, arch_user_sysinfo_code()), OSTD_OK);
+	user_context_init(&ctx, KT_CODE_VA, KT_STACK_TOP);
+	user_context_set_arg(&ctx, 0, KT_DATA_VA + KT_WRITE_OFF);
+	ASSERT_EQ(user_mode_execute(&ctx), USER_RETURN_EXCEPTION);
+	ASSERT_TRUE(user_context_exception(&ctx)->kind == CPU_EXC_GENERAL ||
+		    user_context_exception(&ctx)->kind == CPU_EXC_ILLEGAL_INSN);
+	ASSERT_EQ(user_context_pc(&ctx), KT_CODE_VA);
+	kt_space_destroy(space);
+}
+
+/*
+ * A breakpoint instruction in user code comes back as CPU_EXC_BREAKPOINT
+ * (not as a protection fault), with the pc where the arch reports it and
+ * the registers intact; a debugger that steps past it goes on to the
+ * system call after it.
+ */
+TEST(user_mode, breakpoint_is_reported_and_user_code_goes_on)
+{
+	struct arch_code code = arch_user_breakpoint_code();
+	struct user_context ctx;
+
+	ASSERT_EQ(kt_space_new(&space), OSTD_OK);
+	ASSERT_EQ(kt_map_code(space, code), OSTD_OK);
+	for (int round = 0; round < 3; round++) {
+		user_context_init(&ctx, KT_CODE_VA, KT_STACK_TOP);
+		user_context_set_arg(&ctx, 0, 0x5a5a + round);
+		ASSERT_EQ(user_mode_execute(&ctx), USER_RETURN_EXCEPTION);
+		ASSERT_EQ(user_context_exception(&ctx)->kind,
+			  CPU_EXC_BREAKPOINT);
+		ASSERT_EQ(user_context_pc(&ctx),
+			  KT_CODE_VA + arch_breakpoint_pc_offset);
+		ASSERT_EQ(user_context_syscall_arg(&ctx, 0), 0x5a5a + round);
+		user_context_set_pc(&ctx, KT_CODE_VA + arch_breakpoint_len);
+		ASSERT_EQ(user_mode_execute(&ctx), USER_RETURN_SYSCALL);
+		ASSERT_EQ(user_context_pc(&ctx), KT_CODE_VA + code.len);
+		ASSERT_EQ(user_context_syscall_arg(&ctx, 0), 0x5a5a + round);
+	}
+	kt_space_destroy(space);
+}
+
+/*
  * A long loop in user mode takes timer interrupts, which are handled and
  * resume user code with its registers intact: the loop ends exactly at its
  * system call with the counter at zero. The ticks seen are printed, not

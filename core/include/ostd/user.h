@@ -36,10 +36,15 @@ enum user_return_reason {
 enum cpu_exception_kind {
 	CPU_EXC_PAGE_FAULT = 1, /* addr and access are set. */
 	CPU_EXC_ILLEGAL_INSN,   /* Undefined or privileged instruction. */
-	CPU_EXC_BREAKPOINT,     /* int3, ebreak, brk. */
-	CPU_EXC_ALIGNMENT,      /* Misaligned access the CPU refuses. */
-	CPU_EXC_ARITHMETIC,     /* Divide error. */
-	CPU_EXC_GENERAL,        /* #GP and the like: a bad address or state. */
+	/*
+	 * int3 (and int1), ebreak, brk. The pc is past the instruction on
+	 * x86 (a trap) and at it on RISC-V and AArch64: a debugger that goes
+	 * on moves it past the breakpoint first.
+	 */
+	CPU_EXC_BREAKPOINT,
+	CPU_EXC_ALIGNMENT,  /* Misaligned access the CPU refuses. */
+	CPU_EXC_ARITHMETIC, /* Divide error; x86 #OF (int $4). */
+	CPU_EXC_GENERAL,    /* #GP and the like: a bad address or state. */
 	CPU_EXC_OTHER,
 };
 

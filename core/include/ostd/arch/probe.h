@@ -56,6 +56,34 @@ struct arch_code arch_user_probe_code(enum probe_access kind);
  */
 struct arch_code arch_user_spin_code(void);
 
+/**
+ * User code that reads CPU state user mode must not see, then makes a
+ * system call: x86_64 SIDT into the address in argument register 0
+ * (descriptor-table addresses; UMIP makes it #GP), riscv64 csrr of satp
+ * (the root table; an S-mode CSR, illegal in U-mode), aarch64 mrs of
+ * TTBR1_EL1 (the kernel's root table; UNDEFINED at EL0). The read must
+ * trap at its first instruction. Position independent.
+ */
+struct arch_code arch_user_sysinfo_code(void);
+
+/**
+ * User code that executes the arch's breakpoint instruction (int3,
+ * ebreak, brk), arch_breakpoint_len bytes long at the code's start, then
+ * makes a system call. Position independent.
+ */
+struct arch_code arch_user_breakpoint_code(void);
+
+extern const unsigned int arch_breakpoint_len;
+
+/*
+ * Where user_context_pc() stands after a CPU_EXC_BREAKPOINT, relative to
+ * the breakpoint instruction: 0 where the CPU reports the instruction
+ * itself (ebreak, brk), arch_breakpoint_len where it reports the next one
+ * (int3 is a trap, Intel SDM vol 3A 6.5). A debugger that goes on sets
+ * the pc past the breakpoint.
+ */
+extern const unsigned int arch_breakpoint_pc_offset;
+
 /** True if this CPU stops raw kernel access to user pages (SMAP etc.). */
 bool arch_user_access_protected(void);
 

@@ -121,6 +121,13 @@ static inline uint64_t x86_64_rdmsr(uint32_t msr)
 /* True once x86_64_trap_init() found SMAP (CPUID.7.0:EBX[20]). */
 extern uint8_t x86_64_has_smap;
 
+/* True once x86_64_trap_init() set CR4.UMIP (CPUID.7.0:ECX[2]). */
+extern uint8_t x86_64_has_umip;
+
+/* NMIs taken so far, and how many of them interrupted ring 3 (trap.c). */
+extern volatile uint64_t x86_64_nmi_count;
+extern volatile uint64_t x86_64_nmi_user_count;
+
 /*
  * The kernel address of the device window [@p pa, + @p len), outside RAM:
  * mapped uncached at PHYS_OFFSET + pa in the kernel page table (kernel_pt.c).

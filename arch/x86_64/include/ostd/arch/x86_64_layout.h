@@ -36,6 +36,17 @@
 #define USER_CS (0x20 | 3)
 #define TSS_SEL 0x28
 
+/*
+ * Interrupt Stack Table slots (SDM vol 3A, 6.14.5), each with a stack of
+ * its own in the TSS (gdt.c), named by the IDT gates of trap.c. 0 in a
+ * gate means "no IST": the legacy stack switch of 6.14.2.
+ */
+#define X86_IST_DF 1
+#define X86_IST_NMI 2
+#define X86_IST_DB 3
+#define X86_IST_MC 4
+#define X86_IST_COUNT 4
+
 /* RFLAGS bits (SDM vol 1, 3.4.3). */
 #define X86_RFLAGS_IF (1 << 9)
 #define X86_RFLAGS_AC (1 << 18)
