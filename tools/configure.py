@@ -105,9 +105,13 @@ def load_kconfig(name, overrides):
             % (name, ", ".join(config_names()))
         )
     old = os.getcwd()
+    # kconfiglib reads $srctree; set it for this load only, so that it
+    # never leaks into a child ./ostd working on another tree (new-board's
+    # throwaway copy), which would then read this tree's Kconfig files.
+    old_srctree = os.environ.get("srctree")
     os.chdir(TOP)
     try:
-        os.environ.setdefault("srctree", TOP)
+        os.environ["srctree"] = TOP
         kconf = kconfiglib.Kconfig("Kconfig", warn_to_stderr=False)
         with open(defconfig) as f:
             assigns = list(parse_assignments(defconfig, f.read().splitlines()))
@@ -144,6 +148,10 @@ def load_kconfig(name, overrides):
         return kconf
     finally:
         os.chdir(old)
+        if old_srctree is None:
+            os.environ.pop("srctree", None)
+        else:
+            os.environ["srctree"] = old_srctree
 
 
 def autoconf_text(kconf):
