@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 
 #include "bench.h"
 #include "toys.h"

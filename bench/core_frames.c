@@ -13,6 +13,7 @@
 #include "ostd/arch/mm.h"
 
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/vm_space.h"
 
 #include "bench.h"

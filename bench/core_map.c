@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 
 #include "bench.h"
 #include "toys.h"

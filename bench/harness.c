@@ -23,6 +23,7 @@
 #include "ostd/boot.h"
 #include "ostd/frame.h"
 #include "ostd/host/sim.h"
+#include "ostd/internal/page_table.h"
 
 #include "bench.h"
 #include "toys.h"

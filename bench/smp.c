@@ -22,6 +22,7 @@
 
 #include "ostd/frame.h"
 #include "ostd/host/sim.h"
+#include "ostd/internal/page_table.h"
 
 #include "bench.h"
 

@@ -10,13 +10,14 @@
  * does, after the switch away from it.
  */
 
-#include "ostd/task.h"
+#include "ostd/arch/task.h"
 
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
 
 #include "ostd/assert.h"
 #include "ostd/panic.h"
+#include "ostd/task.h"
 
 /* The flow ostd_boot() started in: ostd_main() and its callees. */
 static struct task boot_task = {

@@ -6,7 +6,7 @@
  * paging) before they reach the kernel author.
  */
 
-#include "ostd/user.h"
+#include "ostd/arch/user.h"
 
 #include "ostd/arch/cpu.h"
 
@@ -14,6 +14,7 @@
 #include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/string.h"
+#include "ostd/user.h"
 #include "ostd/vm_space.h"
 
 uint64_t user_context_pc(const struct user_context *ctx)

@@ -8,6 +8,7 @@
 
 #include "ostd/arch/aarch64.h"
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/task.h"
 
 #include "ostd/timer.h"
 

@@ -16,6 +16,7 @@
 #include "ostd/arch/aarch64_layout.h"
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
+#include "ostd/arch/tlb.h"
 
 #include "ostd/boot.h"
 #include "ostd/kernel_map.h"

@@ -5,6 +5,7 @@
  */
 
 #include "ostd/arch/aarch64_pte.h"
+#include "ostd/arch/mm.h"
 
 #include "ostd/compiler.h"
 #include "ostd/pt_config.h"

@@ -4,6 +4,8 @@
  * Inner Shareable forms below already reach every CPU once SMP comes.
  */
 
+#include "ostd/arch/tlb.h"
+
 #include "ostd/arch/cpu.h"
 
 #include "ostd/assert.h"

@@ -5,7 +5,7 @@
  * code the hardware-only tests run. "Arm ARM" is DDI 0487.
  */
 
-#include "ostd/user.h"
+#include "ostd/arch/user.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,9 +13,11 @@
 #include "ostd/arch/aarch64.h"
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/probe.h"
+#include "ostd/arch/task.h"
 
 #include "ostd/assert.h"
 #include "ostd/task.h"
+#include "ostd/user.h"
 
 /* regs[]: x0-x30, then sp (user.S's CTX_* offsets). */
 #define R_X8 8

@@ -16,6 +16,7 @@
 
 #include "ostd/arch/aarch64.h"
 #include "ostd/arch/aarch64_pte.h"
+#include "ostd/arch/mm.h"
 
 #include "ostd/page_table.h"
 #include "ostd/vm_space.h"

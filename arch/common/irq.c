@@ -7,6 +7,7 @@
  */
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/task.h"
 
 #include "ostd/timer.h"
 

@@ -5,6 +5,8 @@
  * own arch/<isa>/smp.c, which replaces this file.
  */
 
+#include "ostd/arch/tlb.h"
+
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
 

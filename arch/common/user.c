@@ -9,11 +9,14 @@
  * replaces this file, and its context switch.
  */
 
-#include "ostd/user.h"
+#include "ostd/arch/user.h"
+
+#include "ostd/arch/task.h"
 
 #include "ostd/assert.h"
 #include "ostd/panic.h"
 #include "ostd/task.h"
+#include "ostd/user.h"
 
 void arch_context_switch(uintptr_t *save_sp, uintptr_t next_sp)
 {

@@ -9,6 +9,9 @@
  * fault at byte 0, which is the truth.
  */
 
+#include "ostd/arch/mm.h"
+#include "ostd/arch/usercopy.h"
+
 #include "ostd/panic.h"
 #include "ostd/vm_space.h"
 

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/mm.h"
 
 #include "ostd/assert.h"
 #include "ostd/boot.h"

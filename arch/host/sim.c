@@ -22,6 +22,7 @@
 
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
+#include "ostd/arch/tlb.h"
 
 #include "ostd/assert.h"
 #include "ostd/page_table.h"

@@ -7,6 +7,9 @@
  * PSTATE.PAN = 0) only for their own accesses, like the real routines.
  */
 
+#include "ostd/arch/mm.h"
+#include "ostd/arch/usercopy.h"
+
 #include "ostd/host/sim.h"
 #include "ostd/vm_space.h"
 

@@ -13,6 +13,7 @@
 #include "ostd/arch/mm.h"
 #include "ostd/arch/riscv64.h"
 #include "ostd/arch/riscv64_layout.h"
+#include "ostd/arch/tlb.h"
 
 #include "ostd/boot.h"
 #include "ostd/kernel_map.h"

@@ -4,6 +4,7 @@
  * the host build has its own list, with every port's formats.
  */
 
+#include "ostd/arch/mm.h"
 #include "ostd/arch/riscv64_pte.h"
 
 #include "ostd/compiler.h"

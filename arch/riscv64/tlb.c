@@ -4,6 +4,8 @@
  * shootdown (SBI RFENCE) comes with SMP.
  */
 
+#include "ostd/arch/tlb.h"
+
 #include "ostd/arch/cpu.h"
 
 #include "ostd/assert.h"

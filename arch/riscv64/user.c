@@ -6,7 +6,7 @@
  * its numbers (include/uapi/asm-generic/unistd.h).
  */
 
-#include "ostd/user.h"
+#include "ostd/arch/user.h"
 
 #include <stddef.h>
 
@@ -15,6 +15,7 @@
 
 #include "ostd/assert.h"
 #include "ostd/panic.h"
+#include "ostd/user.h"
 
 STATIC_ASSERT(offsetof(struct user_context, regs) == CTX_REG(0),
 	      "trap.S addresses regs[] at the start of the context");

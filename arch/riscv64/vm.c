@@ -6,6 +6,7 @@
  * v1.12.
  */
 
+#include "ostd/arch/mm.h"
 #include "ostd/arch/probe.h"
 #include "ostd/arch/riscv64.h"
 

@@ -2,6 +2,7 @@
 /* Interrupt masking: RFLAGS.IF (Intel SDM vol 1, 3.4.3.2). */
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/task.h"
 #include "ostd/arch/x86_64_layout.h"
 
 #include "ostd/timer.h"

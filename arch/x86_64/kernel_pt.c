@@ -10,12 +10,14 @@
 #include <stdint.h>
 
 #include "ostd/arch/mm.h"
+#include "ostd/arch/tlb.h"
 #include "ostd/arch/x86_64.h"
 #include "ostd/arch/x86_64_layout.h"
 #include "ostd/arch/x86_64_pte.h"
 
 #include "ostd/boot.h"
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/kernel_map.h"
 #include "ostd/page_table.h"
 #include "ostd/panic.h"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 /* The x86_64 kernel's page-table formats (kernel images only). */
 
+#include "ostd/arch/mm.h"
+
 #include "ostd/pt_config.h"
 
 extern const struct pt_config x86_64_user_config;

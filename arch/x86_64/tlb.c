@@ -4,6 +4,8 @@
  * comes with SMP; arch/common/smp.c until then).
  */
 
+#include "ostd/arch/tlb.h"
+
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/x86_64.h"
 

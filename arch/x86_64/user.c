@@ -6,17 +6,19 @@
  * Intel SDM.
  */
 
-#include "ostd/user.h"
+#include "ostd/arch/user.h"
 
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/probe.h"
+#include "ostd/arch/task.h"
 #include "ostd/arch/x86_64.h"
 #include "ostd/arch/x86_64_layout.h"
 
 #include "ostd/assert.h"
 #include "ostd/task.h"
+#include "ostd/user.h"
 
 /* regs[] indices (user.S's CTX_* offsets). */
 enum {

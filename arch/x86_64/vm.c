@@ -6,6 +6,7 @@
  * table, so they stay valid.
  */
 
+#include "ostd/arch/mm.h"
 #include "ostd/arch/x86_64.h"
 
 #include "ostd/page_table.h"

@@ -19,6 +19,7 @@
  * including running out of memory, leaves the mapping set as it was.
  */
 
+#include "ostd/internal/page_table.h"
 #include "ostd/math.h"
 
 #include "pt_internal.h"

@@ -8,6 +8,7 @@
 #include "ostd/kernel_map.h"
 
 #include "ostd/boot.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/math.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"

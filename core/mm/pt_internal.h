@@ -6,6 +6,7 @@
 #include "ostd/arch/mm.h"
 
 #include "ostd/assert.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 
 #include "frame_internal.h"

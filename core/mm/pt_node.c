@@ -30,6 +30,7 @@
 #include <stdatomic.h>
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/tlb.h"
 
 #include "ostd/printf.h"
 #include "ostd/string.h"

@@ -7,6 +7,8 @@
  * node out of every TLB and every lock-free walker (TESTING.md S2).
  */
 
+#include "ostd/arch/tlb.h"
+
 #include "pt_internal.h"
 
 void tlb_flusher_init(struct tlb_flusher *f, struct page_table *pt)

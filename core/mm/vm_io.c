@@ -11,6 +11,7 @@
  */
 
 #include "ostd/arch/mm.h"
+#include "ostd/arch/usercopy.h"
 
 #include "ostd/assert.h"
 #include "ostd/config.h"

@@ -14,6 +14,8 @@
 
 #include "ostd/vm_space.h"
 
+#include "ostd/arch/tlb.h"
+
 #include "ostd/config.h"
 #include "ostd/math.h"
 #include "ostd/printf.h"

@@ -112,3 +112,11 @@ void vm_space_test_set_owner_active(struct vm_space *vs, bool active);
  * vm_space_destroy() can run).
  */
 void vm_space_test_dispose_all(struct vm_space *vs);
+
+/** Test-only: do two handles name the same token (member by member). */
+static inline bool vm_io_owner_eq(const struct vm_io_owner *a,
+				  const struct vm_io_owner *b)
+{
+	return a->space_id == b->space_id && a->id == b->id &&
+	       a->slot == b->slot;
+}

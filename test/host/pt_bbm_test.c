@@ -11,6 +11,7 @@
  */
 
 #include "ostd/host/sim.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 #include "ostd/test.h"
 

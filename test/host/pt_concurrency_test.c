@@ -46,9 +46,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ostd/arch/mm.h"
+
 #include "ostd/assert.h"
 #include "ostd/frame.h"
 #include "ostd/host/sim.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 #include "ostd/test.h"
 

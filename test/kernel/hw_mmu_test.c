@@ -23,6 +23,7 @@
 
 #include "ostd/config.h"
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/printf.h"
 #include "ostd/string.h"
 #include "ostd/test.h"

@@ -4,6 +4,8 @@
  * context switch (arch/common/user.c) and no interrupts.
  */
 
+#include "ostd/arch/task.h"
+
 #include "ostd/config.h"
 #include "ostd/frame.h"
 #include "ostd/task.h"

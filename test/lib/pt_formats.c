@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 /* The page-table formats as a test parameter set (TEST_FORMAT). */
 
+#include "ostd/arch/mm.h"
+
 #include "ostd/pt_config.h"
 #include "ostd/test.h"
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "pt_invariants.h"
 
+#include "ostd/internal/page_table.h"
 #include "ostd/printf.h"
 
 /* Tracked frames seen, with how often each is mapped. */

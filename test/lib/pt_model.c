@@ -9,6 +9,7 @@
 #include "ostd/arch/mm.h"
 
 #include "ostd/compiler.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/printf.h"
 #include "ostd/string.h"
 

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "pt_test_util.h"
 
+#include "ostd/arch/mm.h"
+
 #include "ostd/config.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/vm_space.h"
 
 /* True if @p s is @p a followed by @p b. */

@@ -5,8 +5,9 @@
 
 #include "ostd/config.h"
 #include "ostd/frame.h"
-#include "../../core/mm/frame_internal.h" /* frame_meta_of: is pa managed? */
 #include "ostd/printf.h"
+
+#include "../../core/mm/frame_internal.h"
 
 #if CONFIG_ARCH_HOST
 

@@ -5,6 +5,7 @@
  * unmap, flush and release.
  */
 
+#include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 #include "ostd/test.h"
 

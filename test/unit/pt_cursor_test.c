@@ -22,6 +22,7 @@
 #include "ostd/arch/mm.h"
 
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 #include "ostd/pt_config.h"
 #include "ostd/string.h"

@@ -24,6 +24,7 @@
  */
 
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 #include "ostd/printf.h"
 #include "ostd/string.h"

@@ -15,6 +15,7 @@
  */
 
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 #include "ostd/test.h"
 
@@ -150,7 +151,7 @@ TEST_FORMAT(pt_tlb, split_of_a_global_huge_page_drops_the_huge_entry)
 	/* Not RAM: an untracked range the simulated MMU translates only. */
 	paddr_t pa = pa_init(1ULL << 40);
 	uint64_t hole = size / 2;
-	uint64_t hole_len = 64 * 1024;
+	uint64_t hole_len = 64ULL * 1024;
 
 	ASSERT_EQ(page_table_new_kernel(kcfg, &kpt), OSTD_OK);
 	ASSERT_TRUE(pt_test_tlb_attach(&kpt));

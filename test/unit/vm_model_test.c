@@ -25,6 +25,7 @@
  */
 
 #include "ostd/arch/mm.h"
+#include "ostd/arch/tlb.h"
 
 #include "ostd/frame.h"
 #include "ostd/page_table.h"
@@ -816,9 +817,8 @@ static bool op_create(uint64_t *rs)
 		return false;
 	}
 	if (err != OSTD_OK) {
-		return expect_eq(
-			"refused create left the token",
-			memcmp(&probe.tok, &t->tok, sizeof(t->tok)) == 0, 1);
+		return expect_eq("refused create left the token",
+				 vm_io_owner_eq(&probe.tok, &t->tok), 1);
 	}
 	*t = probe;
 	t->used = true;

@@ -37,8 +37,10 @@
  */
 
 #include "ostd/arch/mm.h"
+#include "ostd/arch/tlb.h"
 
 #include "ostd/frame.h"
+#include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 #include "ostd/printf.h"
 #include "ostd/pt_config.h"
@@ -960,12 +962,12 @@ static int create_ensures(const struct pt_config *cfg, enum vm_io_kind kind,
 		EXPECT(io_a.r.cursor == UBASE + 5);
 		EXPECT(vm_reader_remain(&io_a.r) == 3 * P);
 		EXPECT(io_a.r.space == fx.vs &&
-		       memcmp(&io_a.r.owner, &io_a.tok, sizeof(io_a.tok)) == 0);
+		       vm_io_owner_eq(&io_a.r.owner, &io_a.tok));
 	} else {
 		EXPECT(io_a.w.cursor == UBASE + 5);
 		EXPECT(vm_writer_avail(&io_a.w) == 3 * P);
 		EXPECT(io_a.w.space == fx.vs &&
-		       memcmp(&io_a.w.owner, &io_a.tok, sizeof(io_a.tok)) == 0);
+		       vm_io_owner_eq(&io_a.w.owner, &io_a.tok));
 	}
 	EXPECT(io_remove(fx.vs, &io_a) == OSTD_OK);
 	EXPECT(io_remove(fx.vs, &io_b) == OSTD_OK);

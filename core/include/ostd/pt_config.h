@@ -428,19 +428,3 @@ WARN_UNUSED ostd_err_t pt_config_leaf_ok(const struct pt_config *cfg,
 WARN_UNUSED ostd_err_t pt_config_new_page(const struct pt_config *cfg,
 					  paddr_t pa, pt_level_t level,
 					  struct pt_prop prop, pte_t *out);
-
-/* ---------------------------------------------------------------------
- * The formats a port exports.
- * --------------------------------------------------------------------- */
-
-/** The user-half config of this kernel's own format. */
-const struct pt_config *arch_pt_config_user(void);
-
-/** The kernel-half config of this kernel's own format. */
-const struct pt_config *arch_pt_config_kernel(void);
-
-/**
- * Every config this build can exercise, for the conformance suite: the
- * port's own on a kernel image; all five formats on the host.
- */
-const struct pt_config *const *arch_pt_configs_for_tests(unsigned int *count);

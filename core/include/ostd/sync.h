@@ -10,7 +10,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "ostd/arch/cpu.h"
+/*
+ * The spin-wait hint, out of line so this kernel-author header does not
+ * pull in the arch contract (ostd/arch/cpu.h's arch_cpu_relax()).
+ */
+void spin_relax(void);
 
 struct spinlock {
 	atomic_bool locked;
@@ -29,7 +33,7 @@ static inline void spin_lock(struct spinlock *l)
 			return;
 		}
 		while (atomic_load_explicit(&l->locked, memory_order_relaxed)) {
-			arch_cpu_relax();
+			spin_relax();
 		}
 	}
 }

@@ -93,22 +93,5 @@ WARN_UNUSED ostd_err_t task_set_scheduler(const struct scheduler_ops *ops);
 /** The FIFO scheduler, the default. */
 extern const struct scheduler_ops fifo_scheduler;
 
-/* ---------------------------------------------------------------------
- * The arch contract (arch/<isa>/switch.S or the like).
- * --------------------------------------------------------------------- */
-
-/**
- * Saves the callee-saved registers on the current stack, stores the stack
- * pointer in *@p save_sp, loads @p next_sp and restores from there.
- * Returns when something switches back to *@p save_sp.
- */
-void arch_context_switch(uintptr_t *save_sp, uintptr_t next_sp);
-
-/**
- * Prepares a new stack ending at @p stack_top so that switching to the
- * returned stack pointer calls task_entry() (which never returns).
- */
-uintptr_t arch_task_stack_init(uintptr_t stack_top);
-
 /** The first C function of every new task (core/task.c). */
 NORETURN void task_entry(void);

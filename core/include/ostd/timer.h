@@ -17,9 +17,3 @@ uint64_t timer_ticks(void);
 
 /** Called by the timer driver once per tick, in interrupt context. */
 void ostd_timer_tick(void);
-
-/**
- * Waits for the next interrupt with interrupts enabled (x86 sti; hlt,
- * wfi), then restores the interrupt state it found.
- */
-void arch_wait_for_interrupt(void);

@@ -629,27 +629,3 @@ WARN_UNUSED ostd_err_t vm_uwriter_atomic_cmpxchg(struct vm_user_writer *w,
 		struct vm_user_writer *: vm_uwriter_atomic_cmpxchg)(          \
 		w, expected, new_val, old)
 /* clang-format on */
-
-/* ---------------------------------------------------------------------
- * The arch hooks behind it (each port implements them).
- * --------------------------------------------------------------------- */
-
-/** Installs @p pt as this CPU's user root (CR3 / satp / TTBR0). */
-void arch_vm_activate(struct page_table *pt);
-
-/** The root this CPU translates user addresses with. */
-paddr_t arch_vm_current_root(void);
-
-/**
- * The fallible user-memory primitives: each returns the bytes done before
- * the first fault (== len if none). The kernel reaches user memory only
- * through these (S3).
- */
-uint64_t arch_copy_from_user(void *dst, uint64_t src, uint64_t len);
-uint64_t arch_copy_to_user(uint64_t dst, const void *src, uint64_t len);
-uint64_t arch_fill_user(uint64_t dst, uint8_t byte, uint64_t len);
-
-/** 32-bit atomics on user memory; false on a fault. */
-bool arch_atomic_load_user(uint64_t va, uint32_t *val);
-bool arch_cmpxchg_user(uint64_t va, uint32_t expected, uint32_t new_val,
-		       uint32_t *old);

@@ -12,6 +12,7 @@
  */
 
 struct page_table;
+struct pt_config;
 
 /**
  * The kernel pointer through which physical address @p pa is reached.
@@ -43,3 +44,30 @@ void arch_sync_icache(paddr_t pa, uint64_t len);
  * vm_space_init_kernel().
  */
 void arch_kernel_pt_activate(struct page_table *kpt);
+
+/**
+ * Installs @p pt as this CPU's user root (CR3 / satp / TTBR0) and flushes
+ * what the previous root left (no ASIDs yet).
+ *
+ * Context: vm_space_activate(), preemption off. Barriers: the root write
+ * is ordered after the table's stores (x86 MOV CR3 serializes, SDM Vol.
+ * 3A §8.3; RISC-V SFENCE.VMA after the satp write, Privileged spec
+ * §4.1.11; AArch64 DSB ISHST before and ISB after the TTBR0_EL1 write,
+ * Arm ARM D8.2).
+ */
+void arch_vm_activate(struct page_table *pt);
+
+/** The root this CPU translates user addresses with. */
+paddr_t arch_vm_current_root(void);
+
+/** The user-half config of this kernel's own format. */
+const struct pt_config *arch_pt_config_user(void);
+
+/** The kernel-half config of this kernel's own format. */
+const struct pt_config *arch_pt_config_kernel(void);
+
+/**
+ * Every config this build can exercise, for the conformance suite: the
+ * port's own on a kernel image; all five formats on the host.
+ */
+const struct pt_config *const *arch_pt_configs_for_tests(unsigned int *count);
