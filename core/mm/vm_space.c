@@ -364,7 +364,7 @@ ostd_err_t vm_space_cursor(struct vm_space *vs, uint64_t start, uint64_t end,
 	CHECKIF (out == NULL) {
 		return OSTD_EINVAL;
 	}
-	return pt_cursor_new(&vs->pt, start, end, &out->pt_cur);
+	return pt_cursor_new(&vs->pt, start, end, vm_space_cursor_raw(out));
 }
 
 ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
@@ -378,34 +378,45 @@ ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
 		return OSTD_EINVAL;
 	}
 	/* The rules come with the table (pt_is_vm_space_table()). */
-	return pt_cursor_new_mut_internal(&vs->pt, start, end, &out->pt_cur);
+	return pt_cursor_new_mut_internal(&vs->pt, start, end,
+					  vm_space_cursor_raw(out));
+}
+
+uint64_t vm_space_cursor_va(struct vm_space_cursor *c)
+{
+	return pt_cursor_va(vm_space_cursor_raw(c));
+}
+
+struct tlb_flusher *vm_space_cursor_flusher(struct vm_space_cursor *c)
+{
+	return pt_cursor_flusher(vm_space_cursor_raw(c));
 }
 
 void vm_space_cursor_drop(struct vm_space_cursor *c)
 {
-	pt_cursor_drop(&c->pt_cur);
+	pt_cursor_drop(vm_space_cursor_raw(c));
 }
 
 ostd_err_t vm_space_cursor_query(struct vm_space_cursor *c, struct pt_query *q)
 {
-	return pt_cursor_query(&c->pt_cur, q);
+	return pt_cursor_query(vm_space_cursor_raw(c), q);
 }
 
 ostd_err_t vm_space_cursor_find_next(struct vm_space_cursor *c, uint64_t len,
 				     uint64_t *found)
 {
-	return pt_cursor_find_next(&c->pt_cur, len, found);
+	return pt_cursor_find_next(vm_space_cursor_raw(c), len, found);
 }
 
 ostd_err_t vm_space_cursor_jump(struct vm_space_cursor *c, uint64_t va)
 {
-	return pt_cursor_jump(&c->pt_cur, va);
+	return pt_cursor_jump(vm_space_cursor_raw(c), va);
 }
 
 ostd_err_t vm_space_cursor_unmap(struct vm_space_cursor *c, uint64_t len,
 				 uint64_t *count)
 {
-	return pt_cursor_unmap(&c->pt_cur, len, count);
+	return pt_cursor_unmap(vm_space_cursor_raw(c), len, count);
 }
 
 ostd_err_t vm_space_cursor_protect_next(struct vm_space_cursor *c, uint64_t len,
@@ -413,8 +424,8 @@ ostd_err_t vm_space_cursor_protect_next(struct vm_space_cursor *c, uint64_t len,
 					uint64_t *range_start,
 					uint64_t *range_len)
 {
-	return pt_cursor_protect_next(&c->pt_cur, len, op, ctx, range_start,
-				      range_len);
+	return pt_cursor_protect_next(vm_space_cursor_raw(c), len, op, ctx,
+				      range_start, range_len);
 }
 
 /*
@@ -443,7 +454,7 @@ ostd_err_t vm_space_map_frame(struct vm_space_cursor *c, paddr_t frame,
 	/* S1: only untyped frames (user data) ever reach user space, and
 	 * only through a user table. pt_cursor_map() checks it again. */
 	CHECKIF (!frame_is_untyped(frame) ||
-		 !pt_is_vm_space_table(c->pt_cur.pt)) {
+		 !pt_is_vm_space_table(vm_space_cursor_raw(c)->pt)) {
 		return OSTD_EPERM;
 	}
 	ostd_err_t err = user_prop(&prop);
@@ -455,7 +466,8 @@ ostd_err_t vm_space_map_frame(struct vm_space_cursor *c, paddr_t frame,
 	if ((prop.flags & PROT_X) != 0) {
 		arch_sync_icache(frame, PAGE_SIZE);
 	}
-	return pt_cursor_map(&c->pt_cur, pt_item_frame(frame), prop);
+	return pt_cursor_map(vm_space_cursor_raw(c), pt_item_frame(frame),
+			     prop);
 }
 
 ostd_err_t vm_space_map_io(struct vm_space_cursor *c, const struct io_mem *io,
@@ -478,7 +490,7 @@ ostd_err_t vm_space_map_io(struct vm_space_cursor *c, const struct io_mem *io,
 
 	/* S1: device memory only; RAM reaches users as untyped frames. */
 	CHECKIF (frame_range_is_managed(pa, size) ||
-		 !pt_is_vm_space_table(c->pt_cur.pt)) {
+		 !pt_is_vm_space_table(vm_space_cursor_raw(c)->pt)) {
 		return OSTD_EPERM;
 	}
 	ostd_err_t err = user_prop(&prop);
@@ -488,10 +500,11 @@ ostd_err_t vm_space_map_io(struct vm_space_cursor *c, const struct io_mem *io,
 	}
 	prop.cache = PT_CACHE_UNCACHED;
 	/* A format that cannot say "uncached" leaves it to the platform. */
-	if (!pt_cfg_prop_ok(c->pt_cur.pt->cfg, prop)) {
+	if (!pt_cfg_prop_ok(vm_space_cursor_raw(c)->pt->cfg, prop)) {
 		prop.cache = PT_CACHE_WRITEBACK;
 	}
-	return pt_cursor_map(&c->pt_cur, pt_item_untracked(pa, level), prop);
+	return pt_cursor_map(vm_space_cursor_raw(c),
+			     pt_item_untracked(pa, level), prop);
 }
 
 /* ---------------------------------------------------------------------

@@ -120,3 +120,13 @@ static inline bool vm_io_owner_eq(const struct vm_io_owner *a,
 	return a->space_id == b->space_id && a->id == b->id &&
 	       a->slot == b->slot;
 }
+
+_Static_assert(sizeof(struct pt_cursor) <= VM_SPACE_CURSOR_BYTES &&
+		       _Alignof(struct pt_cursor) <= 16,
+	       "grow VM_SPACE_CURSOR_BYTES in ostd/vm_space.h");
+
+/* The page-table cursor inside a VmSpace cursor (framework and tests). */
+static inline struct pt_cursor *vm_space_cursor_raw(struct vm_space_cursor *c)
+{
+	return (struct pt_cursor *)(void *)c->opaque;
+}

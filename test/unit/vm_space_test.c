@@ -2404,19 +2404,23 @@ TEST_FORMAT(vm_space, cursor_enforces_user_rules)
 	ASSERT_EQ(frame_alloc(&frame_type_untyped, &user), OSTD_OK);
 	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + 4 * P, &hcur),
 		  OSTD_OK);
-	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(kobj.pa), user_r),
+	ASSERT_EQ(pt_cursor_map(vm_space_cursor_raw(&hcur),
+				pt_item_frame(kobj.pa), user_r),
 		  OSTD_EPERM);
-	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(user.pa), no_user),
+	ASSERT_EQ(pt_cursor_map(vm_space_cursor_raw(&hcur),
+				pt_item_frame(user.pa), no_user),
 		  OSTD_EPERM);
-	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(user.pa), global),
+	ASSERT_EQ(pt_cursor_map(vm_space_cursor_raw(&hcur),
+				pt_item_frame(user.pa), global),
 		  OSTD_EPERM);
 	/* RAM as an untracked item: a way to reach a page-table node. */
-	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur,
+	ASSERT_EQ(pt_cursor_map(vm_space_cursor_raw(&hcur),
 				pt_item_untracked(VS(fx.vs)->pt.root, 1),
 				user_r),
 		  OSTD_EPERM);
 	ASSERT_EQ(vm_space_cursor_va(&hcur), UBASE);
-	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(user.pa), user_r),
+	ASSERT_EQ(pt_cursor_map(vm_space_cursor_raw(&hcur),
+				pt_item_frame(user.pa), user_r),
 		  OSTD_OK);
 	/* protect_next may not take PROT_USER away or add PT_GLOBAL. */
 	ASSERT_EQ(vm_space_cursor_jump(&hcur, UBASE), OSTD_OK);
@@ -2725,19 +2729,21 @@ TEST_FORMAT(vm_space, probe_pt_node_or_kernel_frame_to_user)
 	ASSERT_EQ(frame_alloc(&frame_type_kernel, &kobj), OSTD_OK);
 	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + 4 * P, &hcur),
 		  OSTD_OK);
-	struct page_table *pt = hcur.pt_cur.pt;
+	struct page_table *pt = vm_space_cursor_raw(&hcur)->pt;
 	paddr_t root = pt->root;
 	const struct io_mem ram = { .pa = root, .len = P };
 
 	ASSERT_EQ(vm_space_map_frame(&hcur, root, prop_ro), OSTD_EPERM);
 	ASSERT_EQ(vm_space_map_frame(&hcur, kobj.pa, prop_ro), OSTD_EPERM);
 	ASSERT_EQ(vm_space_map_io(&hcur, &ram, 0, 1, prop_ro), OSTD_EPERM);
-	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(root), user_r),
+	ASSERT_EQ(pt_cursor_map(vm_space_cursor_raw(&hcur), pt_item_frame(root),
+				user_r),
 		  OSTD_EPERM);
-	ASSERT_EQ(
-		pt_cursor_map(&hcur.pt_cur, pt_item_untracked(root, 1), user_r),
-		OSTD_EPERM);
-	ASSERT_EQ(pt_cursor_map(&hcur.pt_cur, pt_item_frame(kobj.pa), user_r),
+	ASSERT_EQ(pt_cursor_map(vm_space_cursor_raw(&hcur),
+				pt_item_untracked(root, 1), user_r),
+		  OSTD_EPERM);
+	ASSERT_EQ(pt_cursor_map(vm_space_cursor_raw(&hcur),
+				pt_item_frame(kobj.pa), user_r),
 		  OSTD_EPERM);
 	ASSERT_EQ(vm_space_cursor_va(&hcur), UBASE);
 	vm_space_cursor_drop(&hcur);

@@ -193,8 +193,17 @@ WARN_UNUSED ostd_err_t vm_space_handle_fault(struct vm_space *vs, uint64_t va,
  * wrapped page-table cursor is the framework's; use the functions below.
  * --------------------------------------------------------------------- */
 
+/*
+ * Storage for the wrapped page-table cursor, opaque: its fields (the
+ * remembered leaf, the fast path's checked properties) gate what a map
+ * may skip, so a kernel author must not be able to write them. Only
+ * core/mm/vm_space.c sees the cursor inside (a static assertion there
+ * keeps the size right).
+ */
+#define VM_SPACE_CURSOR_BYTES 3712
+
 struct vm_space_cursor {
-	struct pt_cursor pt_cur; /* The framework's: do not use directly. */
+	_Alignas(16) unsigned char opaque[VM_SPACE_CURSOR_BYTES];
 };
 
 /**
@@ -222,10 +231,7 @@ WARN_UNUSED ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
 void vm_space_cursor_drop(struct vm_space_cursor *c);
 
 /** The cursor's address. */
-static inline uint64_t vm_space_cursor_va(const struct vm_space_cursor *c)
-{
-	return pt_cursor_va(&c->pt_cur);
-}
+uint64_t vm_space_cursor_va(struct vm_space_cursor *c);
 
 /** As pt_cursor_query(). */
 WARN_UNUSED ostd_err_t vm_space_cursor_query(struct vm_space_cursor *c,
@@ -254,11 +260,7 @@ WARN_UNUSED ostd_err_t vm_space_cursor_protect_next(struct vm_space_cursor *c,
 						    uint64_t *range_len);
 
 /** The flusher of a mutable cursor. */
-static inline struct tlb_flusher *
-vm_space_cursor_flusher(struct vm_space_cursor *c)
-{
-	return pt_cursor_flusher(&c->pt_cur);
-}
+struct tlb_flusher *vm_space_cursor_flusher(struct vm_space_cursor *c);
 
 /**
  * Maps the untyped frame @p frame (user data) at the cursor with the
