@@ -9,6 +9,8 @@
 #include "ostd/console.h"
 #include "ostd/fdt.h"
 #include "ostd/frame.h"
+#include "ostd/internal/cpu_local.h"
+#include "ostd/internal/sched.h"
 #include "ostd/math.h"
 #include "ostd/panic.h"
 #include "ostd/plat.h"
@@ -182,6 +184,7 @@ const struct ostd_boot_info *ostd_boot_info(void)
 
 void ostd_boot(const struct ostd_boot_info *info)
 {
+	smp_init_boot_cpu();
 	boot_info = info;
 	ostd_console_init(info);
 	ostd_printf(
@@ -211,7 +214,9 @@ void ostd_boot(const struct ostd_boot_info *info)
 		      ostd_err_name(err));
 	}
 	arch_kernel_pt_activate(vm_space_kernel_pt());
+	task_init_boot_cpu();
 	plat_timer_init();
 	arch_irq_enable();
+	smp_start_secondaries();
 	ostd_power_off(ostd_main());
 }

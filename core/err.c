@@ -21,6 +21,7 @@ const char *ostd_err_name(ostd_err_t err)
 		[OSTD_ENOENT] = "ENOENT",
 		[OSTD_EINACTIVE] = "EINACTIVE",
 		[OSTD_ENOTCURRENT] = "ENOTCURRENT",
+		[OSTD_ENODEV] = "ENODEV",
 	};
 
 	if ((unsigned int)err >= OSTD_ERR_COUNT || names[err] == NULL) {

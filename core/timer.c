@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * The tick counter. One writer (the timer interrupt on the boot CPU) and
- * any number of readers: a relaxed atomic is enough, since nothing is
- * published through it.
+ * The tick counter. Every CPU has its own tick (for time slices); only
+ * the boot CPU's advances the clock, so one writer and any number of
+ * readers: a relaxed atomic is enough, since nothing is published
+ * through it.
  */
 
 #include "ostd/timer.h"
+
+#include "ostd/arch/tlb.h"
+
+#include "ostd/internal/sched.h"
 
 static uint64_t ticks;
 
@@ -16,5 +21,8 @@ uint64_t timer_ticks(void)
 
 void ostd_timer_tick(void)
 {
-	__atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
+	if (arch_cpu_id() == 0) {
+		__atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
+	}
+	task_tick();
 }

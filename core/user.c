@@ -11,6 +11,8 @@
 #include "ostd/arch/cpu.h"
 
 #include "ostd/assert.h"
+#include "ostd/internal/cpu_local.h"
+#include "ostd/internal/sched.h"
 #include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/string.h"
@@ -101,6 +103,11 @@ static enum user_return_reason refuse(struct user_context *ctx, uint64_t addr)
 	return USER_RETURN_EXCEPTION;
 }
 
+bool user_mode_should_leave(void)
+{
+	return task_need_resched() || task_kernel_event_pending();
+}
+
 enum user_return_reason user_mode_execute(struct user_context *ctx)
 {
 	CHECK(ctx != NULL);
@@ -115,8 +122,22 @@ enum user_return_reason user_mode_execute(struct user_context *ctx)
 		if (sp > MAX_USER_VADDR) {
 			return refuse(ctx, sp);
 		}
+		struct cpu_local *cl = cpu_local();
+
+		cl->in_user = true;
 		enum user_return_reason why = arch_user_enter(ctx);
 
+		/* We may be on another CPU than the one we entered on. */
+		cpu_local()->in_user = false;
+		if (why == USER_RETURN_INTERRUPT) {
+			if (task_kernel_event_pending()) {
+				return USER_RETURN_KERNEL_EVENT;
+			}
+			if (task_need_resched()) {
+				task_yield();
+			}
+			continue;
+		}
 		if (why != USER_RETURN_EXCEPTION ||
 		    ctx->exc.kind != CPU_EXC_PAGE_FAULT) {
 			return why;

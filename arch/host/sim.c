@@ -22,10 +22,12 @@
 
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
+#include "ostd/arch/smp.h"
 #include "ostd/arch/tlb.h"
 
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
+#include "ostd/plat.h"
 
 static uint8_t *arena;
 static uint64_t arena_size;
@@ -455,9 +457,54 @@ const struct sim_mmu_hw *sim_mmu_for(const struct pt_config *cfg)
  * The core's CPU and TLB hooks, on simulated CPUs.
  * --------------------------------------------------------------------- */
 
-unsigned int arch_cpu_id(void)
+/* A simulated CPU's per-CPU area is the core's, by index. */
+struct cpu_local *arch_cpu_local(void)
 {
-	return current_cpu;
+	return &cpu_locals[current_cpu];
+}
+
+void arch_cpu_local_install(struct cpu_local *cl)
+{
+	CHECK(cl == &cpu_locals[current_cpu]);
+}
+
+/*
+ * The simulated CPUs are threads the tests drive (sim_cpu_set_current()):
+ * all of them are online from boot, each with its own area.
+ */
+unsigned int arch_smp_enumerate(uint64_t *hw_ids, unsigned int max,
+				unsigned int *boot)
+{
+	CHECK(max >= SIM_MAX_CPUS);
+	for (unsigned int i = 0; i < SIM_MAX_CPUS; i++) {
+		hw_ids[i] = i;
+	}
+	*boot = 0;
+	return SIM_MAX_CPUS;
+}
+
+ostd_err_t arch_cpu_start(struct cpu_local *cl, uintptr_t stack_top)
+{
+	(void)stack_top;
+	smp_cpu_online(cl);
+	return OSTD_OK;
+}
+
+/*
+ * A simulated IPI: the target's handler runs at once, on the sender's
+ * thread but as the target CPU, so its calls see the target's area.
+ */
+void plat_send_ipi(const struct cpu_local *target)
+{
+	unsigned int self = current_cpu;
+
+	current_cpu = target->id;
+	smp_ipi_handle();
+	current_cpu = self;
+}
+
+void plat_cpu_init_secondary(void)
+{
 }
 
 static void flush_one(struct sim_cpu *cpu, struct tlb_op op)
@@ -487,13 +534,17 @@ void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op)
 	flush_one(sim_cpu_current(), op);
 }
 
-void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
+void arch_tlb_flush_remote(uint64_t targets, const struct page_table *pt,
 			   const struct tlb_op *ops, unsigned int count)
 {
 	(void)pt;
 	/* A simulated IPI: delivered and acknowledged before returning. */
-	for (unsigned int i = 0; i < count; i++) {
-		flush_one(sim_cpu(cpu), ops[i]);
+	for (uint64_t left = targets; left != 0; left &= left - 1) {
+		unsigned int cpu = (unsigned int)__builtin_ctzll(left);
+
+		for (unsigned int i = 0; i < count; i++) {
+			flush_one(sim_cpu(cpu), ops[i]);
+		}
 	}
 }
 

@@ -14,11 +14,15 @@
 
 #include "ostd/vm_space.h"
 
+#include "ostd/arch/cpu.h"
 #include "ostd/arch/tlb.h"
 
 #include "ostd/config.h"
 #include "ostd/math.h"
+#include "ostd/internal/cpu_local.h"
 #include "ostd/printf.h"
+#include "ostd/smp.h"
+#include "ostd/task.h"
 
 #include "pt_internal.h"
 #include "vm_space_internal.h"
@@ -69,8 +73,6 @@ static const struct pt_config *user_cfg(const struct page_table *kernel)
 	return NULL;
 }
 
-/* Which table each CPU translates user addresses with, to keep sets. */
-static struct page_table *current_pt[OSTD_MAX_CPUS];
 
 /*
  * The framework's storage for spaces. A destroyed space keeps its slot
@@ -224,6 +226,9 @@ ostd_err_t vm_space_new(struct vm_space **out, struct page_table *kernel,
 	return OSTD_OK;
 }
 
+static void drop_table_here(void *arg);
+static void drop_task_ref(struct page_table *pt);
+
 ostd_err_t vm_space_destroy(struct vm_space *vs)
 {
 	vs = vm_space_checked(vs);
@@ -235,8 +240,9 @@ ostd_err_t vm_space_destroy(struct vm_space *vs)
 		spin_unlock(&vs->lock);
 		return OSTD_EBADSTATE;
 	}
-	uint64_t others = atomic_load(&vs->pt.active_cpus.bits) &
-			  ~(1ULL << arch_cpu_id());
+	/* Tasks other than the caller that run in this space. */
+	unsigned int others =
+		vs->task_refs - (task_current()->pt == &vs->pt ? 1 : 0);
 
 	CHECKIF (vs->owner.active_tokens != 0 || others != 0) {
 		spin_unlock(&vs->lock);
@@ -261,42 +267,123 @@ ostd_err_t vm_space_destroy(struct vm_space *vs)
 	/* Unmapping an aligned whole range needs no memory: cannot fail. */
 	CHECK(err == OSTD_OK);
 	pt_rcu_barrier();
-	/* This CPU must not keep translating through a freed root. */
-	unsigned int cpu = arch_cpu_id();
+	/*
+	 * No task but the caller holds the table (task_refs), yet other
+	 * CPUs may still have its root loaded from a task that has since
+	 * moved on: each drops it before the root is freed.
+	 */
+	uint64_t lazy = atomic_load(&vs->pt.active_cpus.bits) &
+			~(1ULL << arch_cpu_id());
 
-	if (current_pt[cpu] == &vs->pt) {
-		arch_vm_activate(vs->pt.kernel);
-		current_pt[cpu] = NULL;
+	if (lazy != 0) {
+		CHECK(smp_call(lazy & smp_cpu_online_mask(), drop_table_here,
+			       &vs->pt, true) == OSTD_OK);
 	}
-	cpu_set_remove(&vs->pt.active_cpus, cpu);
+	drop_table_here(&vs->pt);
+	struct task *self = task_current();
+
+	if (self->pt == &vs->pt) {
+		self->pt = NULL;
+		drop_task_ref(&vs->pt);
+	}
+	CHECK(vs->task_refs == 0);
 	page_table_destroy(&vs->pt);
 	pool_give_back(vs);
 	return OSTD_OK;
 }
 
+/* Takes @p pt's root out of this CPU's MMU if it is there. */
+static void drop_table_here(void *arg)
+{
+	struct page_table *pt = arg;
+	struct cpu_local *cl = cpu_local();
+
+	if (cl->current_pt == pt) {
+		arch_vm_activate(pt->kernel);
+		cl->current_pt = NULL;
+	}
+	cpu_set_remove(&pt->active_cpus, cl->id);
+}
+
+/* Loads @p pt on this CPU (NULL: nothing to load), keeping the sets. */
+static void load_table(struct page_table *pt)
+{
+	struct cpu_local *cl = cpu_local();
+	struct page_table *prev = cl->current_pt;
+
+	if (pt == NULL || prev == pt) {
+		return;
+	}
+	/* In the set before the root is loaded: no flush can miss us. */
+	cpu_set_add(&pt->active_cpus, cl->id);
+	arch_vm_activate(pt);
+	cl->current_pt = pt;
+	/* The old space no longer needs this CPU's TLB shootdowns. */
+	if (prev != NULL) {
+		cpu_set_remove(&prev->active_cpus, cl->id);
+	}
+}
+
+static void drop_task_ref(struct page_table *pt)
+{
+	struct vm_space *slot = vm_space_of_table(pt);
+
+	if (slot != NULL) {
+		spin_lock(&slot->lock);
+		CHECK(slot->task_refs > 0);
+		slot->task_refs--;
+		spin_unlock(&slot->lock);
+	}
+}
+
 ostd_err_t vm_space_activate(struct vm_space *vs)
 {
 	vs = vm_space_checked(vs);
-	CHECKIF (vs == NULL || vs->destroyed) {
+	CHECKIF (vs == NULL) {
 		return OSTD_EBADSTATE;
 	}
-	unsigned int cpu = arch_cpu_id();
-	struct page_table *prev = current_pt[cpu];
+	struct task *self = task_current();
+	/* No switch of CPU between the checks and the load. */
+	unsigned long flags = arch_irq_save();
 
-	cpu_set_add(&vs->pt.active_cpus, cpu);
-	arch_vm_activate(&vs->pt);
-	current_pt[cpu] = &vs->pt;
-	/* The old space no longer needs this CPU's TLB shootdowns. */
-	if (prev != NULL && prev != &vs->pt) {
-		cpu_set_remove(&prev->active_cpus, cpu);
+	spin_lock(&vs->lock);
+	CHECKIF (vs->destroyed) {
+		spin_unlock(&vs->lock);
+		arch_irq_restore(flags);
+		return OSTD_EBADSTATE;
+	}
+	struct page_table *old = self->pt;
+
+	if (old != &vs->pt) {
+		vs->task_refs++;
+		self->pt = &vs->pt;
+	}
+	spin_unlock(&vs->lock);
+	load_table(&vs->pt);
+	arch_irq_restore(flags);
+	if (old != NULL && old != &vs->pt) {
+		drop_task_ref(old);
 	}
 	return OSTD_OK;
+}
+
+void vm_space_task_resumed(struct task *t)
+{
+	load_table(t->pt);
+}
+
+void vm_space_task_exit(struct task *t)
+{
+	if (t->pt != NULL) {
+		drop_task_ref(t->pt);
+		t->pt = NULL;
+	}
 }
 
 struct vm_space *vm_space_current(void)
 {
 	/* current_pt only ever holds a space's own table (activate). */
-	struct vm_space *slot = vm_space_of_table(current_pt[arch_cpu_id()]);
+	struct vm_space *slot = vm_space_of_table(cpu_local()->current_pt);
 
 	return slot == NULL ? NULL : vm_space_handle(slot);
 }

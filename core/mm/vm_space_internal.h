@@ -64,6 +64,8 @@ struct vm_space {
 	_Atomic uint32_t tag; /* The handles' tag: < VM_SPACE_SLOT_ALIGN. */
 	uint64_t freed_seq;   /* When the slot was last given back. */
 	struct vm_space_owner owner;
+	/* Tasks whose table this is (task.pt); lock held to change. */
+	unsigned int task_refs;
 	uint64_t next_token;
 	struct vm_io_slot tokens[VM_SPACE_MAX_TOKENS];
 	vm_fault_handler fault_handler;
@@ -98,6 +100,18 @@ struct vm_space *vm_space_handle(struct vm_space *slot);
 struct vm_io_slot *vm_space_slot_locked(struct vm_space *vs,
 					const struct vm_io_owner *t,
 					enum vm_io_kind kind);
+
+struct task;
+
+/**
+ * Called by the scheduler on the CPU where @p t runs again after a
+ * switch: loads t's table if this CPU holds another one (t may have
+ * migrated). rq_lock held, interrupts masked.
+ */
+void vm_space_task_resumed(struct task *t);
+
+/** Called by task_exit(): @p t no longer holds its space. */
+void vm_space_task_exit(struct task *t);
 
 /* ---------------------------------------------------------------------
  * Test-only: what a test needs to set up states a kernel author cannot

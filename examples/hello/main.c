@@ -7,6 +7,7 @@
  */
 
 #include "ostd/boot.h"
+#include "ostd/config.h"
 #include "ostd/console.h"
 #include "ostd/elf.h"
 #include "ostd/math.h"
@@ -113,8 +114,16 @@ static void run(void *status)
 	const struct user_syscall_abi *abi = &user_syscall_abi;
 	uint64_t a[6];
 
+	enum user_return_reason why;
+
+	/* This task runs the program, on whichever CPU: its space goes with it. */
+	if (vm_space_activate(space) != OSTD_OK) {
+		*(int *)status = 1;
+		return;
+	}
+	task_set_cpu_limit(task_current(), (uint64_t)CONFIG_USER_CPU_LIMIT_S * 1000);
 	user_context_init(&ctx, img.entry, STACK_TOP - 32);
-	while (user_mode_execute(&ctx) == USER_RETURN_SYSCALL) {
+	while ((why = user_mode_execute(&ctx)) == USER_RETURN_SYSCALL) {
 		uint64_t nr = user_context_syscall_nr(&ctx) & abi->nr_mask;
 
 		user_context_syscall_args(&ctx, a);
@@ -124,6 +133,12 @@ static void run(void *status)
 		}
 		user_context_set_syscall_ret(&ctx, nr == abi->write ? (uint64_t)sys_write(a)
 								    : (uint64_t)-ENOSYS);
+	}
+	if (why == USER_RETURN_KERNEL_EVENT) {
+		ostd_printf("hello: killed: CPU time limit (%d s) used up\n",
+			    CONFIG_USER_CPU_LIMIT_S);
+		*(int *)status = 137;
+		return;
 	}
 	const struct cpu_exception *e = user_context_exception(&ctx);
 

@@ -8,6 +8,7 @@
 
 #include "ostd/config.h"
 #include "ostd/frame.h"
+#include "ostd/smp.h"
 #include "ostd/task.h"
 #include "ostd/test.h"
 #include "ostd/timer.h"
@@ -35,8 +36,13 @@ static int spawn_all(void)
 {
 	log_len = 0;
 	for (int i = 0; i < NTASKS; i++) {
-		if (task_spawn(&tasks[i], "logger", logger,
-			       (void *)(uintptr_t)('a' + i)) != OSTD_OK) {
+		/*
+		 * One CPU, so the log shows the scheduler's order, not a
+		 * race between CPUs.
+		 */
+		if (task_spawn_on(&tasks[i], "logger", logger,
+				  (void *)(uintptr_t)('a' + i),
+				  smp_cpu_id()) != OSTD_OK) {
 			return i;
 		}
 	}
@@ -75,13 +81,15 @@ static void lifo_enqueue(struct task *t)
 	lifo_top = t;
 }
 
-static struct task *lifo_pick_next(void)
+/* Every task here is pinned to one CPU; others see an empty queue. */
+static struct task *lifo_pick_next(unsigned int cpu)
 {
 	struct task *t = lifo_top;
 
-	if (t != NULL) {
-		lifo_top = t->next;
+	if (t == NULL || !task_may_run_on(t, cpu)) {
+		return NULL;
 	}
+	lifo_top = t->next;
 	return t;
 }
 

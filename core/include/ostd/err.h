@@ -22,6 +22,7 @@ typedef enum {
 	OSTD_ENOENT,      /* Not found. */
 	OSTD_EINACTIVE,   /* The VmSpace owner is not active. */
 	OSTD_ENOTCURRENT, /* The VmSpace is not this CPU's current space. */
+	OSTD_ENODEV,      /* No such device, or the firmware refused it. */
 	OSTD_ERR_COUNT,
 } ostd_err_t;
 

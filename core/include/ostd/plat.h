@@ -33,6 +33,27 @@ void plat_console_putc(char c);
 void plat_timer_init(void);
 
 /**
+ * Prepares a secondary CPU's side of the interrupt controller (GIC CPU
+ * interface or redistributor, local APIC) and starts its own timer tick.
+ * Called by smp_secondary_entry() on that CPU, interrupts masked.
+ */
+void plat_cpu_init_secondary(void);
+
+struct cpu_local;
+
+/**
+ * Sends an inter-processor interrupt to @p target (LAPIC ICR, SBI
+ * sbi_send_ipi or an ACLINT SSWI, a GIC SGI, a BCM2836 mailbox). The
+ * target's interrupt path calls smp_ipi_handle() and acknowledges it.
+ * The caller's stores before this call are visible to the handler (the
+ * driver owes the barrier: Arm DSB before the SGI write, RISC-V fence
+ * before the SBI call; x86 orders them).
+ *
+ * Context: any, interrupts masked or not.
+ */
+void plat_send_ipi(const struct cpu_local *target);
+
+/**
  * Handles device interrupt @p irq, as the arch's trap code numbers it
  * (x86_64: the vector less 32; the other ports document theirs), and
  * acknowledges it.

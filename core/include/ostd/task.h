@@ -9,11 +9,13 @@
 #include "ostd/frame.h"
 
 /*
- * Kernel tasks (DESIGN.md §9): each has its own kernel stack and runs
- * until it yields, blocks in task_join() or exits. Switching is
- * cooperative and the CPU is one (SMP comes later). Which ready task runs
- * next is the scheduler's choice: FIFO by default, replaceable through
- * task_set_scheduler().
+ * Kernel tasks (DESIGN.md §9): each has its own kernel stack and runs on
+ * any CPU until it yields, blocks in task_join() or exits. In user mode a
+ * task is preempted when its time slice (TASK_SLICE_TICKS timer ticks)
+ * ends; kernel code is never switched away from involuntarily. Which
+ * ready task runs next is the scheduler's choice: FIFO by default,
+ * replaceable through task_set_scheduler(). Every CPU has an idle task
+ * that runs when nothing else is ready.
  *
  * The boot code's flow (ostd_main()) is itself a task, the boot task.
  */
@@ -27,6 +29,11 @@ enum task_state {
 
 /* Kernel stack pages per task. */
 #define TASK_STACK_PAGES 4
+
+/* Timer ticks a task may run in user mode before it must yield. */
+#define TASK_SLICE_TICKS 2
+
+struct page_table;
 
 struct task {
 	const char *name;
@@ -44,15 +51,28 @@ struct task {
 	struct task *joiner;
 	/* The scheduler's run-queue link. */
 	struct task *next;
+	/* Ticks spent in user mode, and the limit (0: none). */
+	uint64_t user_ticks;
+	uint64_t cpu_limit_ticks;
+	/* CPUs it may run on, bit i for CPU i; 0 means any. */
+	uint64_t cpu_mask;
+	/* The user table this task activated (framework-owned). */
+	struct page_table *pt;
 };
 
-/* A scheduler: the run queue's policy. Called with interrupts masked. */
+/*
+ * A scheduler: the run queue's policy. Called with interrupts masked and
+ * the run queue's lock held, from any CPU.
+ */
 struct scheduler_ops {
 	const char *name;
 	/* @p t became ready. */
 	void (*enqueue)(struct task *t);
-	/* The next task to run, removed from the queue; NULL if none. */
-	struct task *(*pick_next)(void);
+	/*
+	 * The next task to run on CPU @p cpu, removed from the queue; NULL
+	 * if none may run there (task_may_run_on()).
+	 */
+	struct task *(*pick_next)(unsigned int cpu);
 };
 
 /**
@@ -64,6 +84,21 @@ struct scheduler_ops {
  */
 WARN_UNUSED ostd_err_t task_spawn(struct task *t, const char *name,
 				  void (*fn)(void *arg), void *arg);
+
+/**
+ * task_spawn(), but @p t only ever runs on CPU @p cpu (< smp_cpu_count()).
+ *
+ * @retval OSTD_EINVAL as task_spawn(), or @p cpu is not online.
+ */
+WARN_UNUSED ostd_err_t task_spawn_on(struct task *t, const char *name,
+				     void (*fn)(void *arg), void *arg,
+				     unsigned int cpu);
+
+/** May @p t run on CPU @p cpu (its affinity)? For schedulers. */
+static inline bool task_may_run_on(const struct task *t, unsigned int cpu)
+{
+	return t->cpu_mask == 0 || (t->cpu_mask & (1ULL << cpu)) != 0;
+}
 
 /** Gives the CPU to the next ready task, if any; returns when rescheduled. */
 void task_yield(void);
@@ -80,6 +115,18 @@ WARN_UNUSED ostd_err_t task_join(struct task *t, int *exit_code);
 
 /** The running task. */
 struct task *task_current(void);
+
+/**
+ * Limits the CPU time @p t may spend in user mode to @p ms milliseconds
+ * (0: no limit). Once it is used up, user_mode_execute() returns
+ * USER_RETURN_KERNEL_EVENT instead of resuming the program: the kernel
+ * decides what happens (the example kernel kills it with status 137, as
+ * `timeout -s KILL` reports it). Counted in timer ticks.
+ */
+void task_set_cpu_limit(struct task *t, uint64_t ms);
+
+/** Milliseconds @p t spent in user mode (tick granularity). */
+uint64_t task_user_ms(const struct task *t);
 
 /**
  * Replaces the scheduler. Only while no task but the caller exists

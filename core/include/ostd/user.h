@@ -21,8 +21,10 @@
  *
  * A user page fault is first offered to the current space's fault handler
  * (vm_space_set_fault_handler()); only the faults it cannot resolve come
- * back as USER_RETURN_EXCEPTION. Device interrupts taken in user mode are
- * handled and user code resumes; they never come back.
+ * back as USER_RETURN_EXCEPTION. Interrupts taken in user mode are
+ * handled and user code resumes, after other tasks ran if the time slice
+ * was used up; they come back only as USER_RETURN_KERNEL_EVENT, when the
+ * task used up its CPU-time limit (task_set_cpu_limit()).
  */
 
 /* The general registers an ISA has, at most (x0-x31 on RISC-V). */
@@ -31,6 +33,14 @@
 enum user_return_reason {
 	USER_RETURN_SYSCALL = 1,
 	USER_RETURN_EXCEPTION = 2,
+	/* The task's CPU-time limit ran out (task_set_cpu_limit()). */
+	USER_RETURN_KERNEL_EVENT = 3,
+	/*
+	 * The arch's answer to an interrupt in user mode after which
+	 * user_mode_should_leave() said the core wants the CPU
+	 * (ostd/arch/user.h); never returned to a kernel author.
+	 */
+	USER_RETURN_INTERRUPT = 4,
 };
 
 enum cpu_exception_kind {

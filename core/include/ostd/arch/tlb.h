@@ -38,13 +38,15 @@ unsigned int arch_cpu_id(void);
 void arch_tlb_flush_local(const struct page_table *pt, struct tlb_op op);
 
 /**
- * Flushes the @p count ops in @p ops on CPU @p cpu (!= this CPU) and
- * returns once that CPU has done it: an IPI and its acknowledgement, an
- * SBI remote fence, or broadcast invalidation (AArch64 TLBI ...IS needs
- * no IPI); direct on the host's simulated CPUs. Same op meanings and
- * barriers as arch_tlb_flush_local().
+ * Flushes the @p count ops in @p ops on every CPU in @p cpus (this CPU
+ * never among them) and returns once all of them have done it: IPIs and
+ * their acknowledgements (smp_tlb_flush_by_ipi()), an SBI remote fence,
+ * or broadcast invalidation (AArch64 TLBI ...IS needs no IPI); direct on
+ * the host's simulated CPUs. Same op meanings and barriers as
+ * arch_tlb_flush_local().
  *
- * Context: preemption off, interrupts on (a waiting CPU must answer IPIs).
+ * Context: preemption off; interrupts masked or not (the IPI wait answers
+ * other CPUs' calls itself).
  */
-void arch_tlb_flush_remote(unsigned int cpu, const struct page_table *pt,
+void arch_tlb_flush_remote(uint64_t cpus, const struct page_table *pt,
 			   const struct tlb_op *ops, unsigned int count);
