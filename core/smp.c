@@ -178,6 +178,30 @@ void smp_tlb_flush_by_ipi(uint64_t cpus, const struct page_table *pt,
 		       true) == OSTD_OK);
 }
 
+static void barrier_here(void *arg)
+{
+	(void)arg;
+	/*
+	 * The handler's acquire of the slot and release of `busy` order
+	 * only its own accesses; the interrupted code's need a full fence.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void smp_barrier_by_ipi(uint64_t cpus)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	CHECK(smp_call(cpus & smp_cpu_online_mask(), barrier_here, NULL,
+		       true) == OSTD_OK);
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void preempt_underflow(void)
+{
+	panic("preempt_enable() without preempt_disable() on CPU %u",
+	      arch_cpu_id());
+}
+
 /* ---------------------------------------------------------------------
  * Bringing up the secondary CPUs.
  * --------------------------------------------------------------------- */

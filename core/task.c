@@ -140,7 +140,11 @@ static bool schedule_locked(void)
 	struct task *prev = cl->current;
 	struct task *next = sched->pick_next(cl->id);
 
-	CHECK(cl->preempt_count == 0);
+	/* Blocking or yielding inside a cursor or an RCU read side. */
+	CHECK(atomic_load_explicit(&cl->preempt_count, memory_order_relaxed) ==
+	      0);
+	/* A switch point is outside every read side: a quiescent state. */
+	pt_rcu_note_qs(cl);
 	if (next != NULL) {
 		queued--;
 		CHECK(next->state == TASK_READY);
@@ -230,7 +234,10 @@ void task_idle_loop(void)
 
 		spin_unlock(&rq_lock);
 		if (!ran) {
+			/* Asleep, this CPU holds up no RCU grace period. */
+			pt_rcu_idle_enter(cl);
 			arch_wait_for_interrupt();
+			pt_rcu_idle_exit(cl);
 		}
 		atomic_fetch_and(&idle_mask, ~self);
 		arch_irq_restore(flags);
@@ -394,6 +401,15 @@ void task_tick(void)
 	struct task *t = cl->current;
 
 	atomic_fetch_add_explicit(&cl->ticks, 1, memory_order_relaxed);
+	/*
+	 * The tick interrupted code outside any read side (the count is
+	 * this CPU's own): a quiescent state, so a grace period lasts at
+	 * most a tick without the expedited path.
+	 */
+	if (atomic_load_explicit(&cl->preempt_count, memory_order_relaxed) ==
+	    0) {
+		pt_rcu_note_qs(cl);
+	}
 	if (t == NULL || t == cl->idle) {
 		return;
 	}

@@ -124,6 +124,10 @@ enum user_return_reason user_mode_execute(struct user_context *ctx)
 		}
 		struct cpu_local *cl = cpu_local();
 
+		/* User mode holds no cursor and no read side. */
+		CHECK(atomic_load_explicit(&cl->preempt_count,
+					   memory_order_relaxed) == 0);
+		pt_rcu_note_qs(cl);
 		cl->in_user = true;
 		enum user_return_reason why = arch_user_enter(ctx);
 

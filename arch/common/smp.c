@@ -50,6 +50,12 @@ void arch_tlb_flush_remote(uint64_t cpus, const struct page_table *pt,
 	CHECK(false);
 }
 
+void arch_cpu_barrier_remote(uint64_t cpus)
+{
+	/* One CPU: there is no other to order. */
+	CHECK(cpus == 0);
+}
+
 void plat_send_ipi(const struct cpu_local *target)
 {
 	(void)target;

@@ -18,7 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
@@ -27,6 +31,7 @@
 
 #include "ostd/assert.h"
 #include "ostd/page_table.h"
+#include "ostd/panic.h"
 #include "ostd/plat.h"
 
 static uint8_t *arena;
@@ -505,6 +510,42 @@ void plat_send_ipi(const struct cpu_local *target)
 
 void plat_cpu_init_secondary(void)
 {
+}
+
+/*
+ * The simulated CPUs are threads on the host's real CPUs, so the barrier
+ * RCU's expedited path needs on them is the kernel's: membarrier(2) makes
+ * every running thread of this process execute a full barrier (the
+ * private expedited command, registered once), which is what an IPI whose
+ * handler fences is on a kernel port. The global command (every thread
+ * passes a context switch) is the slower fallback where the private one is
+ * refused (valgrind, old kernels).
+ */
+static int membarrier_cmd;
+
+static void membarrier_setup(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		    0, 0) == 0) {
+		membarrier_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+	} else {
+		membarrier_cmd = MEMBARRIER_CMD_GLOBAL;
+	}
+}
+
+void arch_cpu_barrier_remote(uint64_t targets)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	if (targets == 0) {
+		return;
+	}
+	CHECK(pthread_once(&once, membarrier_setup) == 0);
+	if (syscall(SYS_membarrier, membarrier_cmd, 0, 0) != 0) {
+		panic("membarrier(%d) failed: RCU cannot order the simulated "
+		      "CPUs (a Linux host >= 4.16 is needed)",
+		      membarrier_cmd);
+	}
 }
 
 static void flush_one(struct sim_cpu *cpu, struct tlb_op op)

@@ -19,6 +19,7 @@
  * including running out of memory, leaves the mapping set as it was.
  */
 
+#include "ostd/internal/cpu_local.h"
 #include "ostd/internal/page_table.h"
 #include "ostd/math.h"
 
@@ -366,8 +367,14 @@ static ostd_err_t cursor_new(struct page_table *pt, uint64_t start,
 	struct guard_walk g = { .pt = pt, .start = start, .is_mut = is_mut };
 	pt_level_t target = guard_level_for(pt->cfg, start, end - 1);
 	struct reserve r;
+	struct cpu_local *cl = cpu_local();
 
 	r.count = 0;
+	/*
+	 * Preemption stays off while the cursor holds its locks (OSTD's
+	 * atomic-mode guard): blocking with one trips schedule_locked().
+	 */
+	preempt_disable_on(cl);
 	for (;;) {
 		unsigned int need = 0;
 		enum try_result res = try_lock_guard(&g, target, &r, &need);
@@ -379,6 +386,7 @@ static ostd_err_t cursor_new(struct page_table *pt, uint64_t start,
 			err = reserve_fill(&r, need, false);
 			if (err != OSTD_OK) {
 				reserve_release(&r);
+				(void)preempt_enable_on(cl);
 				return err;
 			}
 		}
@@ -441,6 +449,10 @@ void pt_cursor_drop(struct pt_cursor *cur)
 	dfs_lock(cur, false);
 	pt_meta_unlock(cur->guard_meta);
 	cur->pt = NULL;
+	if (preempt_enable_on(cpu_local()) == 0 && cur->is_mut) {
+		/* What the sync retired inside the cursor may go now. */
+		pt_rcu_poll();
+	}
 }
 
 /* ---------------------------------------------------------------------

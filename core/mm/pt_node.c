@@ -12,27 +12,35 @@
  * Detaching therefore marks every node of the sub-tree stray (a walker
  * that then locks one of them sees the flag and starts over) and hands the
  * sub-tree to the TLB flusher; once every CPU flushed, the flusher retires
- * it here, and it is freed only after a grace period:
+ * it here, and it is freed only after a grace period. As in Linux's
+ * non-preemptible RCU and OSTD's disable_preempt guard:
  *
- * - A lock-free walker brackets its walk with pt_rcu_read_lock/unlock. On
- *   entry its CPU slot records the global generation it saw.
- * - Retiring stamps the sub-tree with the generation and bumps it. Every
- *   walker that could have found the sub-tree entered before it was
- *   unlinked, hence before the stamp: its slot holds a generation no
- *   larger than the stamp.
- * - A retired sub-tree is freed once every CPU is outside a read section
- *   or entered one with a larger generation. The PTE accesses themselves
- *   are only acquire/release, so a full fence sits after a reader
- *   publishes its generation and before a retirer takes its stamp: that
- *   is the ordering the argument above needs, on weak CPUs too.
+ * - A read side is preemption off and nothing more: a per-CPU count that
+ *   only its CPU writes, no atomic read-modify-write, no fence.
+ * - Retiring stamps the sub-tree with the global generation G and bumps
+ *   it, after a full fence that orders the unlinking store first.
+ * - A CPU has passed a quiescent state after G when it reports one having
+ *   seen a generation > G (rcu_qs_gen, release-stored at a context
+ *   switch, the tick outside a read side, entry to user mode, its own
+ *   poll, and an outermost read unlock while something waits), or sits in
+ *   the idle loop (an extended quiescent state, entered and left with
+ *   full fences), or - the expedited path - when after
+ *   arch_cpu_barrier_remote() made it execute a full barrier its count
+ *   reads zero: a read side open at the barrier shows in the count, and
+ *   one opened after it cannot reach what was unlinked before it.
+ * - A retired sub-tree is freed once every online CPU passed a quiescent
+ *   state after its stamp.
  */
 
 #include <stdatomic.h>
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/smp.h"
 #include "ostd/arch/tlb.h"
 
+#include "ostd/internal/cpu_local.h"
 #include "ostd/printf.h"
+#include "ostd/smp.h"
 #include "ostd/string.h"
 #include "ostd/sync.h"
 
@@ -275,48 +283,112 @@ void pt_subtree_free(const struct pt_config *cfg, paddr_t node,
  * RCU.
  * --------------------------------------------------------------------- */
 
-/* One cache line per CPU: a reader writes only its own. */
-struct rcu_slot {
-	_Alignas(64) _Atomic uint64_t gen;
-	_Atomic uint32_t nest;
-};
-
-static struct rcu_slot rcu_slots[OSTD_MAX_CPUS];
 static _Atomic uint64_t rcu_gen = 1;
 static struct spinlock rcu_lock = SPINLOCK_INIT;
 /* Retired sub-tree roots, linked through pt_node_meta.rcu_next. */
 static paddr_t rcu_list;
 static _Atomic uint64_t rcu_count;
 
+/*
+ * Retired nodes past which a poll stops waiting for CPUs to report on
+ * their own and forces them (arch_cpu_barrier_remote()).
+ */
+#define RCU_FORCE_AT 32
+
+void pt_rcu_note_qs(struct cpu_local *cl)
+{
+	uint64_t g = atomic_load_explicit(&rcu_gen, memory_order_acquire);
+
+	/* Release: this CPU's finished read sides come before the report. */
+	if (atomic_load_explicit(&cl->rcu_qs_gen, memory_order_relaxed) != g) {
+		atomic_store_explicit(&cl->rcu_qs_gen, g, memory_order_release);
+	}
+}
+
+void pt_rcu_idle_enter(struct cpu_local *cl)
+{
+	pt_rcu_note_qs(cl);
+	atomic_store_explicit(&cl->rcu_idle, true, memory_order_release);
+}
+
+void pt_rcu_idle_exit(struct cpu_local *cl)
+{
+	atomic_store_explicit(&cl->rcu_idle, false, memory_order_relaxed);
+	/*
+	 * Store-load: a poller that still reads "idle" must have fenced
+	 * before this one, so the walks after it see what it unlinked.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
 void pt_rcu_read_lock(void)
 {
-	struct rcu_slot *s = &rcu_slots[arch_cpu_id()];
-
-	if (atomic_fetch_add(&s->nest, 1) == 0) {
-		atomic_store(&s->gen, atomic_load(&rcu_gen));
-		/* The walk's PTE loads (acquire) must not move above this. */
-		atomic_thread_fence(memory_order_seq_cst);
-	}
+	preempt_disable_on(cpu_local());
 }
 
 void pt_rcu_read_unlock(void)
 {
-	struct rcu_slot *s = &rcu_slots[arch_cpu_id()];
+	struct cpu_local *cl = cpu_local();
 
-	CHECK(atomic_load(&s->nest) > 0);
-	atomic_fetch_sub(&s->nest, 1);
+	if (preempt_enable_on(cl) == 0 &&
+	    atomic_load_explicit(&rcu_count, memory_order_relaxed) != 0) {
+		pt_rcu_note_qs(cl);
+	}
 }
 
-/* True once no reader can still hold something stamped @p gen. */
-static bool grace_passed(uint64_t gen)
+/*
+ * The generation before which every retired node may be freed: the least
+ * that some online CPU has reported, where CPUs that are idle, or (with
+ * @p force) outside a read side after a barrier, count as having seen
+ * @p now.
+ */
+static uint64_t rcu_horizon(uint64_t now, bool force)
 {
-	for (unsigned int i = 0; i < OSTD_MAX_CPUS; i++) {
-		if (atomic_load(&rcu_slots[i].nest) != 0 &&
-		    atomic_load(&rcu_slots[i].gen) <= gen) {
-			return false;
+	struct cpu_local *self = cpu_local();
+	uint64_t online = smp_cpu_online_mask();
+	uint64_t lagging = 0;
+	uint64_t horizon = now;
+
+	for (uint64_t left = online; left != 0; left &= left - 1) {
+		unsigned int cpu = (unsigned int)__builtin_ctzll(left);
+		struct cpu_local *cl = cpu_local_of(cpu);
+
+		if (atomic_load_explicit(&cl->rcu_qs_gen,
+					 memory_order_acquire) >= now ||
+		    atomic_load_explicit(&cl->rcu_idle, memory_order_acquire)) {
+			continue;
+		}
+		lagging |= 1ULL << cpu;
+	}
+	lagging &= ~(1ULL << self->id);
+	if (force && lagging != 0) {
+		arch_cpu_barrier_remote(lagging);
+		for (uint64_t left = lagging; left != 0; left &= left - 1) {
+			unsigned int cpu = (unsigned int)__builtin_ctzll(left);
+			struct cpu_local *cl = cpu_local_of(cpu);
+
+			if (atomic_load_explicit(&cl->preempt_count,
+						 memory_order_relaxed) == 0) {
+				lagging &= ~(1ULL << cpu);
+			}
 		}
 	}
-	return true;
+	for (uint64_t left = lagging; left != 0; left &= left - 1) {
+		struct cpu_local *cl =
+			cpu_local_of((unsigned int)__builtin_ctzll(left));
+		uint64_t g = atomic_load_explicit(&cl->rcu_qs_gen,
+						  memory_order_acquire);
+
+		horizon = g < horizon ? g : horizon;
+	}
+	/* This CPU: quiescent unless the poll runs inside a read side. */
+	uint64_t mine = atomic_load_explicit(&self->preempt_count,
+					     memory_order_relaxed) == 0 ?
+				now :
+				atomic_load_explicit(&self->rcu_qs_gen,
+						     memory_order_relaxed);
+
+	return mine < horizon ? mine : horizon;
 }
 
 /*
@@ -357,14 +429,18 @@ void pt_rcu_retire(const struct pt_config *cfg, paddr_t node, pt_level_t level)
 	spin_unlock(&rcu_lock);
 }
 
-void pt_rcu_poll(void)
+static void rcu_collect(bool force)
 {
 	paddr_t ready = pa_init(0);
 
-	/* Every mutable cursor's drop polls: most find nothing retired. */
-	if (atomic_load_explicit(&rcu_count, memory_order_relaxed) == 0) {
-		return;
-	}
+	/*
+	 * Pairs with pt_rcu_retire()'s and pt_rcu_idle_exit()'s fences: a
+	 * CPU read as idle here entered the idle loop before, or its walks
+	 * after leaving it see the unlinking stores.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+	uint64_t now = atomic_load_explicit(&rcu_gen, memory_order_acquire);
+	uint64_t horizon = rcu_horizon(now, force);
 
 	/* Unlink what is ready under the lock; free it outside. */
 	spin_lock(&rcu_lock);
@@ -374,7 +450,7 @@ void pt_rcu_poll(void)
 		struct pt_node_meta *m = pt_node_meta(*link);
 		paddr_t node = *link;
 
-		if (grace_passed(m->rcu_gen)) {
+		if (m->rcu_gen < horizon) {
 			*link = m->rcu_next;
 			m->rcu_next = ready;
 			ready = node;
@@ -393,10 +469,34 @@ void pt_rcu_poll(void)
 	}
 }
 
+void pt_rcu_poll(void)
+{
+	/* Every mutable cursor's drop polls: most find nothing retired. */
+	uint64_t pending = atomic_load_explicit(&rcu_count, memory_order_relaxed);
+
+	if (pending == 0) {
+		return;
+	}
+	struct cpu_local *self = cpu_local();
+
+	if (atomic_load_explicit(&self->preempt_count, memory_order_relaxed) ==
+	    0) {
+		pt_rcu_note_qs(self);
+	}
+	rcu_collect(pending >= RCU_FORCE_AT);
+}
+
 void pt_rcu_barrier(void)
 {
+	/* A read side of its own would hold its own grace period forever. */
+	CHECK(atomic_load_explicit(&cpu_local()->preempt_count,
+				   memory_order_relaxed) == 0);
+	pt_rcu_note_qs(cpu_local());
 	while (atomic_load(&rcu_count) != 0) {
-		pt_rcu_poll();
+		rcu_collect(true);
+		if (atomic_load(&rcu_count) != 0) {
+			arch_cpu_relax();
+		}
 	}
 }
 

@@ -11,6 +11,7 @@
 
 #include "ostd/boot.h"
 #include "ostd/frame.h"
+#include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"
 #include "ostd/test.h"
@@ -66,11 +67,17 @@ int ostd_main(void)
 	for (const struct ostd_test_case *t = __start_ostd_tests;
 	     t < __stop_ostd_tests; t++) {
 		for (unsigned int i = 0; i < ostd_test_runs(t); i++) {
+			/*
+			 * Grace periods are real: what a test retired is freed
+			 * after every CPU passed a quiescent state.
+			 */
+			pt_rcu_barrier();
 			uint64_t before = frame_stats_in_use();
 
 			print_name("RUN     ", t, i);
 			current_failed = false;
 			ostd_test_run_case(t, i);
+			pt_rcu_barrier();
 			if (frame_stats_in_use() != before) {
 				ostd_test_fail(__FILE__, __LINE__,
 					       "frames in use went from %llu "

@@ -51,5 +51,16 @@ unsigned int arch_smp_enumerate(uint64_t *hw_ids, unsigned int max,
 WARN_UNUSED ostd_err_t arch_cpu_start(struct cpu_local *cl,
 				      uintptr_t stack_top);
 
+/**
+ * Makes every CPU in @p cpus (never this one) execute a full memory
+ * barrier between this call's start and its return, as Linux's
+ * membarrier() does for a process: RCU's expedited grace period reads
+ * those CPUs' preemption counts after it (core/mm/pt_node.c). A port with
+ * IPIs calls smp_barrier_by_ipi(); the host uses membarrier(2) on its
+ * simulated CPUs' threads.
+ * Context: preemption off or not; interrupts enabled or masked.
+ */
+void arch_cpu_barrier_remote(uint64_t cpus);
+
 /** The first core function on every secondary CPU (core/smp.c). */
 NORETURN void smp_secondary_entry(struct cpu_local *cl);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ostd/compiler.h"
 #include "ostd/page_table.h"
 #include "ostd/sync.h"
 
@@ -47,8 +48,19 @@ struct cpu_local {
 	struct task *idle;
 	/* The task switched away from, finished by the next one's side. */
 	struct task *prev;
-	/* > 0: this CPU must not switch tasks (cursor, RCU read side). */
-	unsigned int preempt_count;
+	/*
+	 * > 0: this CPU must not switch tasks (a cursor, an RCU read side).
+	 * Written only by its own CPU (preempt_disable()); read by others
+	 * only after arch_cpu_barrier_remote() (core/mm/pt_node.c).
+	 */
+	_Atomic unsigned int preempt_count;
+	/*
+	 * RCU: the generation this CPU saw when it last passed a quiescent
+	 * state (no read side open), published with release order; and
+	 * whether it sits in the idle loop, an extended quiescent state.
+	 */
+	_Atomic uint64_t rcu_qs_gen;
+	atomic_bool rcu_idle;
 	atomic_bool need_resched;
 	unsigned int slice_left;
 	/* The running task is in user mode (set around arch_user_enter()). */
@@ -71,6 +83,41 @@ extern struct cpu_local cpu_locals[OSTD_MAX_CPUS];
 
 /** This CPU's area (the arch register). */
 struct cpu_local *cpu_local(void);
+
+/* Panics: preempt_enable() without preempt_disable(). */
+NORETURN void preempt_underflow(void);
+
+/*
+ * Preemption off: the running task stays on this CPU and is not switched
+ * out until the matching preempt_enable(). Kernel mode is never preempted
+ * by the tick (only user mode is, core/user.c), so this is what a
+ * blocking call inside a cursor or an RCU read side trips over
+ * (schedule_locked() checks it), and what the RCU grace period reads.
+ * No atomic read-modify-write and no fence: only this CPU writes it.
+ */
+static inline void preempt_disable_on(struct cpu_local *cl)
+{
+	unsigned int n =
+		atomic_load_explicit(&cl->preempt_count, memory_order_relaxed);
+
+	atomic_store_explicit(&cl->preempt_count, n + 1, memory_order_relaxed);
+	/* The section's accesses stay after the count, in program order. */
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Returns the count left. */
+static inline unsigned int preempt_enable_on(struct cpu_local *cl)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	unsigned int n =
+		atomic_load_explicit(&cl->preempt_count, memory_order_relaxed);
+
+	if (n == 0) {
+		preempt_underflow();
+	}
+	atomic_store_explicit(&cl->preempt_count, n - 1, memory_order_relaxed);
+	return n - 1;
+}
 
 /** CPU @p cpu's area. */
 static inline struct cpu_local *cpu_local_of(unsigned int cpu)
@@ -99,6 +146,21 @@ void smp_start_secondaries(void);
  * which tests drive as threads, from arch_cpu_start()).
  */
 void smp_cpu_online(struct cpu_local *cl);
+
+/**
+ * What arch_cpu_barrier_remote() does on a port with real IPIs: a call to
+ * each CPU in @p cpus that executes a full fence, waited for.
+ */
+void smp_barrier_by_ipi(uint64_t cpus);
+
+/*
+ * RCU's quiescent states (core/mm/pt_node.c). pt_rcu_note_qs(): this CPU
+ * is outside any read side (preempt_count 0): a context switch, the tick,
+ * entry to user mode. pt_rcu_idle_enter()/exit(): around the idle wait.
+ */
+void pt_rcu_note_qs(struct cpu_local *cl);
+void pt_rcu_idle_enter(struct cpu_local *cl);
+void pt_rcu_idle_exit(struct cpu_local *cl);
 
 /** The flush a remote CPU does for arch_tlb_flush_remote() by IPI. */
 void smp_tlb_flush_by_ipi(uint64_t cpus, const struct page_table *pt,
