@@ -120,6 +120,11 @@ struct walk {
 	const char *string;
 	const uint8_t *raw;
 	uint32_t raw_len;
+	/* ostd_fdt_child_name(): the child wanted, and how many went by. */
+	bool child_query;
+	uint32_t child_index;
+	uint32_t child_seen;
+	const char *child_name;
 };
 
 static size_t str_nlen(const char *s, size_t max)
@@ -352,6 +357,14 @@ static ostd_err_t walk(struct walk *w)
 					    .size_cells = 1 };
 			n->resv_container =
 				depth == 1 && str_eq(name, "reserved-memory");
+			if (w->child_query && depth > 0 &&
+			    stack[depth - 1].on_path &&
+			    path_ends_at(w->path, depth - 1)) {
+				if (w->child_seen == w->child_index) {
+					w->child_name = name;
+				}
+				w->child_seen++;
+			}
 			if (depth == 0) {
 				n->on_path = w->path != NULL;
 			} else if (stack[depth - 1].on_path) {
@@ -512,4 +525,21 @@ ostd_err_t ostd_fdt_prop_u64(const void *fdt, const char *path,
 	}
 	*val = read_cells(w.raw, w.raw_len / 4);
 	return OSTD_OK;
+}
+
+const char *ostd_fdt_child_name(const void *fdt, const char *path,
+				uint32_t index)
+{
+	if (path == NULL || ostd_fdt_check(fdt) != OSTD_OK) {
+		return NULL;
+	}
+	struct walk w = { .fdt = fdt,
+			  .path = path,
+			  .child_query = true,
+			  .child_index = index };
+
+	if (walk(&w) != OSTD_OK) {
+		return NULL;
+	}
+	return w.child_name;
 }

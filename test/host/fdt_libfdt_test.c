@@ -272,6 +272,44 @@ TEST(fdt_host, matches_libfdt_on_qemu_dtbs)
 	free_dtbs(b, n);
 }
 
+/*
+ * ostd_fdt_child_name() lists the children of /cpus (and /) in the order
+ * libfdt's subnode walk does, then NULL; ports enumerate CPUs with it.
+ */
+TEST(fdt_host, child_names_match_libfdt)
+{
+	struct blob b[MAX_DTBS];
+	size_t n = load_dtbs(b, MAX_DTBS);
+	const char *parents[] = { "/cpus", "/", "/nonexistent" };
+
+	ASSERT_GE(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		const void *fdt = b[i].data;
+
+		for (size_t p = 0; p < sizeof(parents) / sizeof(parents[0]);
+		     p++) {
+			int parent = fdt_path_offset(fdt, parents[p]);
+			uint32_t k = 0;
+
+			for (int node = parent < 0 ? -1
+						   : fdt_first_subnode(fdt,
+								       parent);
+			     node >= 0;
+			     node = fdt_next_subnode(fdt, node), k++) {
+				const char *got =
+					ostd_fdt_child_name(fdt, parents[p], k);
+
+				ASSERT_TRUE(got != NULL);
+				ASSERT_STREQ(got,
+					     fdt_get_name(fdt, node, NULL));
+			}
+			ASSERT_TRUE(ostd_fdt_child_name(fdt, parents[p], k) ==
+				    NULL);
+		}
+	}
+	free_dtbs(b, n);
+}
+
 TEST(fdt_host, corrupt_blobs_are_rejected_not_overread)
 {
 	struct blob b[MAX_DTBS];

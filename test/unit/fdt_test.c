@@ -63,3 +63,38 @@ TEST(fdt, rejects_non_blobs)
 	ASSERT_EQ(ostd_fdt_check(NULL), OSTD_EINVAL);
 	ASSERT_TRUE(ostd_fdt_prop_string(zeros, "/", "compatible") == NULL);
 }
+
+TEST(fdt, cpus_children)
+{
+	const struct ostd_boot_info *info = ostd_boot_info();
+
+	if (pa_addr(info->fdt) == 0) {
+		return; /* No blob on this boot path (see above). */
+	}
+	const void *fdt = arch_paddr_to_ptr(info->fdt);
+	unsigned int cpus = 0;
+	uint32_t i = 0;
+
+	/* Every QEMU tree with a blob names its CPUs "cpu@<reg>" in /cpus. */
+	for (const char *name;
+	     (name = ostd_fdt_child_name(fdt, "/cpus", i)) != NULL; i++) {
+		if (name[0] == 'c' && name[1] == 'p' && name[2] == 'u' &&
+		    name[3] == '@') {
+			cpus++;
+		}
+	}
+	ASSERT_GE(cpus, 1);
+	ASSERT_TRUE(ostd_fdt_child_name(fdt, "/cpus", i) == NULL);
+	ASSERT_TRUE(ostd_fdt_child_name(fdt, "/no-such-node", 0) == NULL);
+	/* The root's children include /cpus itself. */
+	bool root_has_cpus = false;
+
+	for (uint32_t j = 0; !root_has_cpus; j++) {
+		const char *name = ostd_fdt_child_name(fdt, "/", j);
+
+		ASSERT_TRUE(name != NULL);
+		root_has_cpus = name[0] == 'c' && name[1] == 'p' &&
+				name[2] == 'u' && name[3] == 's' &&
+				name[4] == '\0';
+	}
+}

@@ -82,3 +82,12 @@ WARN_UNUSED ostd_err_t ostd_fdt_prop_u64(const void *fdt, const char *path,
 
 const char *ostd_fdt_prop_string(const void *fdt, const char *path,
 				 const char *prop);
+
+/**
+ * Returns the name (with its unit address, "cpu@1") of the @p index-th
+ * child, in tree order, of the first node at @p path ("/cpus"), or NULL if
+ * it has no such child or the blob is malformed. With ostd_fdt_prop_*()
+ * on "/cpus/<name>" this walks a node's children, e.g. the CPUs.
+ */
+const char *ostd_fdt_child_name(const void *fdt, const char *path,
+				uint32_t index);
