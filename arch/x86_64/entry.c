@@ -9,10 +9,12 @@
 
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
+#include "ostd/arch/x86_64.h"
 #include "ostd/arch/x86_64_layout.h"
 
 #include "ostd/boot.h"
 #include "ostd/config.h"
+#include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"
 
@@ -106,6 +108,16 @@ static void parse_pvh(const struct hvm_start_info *si)
 				    (unsigned long long)map[i].size);
 		}
 	}
+	/*
+	 * The secondary CPUs' trampoline pages (smp.c) stay out of the
+	 * frame allocator. The STARTUP vector can only name a page below
+	 * 1 MiB, and PVH memory maps on QEMU start with RAM at 0.
+	 */
+	if (ostd_boot_info_add_mem(&info, pa_init(X86_TRAMPOLINE_PA),
+				   X86_TRAMPOLINE_PAGES * PAGE_SIZE,
+				   OSTD_MEM_RESERVED) != OSTD_OK) {
+		panic("no room to reserve the SMP trampoline");
+	}
 	if (si->nr_modules > 0 && si->modlist_paddr != 0) {
 		const struct hvm_modlist_entry *mod =
 			arch_paddr_to_ptr(pa_init(si->modlist_paddr));
@@ -126,6 +138,14 @@ void x86_64_entry(uint32_t start_info_pa)
 		pa_init((uintptr_t)__kernel_start - KERNEL_VMA_OFFSET);
 	info.kernel_end = pa_init((uintptr_t)__kernel_end - KERNEL_VMA_OFFSET);
 	/* PVH passes the start info's physical address. */
-	parse_pvh(arch_paddr_to_ptr(pa_init(start_info_pa)));
+	const struct hvm_start_info *si =
+		arch_paddr_to_ptr(pa_init(start_info_pa));
+
+	parse_pvh(si);
+	/*
+	 * The CPU list, while boot.S's tables still map the first 4 GiB
+	 * (smp.c says why). rsdp_paddr is 0 when QEMU found no RSDP.
+	 */
+	x86_64_smp_scan(si->rsdp_paddr);
 	ostd_boot(&info);
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * The run-time GDT and TSS (Intel SDM vol 3A, 3.4.5 "Segment
- * Descriptors", 7.7 "Task Management in 64-bit Mode"). boot.S's GDT has no
- * user segments and no TSS; this one adds both. The TSS only supplies
- * stacks: RSP0 for traps from ring 3 (set by user.S on every entry to user
- * mode), and one Interrupt Stack Table stack each (6.14.5 "Interrupt
+ * The run-time GDT and TSS, one pair per CPU (Intel SDM vol 3A, 3.4.5
+ * "Segment Descriptors", 7.7 "Task Management in 64-bit Mode"). boot.S's
+ * GDT has no user segments and no TSS; this one adds both. The TSS only
+ * supplies stacks: RSP0 for traps from ring 3 (set by user.S on every
+ * entry to user mode), and one Interrupt Stack Table stack each (6.14.5 "Interrupt
  * Stack Table") for the vectors that must never run on the stack they
  * interrupted:
  *
@@ -32,6 +32,7 @@
 
 #include "ostd/assert.h"
 #include "ostd/compiler.h"
+#include "ostd/page_table.h"
 
 /* Figure 7-11 "64-Bit TSS Format". */
 struct tss {
@@ -48,15 +49,8 @@ STATIC_ASSERT(sizeof(struct tss) == 104, "The 64-bit TSS is 104 bytes.");
 
 /* Enough for trap.c's fatal path (a register dump and a backtrace). */
 #define IST_STACK_SIZE 8192
-
-/* user.S stores RSP0 at x86_64_tss + 4. */
-struct tss x86_64_tss ALIGNED(16) = {
-	/* Past the limit: no I/O permission bitmap, all ports fault. */
-	.iomap_base = sizeof(struct tss),
-};
-
-/* One stack per IST slot; IST1..IST4 (ostd/arch/x86_64_layout.h). */
-static uint8_t ist_stacks[X86_IST_COUNT][IST_STACK_SIZE] ALIGNED(16);
+STATIC_ASSERT(X86_IST_AREA_SIZE == X86_IST_COUNT * IST_STACK_SIZE,
+	      "x86_64_layout.h's IST area holds one stack per IST slot.");
 
 /*
  * Flat 64-bit descriptors (3.4.5, Figure 3-8; L = 1 for code, 5.2.1):
@@ -64,7 +58,7 @@ static uint8_t ist_stacks[X86_IST_COUNT][IST_STACK_SIZE] ALIGNED(16);
  * Figure 7-4) is 16 bytes and filled in at run time; the GDT stays
  * writable because LTR sets its busy bit.
  */
-static uint64_t gdt[7] ALIGNED(16) = {
+static const uint64_t gdt_template[7] = {
 	0,
 	0x00af9b000000ffffULL, /* 0x08 kernel code: type 0xb, DPL 0, L. */
 	0x00cf93000000ffffULL, /* 0x10 kernel data: type 0x3, DPL 0. */
@@ -74,30 +68,62 @@ static uint64_t gdt[7] ALIGNED(16) = {
 	0,                     /* 0x30 TSS, high half. */
 };
 
-void x86_64_gdt_init(void)
-{
-	uint64_t base = (uint64_t)(uintptr_t)&x86_64_tss;
-	uint64_t limit = sizeof(x86_64_tss) - 1;
+/*
+ * One GDT and one TSS per CPU: LTR marks the TSS descriptor busy, and a
+ * second CPU's LTR of a busy descriptor faults (7.2.3, LTR in vol 2A);
+ * and each CPU needs its own RSP0 and IST stacks.
+ */
+struct cpu_tables {
+	uint64_t gdt[7];
+	struct tss tss;
+} ALIGNED(16);
 
+static struct cpu_tables cpu_tables[OSTD_MAX_CPUS];
+
+/* The boot CPU's IST stacks; the others' come from arch_cpu_start(). */
+static uint8_t boot_ist_area[X86_IST_AREA_SIZE] ALIGNED(16);
+
+uint64_t *x86_64_tss_rsp0(unsigned int cpu)
+{
+	CHECK(cpu < OSTD_MAX_CPUS);
+	return &cpu_tables[cpu].tss.rsp[0];
+}
+
+void x86_64_gdt_init(unsigned int cpu, uint8_t *ist_area)
+{
+	CHECK(cpu < OSTD_MAX_CPUS);
+	struct cpu_tables *t = &cpu_tables[cpu];
+	uint8_t *ist = ist_area != NULL ? ist_area : boot_ist_area;
+	uint64_t base = (uint64_t)(uintptr_t)&t->tss;
+	uint64_t limit = sizeof(t->tss) - 1;
+
+	CHECK(cpu == 0 || ist_area != NULL);
+	for (unsigned int i = 0; i < ARRAY_SIZE(gdt_template); i++) {
+		t->gdt[i] = gdt_template[i];
+	}
+	/* Past the limit: no I/O permission bitmap, all ports fault. */
+	t->tss = (struct tss){ .iomap_base = sizeof(struct tss) };
 	/* Figure 7-11: IST1 is at ist[0]. The stacks grow down. */
 	for (unsigned int i = 0; i < X86_IST_COUNT; i++) {
-		x86_64_tss.ist[i] =
-			(uint64_t)(uintptr_t)(ist_stacks[i] + IST_STACK_SIZE);
+		t->tss.ist[i] =
+			(uint64_t)(uintptr_t)(ist + (i + 1) * IST_STACK_SIZE);
 	}
 	/* Type 0x9: available 64-bit TSS; present; DPL 0. */
-	gdt[TSS_SEL / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-			   (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |
-			   (((base >> 24) & 0xff) << 56);
-	gdt[TSS_SEL / 8 + 1] = base >> 32;
+	t->gdt[TSS_SEL / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+			      (0x89ULL << 40) | (((limit >> 16) & 0xf) << 48) |
+			      (((base >> 24) & 0xff) << 56);
+	t->gdt[TSS_SEL / 8 + 1] = base >> 32;
 
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} PACKED gdtr = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	} PACKED gdtr = { sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)t->gdt };
 
 	/*
 	 * Reload CS with a far return (there is no far jump to an immediate
 	 * in 64-bit mode), then the data segments, then the task register.
+	 * FS and GS are left alone: a selector load would zero the GS base
+	 * that holds the per-CPU area (smp.c).
 	 */
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"

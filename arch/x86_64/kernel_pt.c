@@ -103,11 +103,9 @@ void *x86_64_ioremap(uint64_t pa, uint64_t len)
 	return arch_paddr_to_ptr(pa_init(pa));
 }
 
-void arch_kernel_pt_activate(struct page_table *kpt)
+/* Fills the kernel table: once, on the boot CPU. */
+static void kernel_pt_build(struct page_table *kpt)
 {
-	if (kpt == NULL) {
-		panic("no kernel page table to activate");
-	}
 	uint32_t max_ext = x86_64_cpuid_max(0x80000000U);
 	bool page_1g =
 		max_ext >= 0x80000001U && (x86_64_cpuid(0x80000001U, 0).edx &
@@ -130,7 +128,27 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 				 KERNEL_VMA_OFFSET, PROT_R | PROT_W,
 				 "the kernel data");
 	kernel_check_no_wx(kpt);
+}
 
+/*
+ * The boot CPU builds the table and then, like every secondary CPU
+ * (smp_secondary_entry()), sets its own paging controls and CR3: PAT, CR0,
+ * CR4 and CR3 are per CPU. A secondary arrives here with the same values
+ * already loaded by the trampoline (smp.c), so the writes change nothing
+ * there but keep one code path.
+ */
+void arch_kernel_pt_activate(struct page_table *kpt)
+{
+	static bool built;
+	bool first = !built;
+
+	if (kpt == NULL) {
+		panic("no kernel page table to activate");
+	}
+	if (first) {
+		kernel_pt_build(kpt);
+		built = true;
+	}
 	/*
 	 * 12.12.2 "IA32_PAT MSR": the layout pt_format.c encodes. Entries
 	 * 0-3 are the power-on default, so the boot tables' WB mappings
@@ -162,5 +180,7 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 	/* 4.10.2.4 "Global Pages": honour G from now on. Setting CR4.PGE
 	 * also flushes the whole TLB (4.10.4.1). */
 	x86_64_write_cr4(cr4 | CR4_PGE);
-	release_boot_tables(kpt);
+	if (first) {
+		release_boot_tables(kpt);
+	}
 }

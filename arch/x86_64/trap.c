@@ -3,7 +3,11 @@
  * The IDT and the trap handler (Intel SDM vol 3A, chapter 6). Every
  * vector lands in x86_64_trap() with one frame layout (trap.S), and goes:
  *
- *   - device interrupts (vectors 32-47, the PICs) to the board;
+ *   - device interrupts (vectors 32-255: the PICs at 32-47, the local
+ *     APIC's timer, IPI and spurious vectors above) to the board, and,
+ *     if one interrupted ring 3 and the core wants the CPU back
+ *     (user_mode_should_leave()), to user_mode_execute()'s caller with
+ *     USER_RETURN_INTERRUPT;
  *   - NMI, from either ring, to a counter, and back to what it interrupted
  *     (nothing here sends NMIs; one from outside must not kill a program);
  *   - anything from ring 3 back to user_mode_execute()'s caller, with the
@@ -17,6 +21,7 @@
 #include <stdint.h>
 
 #include "ostd/arch/probe.h"
+#include "ostd/arch/user.h"
 #include "ostd/arch/x86_64.h"
 #include "ostd/arch/x86_64_layout.h"
 
@@ -76,7 +81,7 @@ STATIC_ASSERT(sizeof(struct idt_gate) == 16, "An IDT gate is 16 bytes.");
 #define VEC_AC 17
 #define VEC_MC 18
 #define VEC_IRQ_FIRST 32
-#define VEC_IRQ_LAST 47
+#define VEC_IRQ_LAST 255
 
 /* CR4.UMIP (2.5 "Control Registers"), where CPUID.(EAX=07H,ECX=0):ECX[2]
  * reports it (vol 2A, CPUID, Table 3-8). */
@@ -168,9 +173,19 @@ static void umip_init(void)
 	x86_64_has_umip = 1;
 }
 
+/* Loads the one IDT (shared by every CPU: the gates are the same). */
+static void idt_load(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} PACKED idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
 void x86_64_trap_init(void)
 {
-	x86_64_gdt_init();
+	x86_64_gdt_init(0, NULL);
 	for (unsigned int i = 0; i < 256; i++) {
 		uint64_t addr = x86_64_vectors[i];
 
@@ -183,11 +198,16 @@ void x86_64_trap_init(void)
 			.offset_hi = (uint32_t)(addr >> 32),
 		};
 	}
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} PACKED idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	idt_load();
+	x86_64_syscall_init();
+	umip_init();
+}
+
+void x86_64_trap_init_secondary(unsigned int cpu, uint8_t *ist_area)
+{
+	x86_64_gdt_init(cpu, ist_area);
+	idt_load();
+	/* The SYSCALL MSRs and CR4.UMIP are per CPU (5.8.8, 2.5). */
 	x86_64_syscall_init();
 	umip_init();
 }
@@ -205,8 +225,32 @@ static const char *vector_name(uint64_t vector)
  * Traps from ring 3.
  * --------------------------------------------------------------------- */
 
-extern struct user_context *x86_64_user_ctx;
 NORETURN void x86_64_user_return(enum user_return_reason why);
+
+/* This CPU's ring 3 context (user.S keeps it at %gs:X86_CL_USER_CTX). */
+static struct user_context *user_ctx(void)
+{
+	struct user_context *ctx;
+
+	__asm__ volatile("mov %%gs:%c1, %0" : "=r"(ctx) : "i"(X86_CL_USER_CTX));
+	return ctx;
+}
+
+/* Saves the interrupted ring 3 registers of @p f into @p ctx. */
+static void save_user_regs(struct user_context *ctx,
+			   const struct x86_64_trap_frame *f)
+{
+	const uint64_t regs[16] = {
+		f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp, f->rsp,
+		f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15,
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(regs); i++) {
+		ctx->regs[i] = regs[i];
+	}
+	ctx->pc = f->rip;
+	ctx->flags = f->rflags;
+}
 
 static enum cpu_exception_kind exception_kind(uint64_t vector)
 {
@@ -232,17 +276,9 @@ static enum cpu_exception_kind exception_kind(uint64_t vector)
 
 static NORETURN void user_trap(const struct x86_64_trap_frame *f)
 {
-	struct user_context *ctx = x86_64_user_ctx;
-	const uint64_t regs[16] = {
-		f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp, f->rsp,
-		f->r8,  f->r9,  f->r10, f->r11, f->r12, f->r13, f->r14, f->r15,
-	};
+	struct user_context *ctx = user_ctx();
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(regs); i++) {
-		ctx->regs[i] = regs[i];
-	}
-	ctx->pc = f->rip;
-	ctx->flags = f->rflags;
+	save_user_regs(ctx, f);
 	ctx->exc = (struct cpu_exception){
 		.kind = exception_kind(f->vector),
 		.code = f->vector,
@@ -371,6 +407,16 @@ void x86_64_trap(struct x86_64_trap_frame *f)
 {
 	if (f->vector >= VEC_IRQ_FIRST && f->vector <= VEC_IRQ_LAST) {
 		plat_irq_handle((unsigned int)(f->vector - VEC_IRQ_FIRST));
+		/*
+		 * Interrupts are still masked (interrupt gate, 6.12.1.3), so
+		 * the answer cannot change before the IRETQ or the return.
+		 * The saved frame is the whole ring 3 state: entering again
+		 * with ctx resumes at the interrupted instruction.
+		 */
+		if ((f->cs & 3) == 3 && user_mode_should_leave()) {
+			save_user_regs(user_ctx(), f);
+			x86_64_user_return(USER_RETURN_INTERRUPT);
+		}
 		return;
 	}
 	if (f->vector == VEC_NMI) {

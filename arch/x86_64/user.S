@@ -3,9 +3,9 @@
  * Entering and leaving ring 3 (Intel SDM vol 3A, 6.12.1 and 5.8.8).
  *
  * x86_64_user_enter(ctx) saves the kernel's callee-saved registers on the
- * task's stack, records that stack pointer (the way back) in
- * x86_64_kernel_rsp and in TSS.RSP0 (where the CPU switches stacks on a
- * trap from ring 3), and IRETQs into the user state of ctx. IRETQ and not
+ * task's stack, records that stack pointer (the way back) in this CPU's
+ * area and in its TSS.RSP0 (where the CPU switches stacks on a trap from
+ * ring 3), and IRETQs into the user state of ctx. IRETQ and not
  * SYSRETQ: it restores every register, and the core refuses a
  * non-canonical pc before we get here, so the SYSRET #GP-in-ring-0 hazard
  * (CVE-2012-0217) cannot arise either way.
@@ -39,21 +39,7 @@
 #define CTX_PC (32 * 8)
 #define CTX_FLAGS (33 * 8)
 
-/* TSS.RSP0 is at offset 4 (Figure 7-11). */
-#define TSS_RSP0 4
-
 #define USER_RETURN_SYSCALL 1
-
-	.bss
-	.p2align 3
-	.global x86_64_kernel_rsp
-x86_64_kernel_rsp:
-	.quad 0
-	.global x86_64_user_ctx
-x86_64_user_ctx:
-	.quad 0
-x86_64_user_rsp:
-	.quad 0
 
 	.text
 /* enum user_return_reason x86_64_user_enter(struct user_context *ctx) */
@@ -67,9 +53,10 @@ x86_64_user_enter:
 	push %r15
 	/* No interrupt may see half of the switch. */
 	cli
-	mov %rsp, x86_64_kernel_rsp(%rip)
-	mov %rsp, x86_64_tss + TSS_RSP0(%rip)
-	mov %rdi, x86_64_user_ctx(%rip)
+	mov %rsp, %gs:X86_CL_KERNEL_RSP
+	mov %gs:X86_CL_TSS_RSP0, %rax
+	mov %rsp, (%rax)
+	mov %rdi, %gs:X86_CL_USER_CTX
 	/* The IRETQ frame (6.14.2, Figure 6-9): SS, RSP, RFLAGS, CS, RIP. */
 	pushq $USER_DS
 	pushq CTX_RSP(%rdi)
@@ -95,13 +82,16 @@ x86_64_user_enter:
 	mov CTX_R14(%rdi), %r14
 	mov CTX_R15(%rdi), %r15
 	mov CTX_RDI(%rdi), %rdi
+	/* Interrupts stay masked until the IRETQ, so nothing runs in ring
+	 * 0 with the user's GS base. */
+	swapgs
 	iretq
 
 /* NORETURN void x86_64_user_return(enum user_return_reason why) */
 	.global x86_64_user_return
 x86_64_user_return:
 	mov %edi, %eax
-	mov x86_64_kernel_rsp(%rip), %rsp
+	mov %gs:X86_CL_KERNEL_RSP, %rsp
 	mov $KERNEL_DS, %ecx
 	mov %ecx, %ds
 	mov %ecx, %es
@@ -117,16 +107,18 @@ x86_64_user_return:
 
 /*
  * SYSCALL lands here (LSTAR, 5.8.8) in ring 0 on the user's stack, with
- * RCX = user RIP, R11 = user RFLAGS, and IF, TF, DF and AC cleared by
- * SFMASK (user.c), so SMAP is closed and no interrupt comes before the
- * stack switch.
+ * RCX = user RIP, R11 = user RFLAGS, the user's GS base, and IF, TF, DF
+ * and AC cleared by SFMASK (user.c), so SMAP is closed and no interrupt
+ * comes before the stack switch. An NMI, #DB or #MC can (IST gates); trap.S
+ * tells which GS base it finds from the base itself.
  */
 	.global x86_64_syscall_entry
 x86_64_syscall_entry:
-	mov %rsp, x86_64_user_rsp(%rip)
-	mov x86_64_kernel_rsp(%rip), %rsp
+	swapgs
+	mov %rsp, %gs:X86_CL_USER_RSP
+	mov %gs:X86_CL_KERNEL_RSP, %rsp
 	push %rdi
-	mov x86_64_user_ctx(%rip), %rdi
+	mov %gs:X86_CL_USER_CTX, %rdi
 	mov %rax, CTX_RAX(%rdi)
 	mov %rbx, CTX_RBX(%rdi)
 	mov %rcx, CTX_RCX(%rdi)
@@ -143,7 +135,7 @@ x86_64_syscall_entry:
 	mov %r15, CTX_R15(%rdi)
 	pop %rax
 	mov %rax, CTX_RDI(%rdi)
-	mov x86_64_user_rsp(%rip), %rax
+	mov %gs:X86_CL_USER_RSP, %rax
 	mov %rax, CTX_RSP(%rdi)
 	/* Resume after the SYSCALL instruction, with the flags it saved. */
 	mov %rcx, CTX_PC(%rdi)

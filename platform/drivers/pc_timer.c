@@ -5,7 +5,7 @@
  * cascaded 8259A PICs to vector 32. Every PC-compatible QEMU machine has
  * both. The 8259's INTR reaches one CPU through its local APIC in
  * virtual-wire mode (MP spec 3.6.2.2), which SeaBIOS sets up on q35; a
- * board whose firmware does not calls lapic_virtual_wire() first (lapic.c).
+ * board whose firmware does not calls lapic_init_boot(true) first (lapic.c).
  */
 
 #include "ostd/drivers/pc_timer.h"

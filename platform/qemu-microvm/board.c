@@ -2,7 +2,9 @@
 /*
  * QEMU microvm (docs/system/i386/microvm.rst): a PC without PCI whose ISA
  * bus keeps COM1 and, in QEMU 7.2, the 8259/8254 pair (unless pic=off or
- * pit=off); its firmware leaves the local APIC masked (lapic.c).
+ * pit=off); its firmware leaves the local APIC masked (lapic.c). CPU 0
+ * ticks from the 8254 through the 8259 in virtual-wire mode; the other
+ * CPUs from their local APIC timers (lapic.c).
  *
  * Exit: no ICH9 PM block, so no q35 ACPI power-off. The ACPI sleep control
  * register QEMU adds at MMIO 0xfea00200 (acpi-ged-regs, gone with acpi=off)
@@ -19,6 +21,7 @@
 #include "ostd/drivers/lapic.h"
 #include "ostd/drivers/pc_timer.h"
 #include "ostd/drivers/uart16550.h"
+#include "ostd/panic.h"
 #include "ostd/plat.h"
 
 /* isa-debug-exit carries 7 bits: QEMU's status is (v << 1) | 1. */
@@ -39,13 +42,18 @@ void plat_console_putc(char c)
 
 void plat_timer_init(void)
 {
-	lapic_virtual_wire();
+	lapic_init_boot(true);
 	pc_timer_init(IRQ_VECTOR_BASE);
 }
 
+/* The 8259's sixteen lines, then the local APIC's vectors (lapic.h). */
 void plat_irq_handle(unsigned int irq)
 {
-	pc_timer_irq(irq);
+	if (irq < 16) {
+		pc_timer_irq(irq);
+	} else if (!lapic_irq(irq + IRQ_VECTOR_BASE)) {
+		panic("unexpected interrupt vector %u", irq + IRQ_VECTOR_BASE);
+	}
 }
 
 void plat_power_off(int status)

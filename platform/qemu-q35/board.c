@@ -9,8 +9,10 @@
 #include "ostd/arch/cpu.h"
 
 #include "ostd/drivers/exit.h"
+#include "ostd/drivers/lapic.h"
 #include "ostd/drivers/pc_timer.h"
 #include "ostd/drivers/uart16550.h"
+#include "ostd/panic.h"
 #include "ostd/plat.h"
 
 /* isa-debug-exit carries 7 bits: QEMU's status is (v << 1) | 1. */
@@ -30,14 +32,25 @@ void plat_console_putc(char c)
 /* Device interrupts start at vector 32, after the exceptions. */
 #define IRQ_VECTOR_BASE 32
 
+/*
+ * CPU 0 ticks from the 8254 through the 8259, which SeaBIOS left in
+ * virtual-wire mode on its local APIC; the other CPUs tick from their
+ * local APIC timers (lapic.c).
+ */
 void plat_timer_init(void)
 {
+	lapic_init_boot(false);
 	pc_timer_init(IRQ_VECTOR_BASE);
 }
 
+/* The 8259's sixteen lines, then the local APIC's vectors (lapic.h). */
 void plat_irq_handle(unsigned int irq)
 {
-	pc_timer_irq(irq);
+	if (irq < 16) {
+		pc_timer_irq(irq);
+	} else if (!lapic_irq(irq + IRQ_VECTOR_BASE)) {
+		panic("unexpected interrupt vector %u", irq + IRQ_VECTOR_BASE);
+	}
 }
 
 void plat_power_off(int status)

@@ -135,5 +135,22 @@ extern volatile uint64_t x86_64_nmi_user_count;
  */
 void *x86_64_ioremap(uint64_t pa, uint64_t len);
 
-void x86_64_gdt_init(void);
+/*
+ * Loads CPU @p cpu's own GDT and TSS (gdt.c), whose IST stacks are the
+ * X86_IST_AREA_SIZE bytes at @p ist_area (NULL for CPU 0: static ones).
+ */
+void x86_64_gdt_init(unsigned int cpu, uint8_t *ist_area);
+
+/* The RSP0 field of CPU @p cpu's TSS, which user.S sets on user entry. */
+uint64_t *x86_64_tss_rsp0(unsigned int cpu);
+
 void x86_64_syscall_init(void);
+
+/* A secondary CPU's GDT, TSS, IDT, SYSCALL MSRs and CR4.UMIP (trap.c). */
+void x86_64_trap_init_secondary(unsigned int cpu, uint8_t *ist_area);
+
+/*
+ * The ACPI RSDP's physical address from the boot protocol, or 0 (entry.c
+ * records it; smp.c looks for the MADT or the MP table from it).
+ */
+void x86_64_smp_scan(uint64_t rsdp_pa);

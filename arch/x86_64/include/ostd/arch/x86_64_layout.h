@@ -46,6 +46,35 @@
 #define X86_IST_DB 3
 #define X86_IST_MC 4
 #define X86_IST_COUNT 4
+/* One CPU's IST stacks: X86_IST_COUNT of 8 KiB each (gdt.c). */
+#define X86_IST_AREA_SIZE 32768
+
+/*
+ * What the entry code keeps in struct cpu_local's arch[] words (ostd/
+ * internal/cpu_local.h), reached as %gs:offset once the GS base holds the
+ * area (smp.c; swapgs on every crossing of the ring 3 boundary, SDM vol
+ * 3A, 5.8.8):
+ *
+ *   0   the kernel stack pointer x86_64_user_enter() returns on;
+ *   8   the struct user_context of the program running in ring 3;
+ *   16  scratch: the user RSP while the SYSCALL entry switches stacks;
+ *   24  the address of this CPU's TSS.RSP0 (gdt.c).
+ */
+#define X86_CL_KERNEL_RSP 0
+#define X86_CL_USER_CTX 8
+#define X86_CL_USER_RSP 16
+#define X86_CL_TSS_RSP0 24
+/* The area's own address (CPU_LOCAL_SELF_OFFSET). */
+#define X86_CL_SELF 64
+
+/*
+ * The secondary CPUs' real-mode trampoline (trampoline.S, smp.c): four
+ * pages below 1 MiB that entry.c keeps from the frame allocator: the code
+ * page (the STARTUP vector is its page number, 0x08) and the start-up
+ * table (PML4, PDPT, PD).
+ */
+#define X86_TRAMPOLINE_PA 0x8000
+#define X86_TRAMPOLINE_PAGES 4
 
 /* RFLAGS bits (SDM vol 1, 3.4.3). */
 #define X86_RFLAGS_IF (1 << 9)
