@@ -23,6 +23,7 @@
 #include "ostd/arch/riscv64.h"
 #include "ostd/arch/riscv64_layout.h"
 #include "ostd/arch/riscv64_pte.h"
+#include "ostd/arch/riscv64_asm.h"
 
 #define BOOT_STACK_SIZE 16384
 
@@ -118,11 +119,13 @@ _start:
 	csrc sstatus, t0
 
 	/*
-	 * Only one hart runs the kernel. OpenSBI's HSM starts just the boot
+	 * Only one hart runs this path. OpenSBI's HSM starts just the boot
 	 * hart, but firmware that releases every hart at once (BBL, some
 	 * U-Boot setups) would otherwise run two kernels on one BSS; the
-	 * first hart to swap in 1 wins, the others park. The lottery is in
-	 * .data, so it is 0 from the image, not from the BSS clear below.
+	 * first hart to swap in 1 wins, the others park. The kernel starts
+	 * the other harts itself, at riscv_secondary_entry below (smp.c).
+	 * The lottery is in .data, so it is 0 from the image, not from the
+	 * BSS clear below.
 	 */
 	lla t0, boot_lottery
 	li t1, 1
@@ -243,6 +246,79 @@ _start:
 5:	wfi
 	j 5b
 
+/*
+ * A secondary hart, started by arch_cpu_start() (smp.c) through SBI HSM
+ * hart_start (SBI v1.0.0, 9.1): S-mode, satp = 0 (MMU off),
+ * sstatus.SIE = 0, a0 = its hart id, a1 = the opaque argument, here the
+ * physical address of its struct riscv_start_record (smp.c: the hart id
+ * it is meant for, the kernel's satp, the stack top and the cpu_local,
+ * all link or linear-map addresses). It runs at its physical address
+ * until the jump to .Lsecondary_high, so pc-relative addressing only.
+ */
+	.p2align 2
+	.global riscv_secondary_entry
+riscv_secondary_entry:
+	/*
+	 * The hart's state as boot.S's .Lentry sets it: no interrupts
+	 * (4.1.1 SIE, 4.1.3 sie), FP off and SUM/MXR clear (4.1.1.2: the
+	 * kernel reaches user pages only inside usercopy.S), sscratch = 0
+	 * (in the kernel, trap.S), and a trap vector at its physical address
+	 * until the MMU is on (4.1.2, direct mode).
+	 */
+	csrw sie, zero
+	csrci sstatus, RISCV_SSTATUS_SIE
+	li t0, RISCV_SSTATUS_FS | RISCV_SSTATUS_SUM | RISCV_SSTATUS_MXR
+	csrc sstatus, t0
+	csrw sscratch, zero
+	lla t0, riscv_trap_entry
+	csrw stvec, t0
+
+	/*
+	 * The record, read at its physical address. A record meant for
+	 * another hart means this one came up so late that the core gave up
+	 * on it and handed its slot to the next hart: it must not run.
+	 */
+	ld t0, RISCV_START_HARTID(a1)
+	bne t0, a0, .Lpark
+	ld s1, RISCV_START_SATP(a1)
+	ld s2, RISCV_START_STACK(a1)
+	ld s3, RISCV_START_CL(a1)
+
+	/*
+	 * First boot.S's own tables, which still map this code at its
+	 * physical address (the identity slot) and at its link address, so
+	 * the jump works; the kernel page table maps only the latter. Same
+	 * fences as at boot (4.2.1, 4.1.11); the boot hart checked the mode.
+	 */
+	lla t0, boot_root
+	srli t0, t0, 12
+	li t1, BOOT_SATP_MODE << RISCV_SATP_MODE_SHIFT
+	or t0, t0, t1
+	sfence.vma zero, zero
+	csrw satp, t0
+	sfence.vma zero, zero
+	ld t0, .Lsecondary_high_link
+	jr t0
+
+.Lsecondary_high:
+	lla t0, riscv_trap_entry
+	csrw stvec, t0
+	/*
+	 * Then the kernel's table: the first fence orders the boot hart's
+	 * table stores (published to this hart by the SBI call that started
+	 * it) before the walks, the second drops what boot_root left cached
+	 * (4.2.1; ASID 0 everywhere, riscv_satp_switch()).
+	 */
+	sfence.vma zero, zero
+	csrw satp, s1
+	sfence.vma zero, zero
+	mv sp, s2
+	mv tp, s3			/* This CPU's area (trap.S). */
+	mv s0, zero			/* fp = 0 ends backtraces. */
+	mv a0, s3
+	call smp_secondary_entry
+	j .Lpark
+
 	/*
 	 * Early failures, MMU off and no console driver yet: print through the
 	 * SBI legacy console putchar (SBI v1.0.0, 5.2) and shut down through
@@ -273,6 +349,8 @@ _start:
 	.dword _start
 .Lhigh_link:
 	.dword .Lhigh
+.Lsecondary_high_link:
+	.dword .Lsecondary_high
 
 .Lno_mode_msg:
 	.ascii "\nPANIC: riscv64: this CPU does not support "

@@ -15,6 +15,7 @@
 #include "ostd/arch/riscv64_layout.h"
 #include "ostd/arch/tlb.h"
 
+#include "ostd/assert.h"
 #include "ostd/boot.h"
 #include "ostd/kernel_map.h"
 #include "ostd/page_table.h"
@@ -123,6 +124,17 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 {
 	if (kpt == NULL) {
 		panic("no kernel page table to activate");
+	}
+	if (kernel_pt != NULL) {
+		/*
+		 * A secondary CPU (smp_secondary_entry()): the boot CPU built
+		 * this table, and boot.S's secondary entry already runs on it;
+		 * switching again is harmless and records this CPU.
+		 */
+		CHECK(kpt == kernel_pt);
+		riscv_satp_switch(riscv_satp_for(kpt));
+		cpu_set_add(&kpt->active_cpus, arch_cpu_id());
+		return;
 	}
 	/* (a) The linear map: every RAM region, RW, not executable, global. */
 	kernel_map_ram(kpt, PHYS_OFFSET, linear_prop,

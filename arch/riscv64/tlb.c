@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * TLB maintenance for the page-table core. One hart for now: remote
- * shootdown (SBI RFENCE) comes with SMP.
+ * TLB maintenance for the page-table core: this hart's. The remote half,
+ * arch_tlb_flush_remote(), is in smp.c (SBI RFENCE).
  */
 
 #include "ostd/arch/tlb.h"

@@ -3,15 +3,22 @@
  * The S-mode trap vector (stvec, direct mode) and the way in and out of
  * U-mode. References are to the RISC-V Privileged Spec v1.12.
  *
- * sscratch (4.1.6) tells where a trap came from: 0 while the kernel runs,
- * and the address of arch_user_enter()'s frame (riscv64_asm.h, UF_*)
- * while user code runs. The first instruction swaps it with sp:
- *   - from S-mode it reads 0, so the swap is undone and the trap is saved
- *     as a struct riscv_trap_frame on the current kernel stack, handled by
+ * tp and sscratch (4.1.6) tell where a trap came from. In the kernel tp
+ * holds this CPU's struct cpu_local and sscratch is 0; while user code
+ * runs, sscratch holds the cpu_local and tp is the user's. The first
+ * instruction swaps them:
+ *   - from S-mode it reads 0, so the swap is undone (tp is the cpu_local
+ *     again, sscratch 0) and the trap is saved as a struct
+ *     riscv_trap_frame on the current kernel stack, handled by
  *     riscv_trap(), and sret resumes where it hit;
- *   - from U-mode sp is now that frame: the user registers go to the
+ *   - from U-mode tp is now the cpu_local and sscratch the user tp: the
+ *     kernel sp comes from the area (CL_KERNEL_SP, riscv64_asm.h, which
+ *     arch_user_enter() set on this CPU), the user registers go to the
  *     user_context, riscv_user_trap() decides, and either user code is
- *     resumed (an interrupt) or arch_user_enter() returns the reason.
+ *     resumed (an interrupt the core lets it keep running after) or
+ *     arch_user_enter() returns the reason.
+ * tp is per CPU, not per task: switch.S does not save it, so a task that
+ * moves to another CPU finds that CPU's area there.
  *
  * Kernel frame layout: x[0..31] at 8 * n (x[0] holds 0, x[2] the sp before
  * the trap), then sepc, sstatus, scause, stval; 36 doublewords keep sp
@@ -32,10 +39,10 @@
 	.p2align 2
 	.global riscv_trap_entry
 riscv_trap_entry:
-	csrrw sp, sscratch, sp
-	bnez sp, .Lfrom_user
-	/* From S-mode: sp back, sscratch stays 0. */
-	csrrw sp, sscratch, sp
+	csrrw tp, sscratch, tp
+	bnez tp, .Lfrom_user
+	/* From S-mode: tp back (the cpu_local), sscratch stays 0. */
+	csrrw tp, sscratch, tp
 
 	addi sp, sp, -FRAME_SIZE
 	.irp n, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, \
@@ -73,7 +80,12 @@ riscv_trap_entry:
 	csrw sepc, t0
 	ld t0, FRAME_SSTATUS(sp)
 	csrw sstatus, t0
-	.irp n, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, \
+	/*
+	 * Not x4: tp belongs to the CPU, not to the interrupted code (it
+	 * holds the same value unless the handler moved the code to another
+	 * CPU, and then the saved one would be wrong).
+	 */
+	.irp n, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, \
 		19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
 	ld x\n, (\n * 8)(sp)
 	.endr
@@ -82,18 +94,25 @@ riscv_trap_entry:
 	sret
 
 .Lfrom_user:
-	/* sp = arch_user_enter()'s frame, sscratch = the user sp. */
+	/*
+	 * tp = this CPU's cpu_local, sscratch = the user tp. Onto the frame
+	 * arch_user_enter() left on this CPU's kernel stack.
+	 */
+	sd sp, CL_USER_SP(tp)
+	ld sp, CL_KERNEL_SP(tp)
 	sd t0, UF_SCRATCH(sp)
 	ld t0, UF_CTX(sp)
-	.irp n, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, \
+	.irp n, 1, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, \
 		19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
 	sd x\n, CTX_REG(\n)(t0)
 	.endr
 	ld t1, UF_SCRATCH(sp)
 	sd t1, CTX_REG(5)(t0)
-	/* The user sp, and sscratch = 0: the kernel runs again. */
-	csrrw t1, sscratch, zero
+	ld t1, CL_USER_SP(tp)
 	sd t1, CTX_REG(2)(t0)
+	/* The user tp, and sscratch = 0: the kernel runs again. */
+	csrrw t1, sscratch, zero
+	sd t1, CTX_REG(4)(t0)
 	csrr t1, sepc
 	sd t1, CTX_PC(t0)
 
@@ -154,7 +173,12 @@ riscv_user_resume:
 	csrc sstatus, t1
 	li t1, RISCV_SSTATUS_SPIE
 	csrs sstatus, t1
-	csrw sscratch, sp
+	/*
+	 * The trap from U-mode finds this frame through this CPU's area,
+	 * and the area through sscratch; tp becomes the user's below.
+	 */
+	sd sp, CL_KERNEL_SP(tp)
+	csrw sscratch, tp
 	.irp n, 1, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, \
 		19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
 	ld x\n, CTX_REG(\n)(t0)

@@ -15,6 +15,7 @@
 #include "ostd/arch/mm.h"
 #include "ostd/arch/riscv64.h"
 #include "ostd/arch/riscv64_layout.h"
+#include "ostd/arch/user.h"
 
 #include "ostd/assert.h"
 #include "ostd/boot.h"
@@ -198,7 +199,10 @@ static NORETURN void report_fatal(const struct riscv_trap_frame *f)
 	      (unsigned long)f->scause, cause_name(f->scause));
 }
 
-/* Device interrupts: the board's, numbered by scause's code (Table 4.2). */
+/*
+ * Interrupts: the board's, numbered by scause's code (Table 4.2): 1 the
+ * supervisor software interrupt (IPIs), 5 the timer, 9 external.
+ */
 static void handle_irq(uint64_t scause)
 {
 	plat_irq_handle((unsigned int)(scause & ~RISCV_SCAUSE_INTERRUPT));
@@ -305,7 +309,13 @@ uint64_t riscv_user_trap(struct user_context *ctx, uint64_t scause,
 {
 	if ((scause & RISCV_SCAUSE_INTERRUPT) != 0) {
 		handle_irq(scause);
-		return 0;
+		/*
+		 * The core may want the CPU back (time slice over, a CPU
+		 * limit reached, ostd/arch/user.h): ctx already holds every
+		 * user register and the pc of the interrupted instruction
+		 * (sepc, 4.1.7), so entering with it again resumes there.
+		 */
+		return user_mode_should_leave() ? USER_RETURN_INTERRUPT : 0;
 	}
 	if (scause == RISCV_EXC_ECALL_U) {
 		/* 4.1.7: sepc is the ecall itself, which is 4 bytes. */

@@ -14,6 +14,7 @@
 #include "ostd/arch/riscv64.h"
 
 #include "ostd/drivers/exit.h"
+#include "ostd/drivers/sbi_ipi.h"
 #include "ostd/drivers/sbi_timer.h"
 #include "ostd/drivers/uart_sifive.h"
 #include "ostd/fdt.h"
@@ -82,6 +83,14 @@ void plat_timer_init(void)
 		hz = 1000000;
 	}
 	sbi_timer_init(hz);
+	sbi_ipi_init_cpu();
+}
+
+void plat_cpu_init_secondary(void)
+{
+	/* Per hart: its own SBI timer, and IPIs through SBI as well. */
+	sbi_timer_init_cpu();
+	sbi_ipi_init_cpu();
 }
 
 /* @p irq is scause's interrupt code (arch/riscv64/trap.c). */
@@ -89,5 +98,7 @@ void plat_irq_handle(unsigned int irq)
 {
 	if (irq == RISCV_IRQ_S_TIMER) {
 		sbi_timer_handle();
+	} else if (irq == RISCV_IRQ_S_SOFT) {
+		sbi_ipi_handle();
 	}
 }

@@ -30,8 +30,16 @@
 
 /* 4.1.3 sie/sip: the supervisor timer interrupt enable and pending bit. */
 #define RISCV_SIE_STIE (RISCV_UL(1) << 5)
+/*
+ * 4.1.3 sie/sip bit 1: the supervisor software interrupt (an IPI). SSIP is
+ * writable in sip, so S-mode acknowledges an IPI by clearing it.
+ */
+#define RISCV_SIE_SSIE (RISCV_UL(1) << 1)
+#define RISCV_SIP_SSIP (RISCV_UL(1) << 1)
 /* Interrupt code 5 in scause (Table 4.2): supervisor timer interrupt. */
 #define RISCV_IRQ_S_TIMER 5
+/* Interrupt code 1 in scause (Table 4.2): supervisor software interrupt. */
+#define RISCV_IRQ_S_SOFT 1
 
 /*
  * 4.1.11 satp: MODE in bits [63:60] (8 = Sv39, 9 = Sv48; Table 4.4),
@@ -77,9 +85,31 @@
 #define RISCV_SBI_SRST_COLD_REBOOT 1
 #define RISCV_SBI_SRST_REASON_NONE 0
 #define RISCV_SBI_SRST_REASON_FAILURE 1
+/* "Base" (SBI v1.0.0, ch. 4): probe_extension returns 0 if absent. */
+#define RISCV_SBI_EXT_BASE 0x10
+#define RISCV_SBI_BASE_PROBE_EXTENSION 3
+/* "sPI", SBI v1.0.0, ch. 7: send_ipi(hart_mask, hart_mask_base). */
+#define RISCV_SBI_EXT_IPI 0x735049
+#define RISCV_SBI_IPI_SEND_IPI 0
+/*
+ * "RFNC", SBI v1.0.0, ch. 8: remote_fence_i(hart_mask, base) and
+ * remote_sfence_vma(hart_mask, base, start_addr, size).
+ */
+#define RISCV_SBI_EXT_RFENCE 0x52464E43
+#define RISCV_SBI_RFENCE_FENCE_I 0
+#define RISCV_SBI_RFENCE_SFENCE_VMA 1
+/* "HSM", SBI v1.0.0, ch. 9: hart_start(hartid, start_addr, opaque). */
+#define RISCV_SBI_EXT_HSM 0x48534D
+#define RISCV_SBI_HSM_HART_START 0
+/*
+ * SBI v1.0.0, 3.1 "Hart list parameter": a hart set is a mask of XLEN
+ * bits whose bit i stands for hart id hart_mask_base + i.
+ */
+#define RISCV_SBI_HART_MASK_BITS 64
 
 #ifndef __ASSEMBLER__
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define riscv_csr_read(csr)                                    \
@@ -161,5 +191,48 @@ static inline struct riscv_sbiret riscv_sbi_call(unsigned long ext,
 			 : "memory");
 	return (struct riscv_sbiret){ .error = (long)a0, .value = (long)a1 };
 }
+
+/** Makes an SBI call with four arguments (RFENCE, HSM). */
+static inline struct riscv_sbiret
+riscv_sbi_call4(unsigned long ext, unsigned long fid, unsigned long arg0,
+		unsigned long arg1, unsigned long arg2, unsigned long arg3)
+{
+	register unsigned long a0 __asm__("a0") = arg0;
+	register unsigned long a1 __asm__("a1") = arg1;
+	register unsigned long a2 __asm__("a2") = arg2;
+	register unsigned long a3 __asm__("a3") = arg3;
+	register unsigned long a6 __asm__("a6") = fid;
+	register unsigned long a7 __asm__("a7") = ext;
+
+	__asm__ volatile("ecall"
+			 : "+r"(a0), "+r"(a1)
+			 : "r"(a2), "r"(a3), "r"(a6), "r"(a7)
+			 : "memory");
+	return (struct riscv_sbiret){ .error = (long)a0, .value = (long)a1 };
+}
+
+/** True if the SBI implementation has extension @p ext (Base, 4.8). */
+static inline bool riscv_sbi_has(unsigned long ext)
+{
+	struct riscv_sbiret r = riscv_sbi_call(
+		RISCV_SBI_EXT_BASE, RISCV_SBI_BASE_PROBE_EXTENSION, ext, 0);
+
+	return r.error == 0 && r.value != 0;
+}
+
+/**
+ * Calls the SBI function @p fid of @p ext (IPI or RFENCE: a hart set
+ * first, then @p arg2 and @p arg3) once per 64-hart window covering the
+ * hart ids of the CPUs in @p cpus (indices into cpu_locals). Returns the
+ * first error, or 0. Context: any (smp.c).
+ */
+long riscv_sbi_call_harts(unsigned long ext, unsigned long fid, uint64_t cpus,
+			  unsigned long arg2, unsigned long arg3);
+
+/**
+ * Makes the harts of the CPUs in @p cpus (never this one) execute
+ * FENCE.I, and returns once they have (smp.c). Context: any.
+ */
+void riscv_remote_fence_i(uint64_t cpus);
 
 #endif /* __ASSEMBLER__ */
