@@ -32,6 +32,7 @@
 
 #include "ostd/arch/aarch64_layout.h"
 #include "ostd/arch/aarch64_pte.h"
+#include "ostd/arch/aarch64_smp.h"
 #include "generated/board.h"
 
 /* Arm ARM C5.2 CurrentEL: EL in bits [3:2]. */
@@ -60,6 +61,9 @@
  * TCPAC (bit 31) are 0, so nothing traps to EL2.
  */
 #define CPTR_EL2_RES1 0x33ff
+
+/* ICC_SRE_EL2: SRE (bit 0) and Enable (bit 3), see aarch64_drop_to_el1. */
+#define ICC_SRE_EL2_SRE_ENABLE 0x9
 
 /*
  * C5.2 SPSR_EL2: M[3:0] = 0b0101 is EL1h (EL1 on SP_EL1); D, A, I and F
@@ -157,42 +161,16 @@ aarch64_boot:
 	mov	x19, x0				/* The DTB, for aarch64_entry. */
 	mrs	x20, CurrentEL
 	and	x20, x20, #0xc
-
-	cmp	x20, #CURRENTEL_EL1
-	b.eq	at_el1
-	cmp	x20, #CURRENTEL_EL2
-	b.ne	bad_el
-
-	mov	x0, #(HCR_EL2_RW | HCR_EL2_HCD)
-	msr	hcr_el2, x0
-	/*
-	 * With EL2 enabled, EL1 reads of MIDR_EL1 and MPIDR_EL1 return
-	 * VPIDR_EL2 and VMPIDR_EL2, whose reset values are UNKNOWN: pass the
-	 * real ones through.
-	 */
-	mrs	x0, midr_el1
-	msr	vpidr_el2, x0
-	mrs	x0, mpidr_el1
-	msr	vmpidr_el2, x0
-	mov	x0, #(CNTHCTL_EL2_EL1PCTEN | CNTHCTL_EL2_EL1PCEN)
-	msr	cnthctl_el2, x0
-	/* CNTVOFF_EL2: virtual count = physical count. */
-	msr	cntvoff_el2, xzr
-	mov	x0, #CPTR_EL2_RES1
-	msr	cptr_el2, x0
-	mov	x0, #SPSR_EL1H_DAIF
-	msr	spsr_el2, x0
-	adr	x0, at_el1
-	msr	elr_el2, x0
-	/*
-	 * ERET is a context synchronization event (Arm ARM Glossary), so the
-	 * writes above are in effect at EL1 without an ISB.
-	 */
-	eret
+	bl	aarch64_drop_to_el1
 
 at_el1:
 	msr	daifset, #0xf
 	msr	spsel, #1			/* EL1h: the kernel runs on SP_EL1. */
+	/*
+	 * TPIDR_EL1 (the per-CPU pointer, smp.c) resets to an UNKNOWN value:
+	 * 0 until smp_init_boot_cpu() installs CPU 0's area.
+	 */
+	msr	tpidr_el1, xzr
 	/*
 	 * VBAR_EL1 at the physical early_vectors: a fault before the MMU is
 	 * on is reported, not hung on. The ISB makes VBAR_EL1 and SCTLR_EL1
@@ -212,10 +190,69 @@ at_el1:
 	b.ne	bad_load_address
 
 	bl	build_boot_pt
+	adrp	x3, boot_root
+	add	x4, x3, #AARCH64_ROOT_KERNEL_HALF
 	bl	enable_mmu
 	/* The only absolute address so far: the image's link address. */
 	ldr	x0, =high_entry
 	br	x0
+
+/*
+ * Leaves EL2 for EL1 and returns there, to the caller (x30); at EL1 it
+ * just returns. Every CPU comes through here: the boot CPU from
+ * aarch64_boot, the others from aarch64_secondary_entry, since the EL2
+ * controls below are per PE. Clobbers x0-x1; touches no stack (SP_EL1 is
+ * not set up yet, and the eret leaves SP_EL2 behind).
+ */
+aarch64_drop_to_el1:
+	mrs	x0, CurrentEL
+	and	x0, x0, #0xc
+	cmp	x0, #CURRENTEL_EL1
+	b.eq	1f
+	cmp	x0, #CURRENTEL_EL2
+	b.ne	bad_el
+
+	mov	x0, #(HCR_EL2_RW | HCR_EL2_HCD)
+	msr	hcr_el2, x0
+	/*
+	 * With EL2 enabled, EL1 reads of MIDR_EL1 and MPIDR_EL1 return
+	 * VPIDR_EL2 and VMPIDR_EL2, whose reset values are UNKNOWN: pass the
+	 * real ones through.
+	 */
+	mrs	x0, midr_el1
+	msr	vpidr_el2, x0
+	mrs	x0, mpidr_el1
+	msr	vmpidr_el2, x0
+	mov	x0, #(CNTHCTL_EL2_EL1PCTEN | CNTHCTL_EL2_EL1PCEN)
+	msr	cnthctl_el2, x0
+	/* CNTVOFF_EL2: virtual count = physical count. */
+	msr	cntvoff_el2, xzr
+	mov	x0, #CPTR_EL2_RES1
+	msr	cptr_el2, x0
+	/*
+	 * A GICv3 CPU interface (ID_AA64PFR0_EL1.GIC [27:24] != 0): set
+	 * ICC_SRE_EL2.SRE (bit 0) and .Enable (bit 3), or EL1's accesses to
+	 * ICC_SRE_EL1 trap to EL2, where nothing is installed (IHI 0069,
+	 * 12.2.27 "ICC_SRE_EL2"). S3_4_C12_C9_5 is ICC_SRE_EL2 by encoding.
+	 */
+	mrs	x0, id_aa64pfr0_el1
+	ubfx	x0, x0, #24, #4
+	cbz	x0, 2f
+	mrs	x0, S3_4_C12_C9_5
+	mov	x1, #ICC_SRE_EL2_SRE_ENABLE
+	orr	x0, x0, x1
+	msr	S3_4_C12_C9_5, x0
+	isb
+2:
+	mov	x0, #SPSR_EL1H_DAIF
+	msr	spsr_el2, x0
+	msr	elr_el2, x30
+	/*
+	 * ERET is a context synchronization event (Arm ARM Glossary), so the
+	 * writes above are in effect at EL1 without an ISB.
+	 */
+	eret
+1:	ret
 
 /*
  * Builds boot_pt (see the top) with the MMU off. Clobbers x0-x14.
@@ -313,7 +350,10 @@ build_boot_pt:
 	ret
 
 /*
- * Turns the MMU on with boot_pt. Clobbers x0-x2.
+ * Turns the MMU on with TTBR0_EL1 = x3 and TTBR1_EL1 = x4: boot_pt's two
+ * halves on the boot CPU; boot_pt's identity half and the kernel page
+ * table on the others (aarch64_secondary_entry). The same MAIR, TCR and
+ * SCTLR values on every CPU. Clobbers x0-x2.
  */
 enable_mmu:
 	/* MAIR_EL1: the attribute indices the codec uses (aarch64_pte.h). */
@@ -332,10 +372,8 @@ enable_mmu:
 	ldr	x0, =TCR_EL1_BASE
 	orr	x0, x0, x1, lsl #TCR_EL1_IPS_SHIFT
 	msr	tcr_el1, x0
-	adrp	x0, boot_root
-	msr	ttbr0_el1, x0
-	add	x0, x0, #AARCH64_ROOT_KERNEL_HALF
-	msr	ttbr1_el1, x0
+	msr	ttbr0_el1, x3
+	msr	ttbr1_el1, x4
 	isb
 	/*
 	 * Nothing the loader left in the TLB may survive (D5.10.2 "TLB
@@ -363,6 +401,66 @@ enable_mmu:
 	dsb	nsh
 	isb
 	ret
+
+	.ltorg
+
+/*
+ * The other CPUs start here (smp.c), at this physical address with the
+ * MMU and caches off: from PSCI CPU_ON (DEN 0022, 5.6 "CPU_ON") with x0 =
+ * its context_id, the physical address of the CPU's boot record; from a
+ * spin table (QEMU raspi's stub, hw/arm/raspi.c) with x0 = 0, and then the
+ * record is the one whose mpidr is this CPU's MPIDR_EL1 affinity. Either
+ * way at EL2 or EL1, like the boot CPU, and it goes the boot CPU's way:
+ * EL1, the early vectors, the MMU on with the same MAIR/TCR/SCTLR (but
+ * TTBR1_EL1 straight on the kernel page table: boot_pt's identity half
+ * only carries us over the switch), then the link address, the kernel
+ * vectors, the stack, TPIDR_EL1 and smp_secondary_entry(cl).
+ *
+ * The records are read with the data cache off: smp.c cleans them to the
+ * point of coherency first.
+ */
+	.global aarch64_secondary_entry
+aarch64_secondary_entry:
+	mov	x19, x0
+	bl	aarch64_drop_to_el1
+	msr	daifset, #0xf
+	msr	spsel, #1
+	adr	x0, early_vectors
+	msr	vbar_el1, x0
+	ldr	x0, =SCTLR_EL1_RES1
+	msr	sctlr_el1, x0
+	isb
+	cbnz	x19, 3f
+
+	/* Spin table: look the record up by affinity (Aff3..Aff0). */
+	mrs	x0, mpidr_el1
+	ldr	x1, =AARCH64_BOOT_MPIDR_AFF
+	and	x0, x0, x1
+	adrp	x19, aarch64_boot_records
+	add	x19, x19, :lo12:aarch64_boot_records
+	mov	x2, #AARCH64_BOOT_RECORD_COUNT
+1:	ldr	x1, [x19, #AARCH64_BOOT_REC_STACK]
+	cbz	x1, 2f				/* Not a record in use. */
+	ldr	x1, [x19, #AARCH64_BOOT_REC_MPIDR]
+	cmp	x1, x0
+	b.eq	3f
+2:	add	x19, x19, #AARCH64_BOOT_REC_SIZE
+	subs	x2, x2, #1
+	b.ne	1b
+	/* Nobody asked for this CPU: park it (smp.c times out on it). */
+	b	secondary_park
+
+3:	ldr	x20, [x19, #AARCH64_BOOT_REC_CL]
+	ldr	x21, [x19, #AARCH64_BOOT_REC_STACK]
+	ldr	x4, [x19, #AARCH64_BOOT_REC_TTBR1]
+	adrp	x3, boot_root
+	bl	enable_mmu
+	ldr	x0, =secondary_high
+	br	x0
+
+secondary_park:
+	wfe
+	b	secondary_park
 
 	.ltorg
 
@@ -395,6 +493,23 @@ high_entry:
 3:	msr	daifset, #0xf
 	wfi
 	b	3b
+
+/*
+ * A secondary CPU at its link address (aarch64_secondary_entry): x20 =
+ * its struct cpu_local, x21 = its stack top. TPIDR_EL1 before any C, for
+ * arch_cpu_local() (aarch64_cpu_local.h).
+ */
+secondary_high:
+	ldr	x0, =aarch64_vectors
+	msr	vbar_el1, x0
+	isb
+	mov	sp, x21
+	msr	tpidr_el1, x20
+	mov	x29, xzr
+	mov	x30, xzr
+	mov	x0, x20
+	bl	smp_secondary_entry
+	udf	#0
 
 	.section .text.boot, "ax"
 /*

@@ -14,10 +14,12 @@
 
 #include "ostd/arch/aarch64.h"
 #include "ostd/arch/aarch64_layout.h"
+#include "ostd/arch/aarch64_smp.h"
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
 #include "ostd/arch/tlb.h"
 
+#include "ostd/assert.h"
 #include "ostd/boot.h"
 #include "ostd/kernel_map.h"
 #include "ostd/page_table.h"
@@ -33,7 +35,6 @@ void aarch64_replace_ttbr1(uint64_t ttbr1, uint64_t empty_ttbr1);
 
 uint8_t aarch64_has_pan;
 uint64_t aarch64_uaccess_closed;
-uint64_t aarch64_uaccess_open;
 
 /* The device windows aarch64_ioremap() handed out. */
 #define IO_MAX 8
@@ -110,10 +111,51 @@ void *aarch64_ioremap(uint64_t pa, uint64_t len)
 	return (void *)(uintptr_t)(PHYS_OFFSET + pa);
 }
 
+/*
+ * PSTATE.PAN on this CPU (FEAT_PAN), or its software PAN state: closed,
+ * with the open value the kernel root until a space is activated here.
+ */
+static void pan_on_this_cpu(uint64_t root)
+{
+	if (aarch64_has_pan) {
+		/* MSR PAN, #1 (C5.2.13 "PAN"), spelled out: clang-14 wants
+		 * +pan for the mnemonic. */
+		__asm__ volatile(".inst 0xd500419f" : : : "memory");
+	}
+	*aarch64_cpu_word(AARCH64_CL_UACCESS_OPEN) = root;
+}
+
+/*
+ * A secondary CPU (smp_secondary_entry()): the table is built, and boot.S
+ * already put its kernel half in TTBR1_EL1 (aarch64_secondary_entry), so
+ * only TTBR0_EL1 moves from boot_pt's identity map to the root's empty
+ * lower half, as on the boot CPU below.
+ */
+static void activate_on_secondary(struct page_table *kpt)
+{
+	uint64_t root = pa_addr(kpt->root);
+
+	CHECK(aarch64_read_sysreg(ttbr1_el1) ==
+	      root + AARCH64_ROOT_KERNEL_HALF);
+	aarch64_write_sysreg(ttbr0_el1, root);
+	/* D5.10.2: TLBI, DSB, ISB; this CPU's own entries only. */
+	__asm__ volatile("isb\n\ttlbi vmalle1\n\tdsb nsh\n\tisb"
+			 :
+			 :
+			 : "memory");
+	cpu_set_add(&kpt->active_cpus, arch_cpu_id());
+	pan_on_this_cpu(root);
+}
+
 void arch_kernel_pt_activate(struct page_table *kpt)
 {
 	if (kpt == NULL) {
 		panic("no kernel page table to activate");
+	}
+	if (active_kpt != NULL) {
+		CHECK(kpt == active_kpt);
+		activate_on_secondary(kpt);
+		return;
 	}
 	/* (a) The linear map: every RAM region, RW, never executable. */
 	kernel_map_ram(kpt, PHYS_OFFSET,
@@ -190,9 +232,6 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 
 	if (((mmfr1 >> AARCH64_ID_MMFR1_PAN_SHIFT) & 0xf) != 0) {
 		aarch64_has_pan = 1;
-		/* MSR PAN, #1 (C5.2.13 "PAN"), spelled out: clang-14 wants
-		 * +pan for the mnemonic. */
-		__asm__ volatile(".inst 0xd500419f" : : : "memory");
 	} else {
 		/*
 		 * No FEAT_PAN (Cortex-A53): Linux's software PAN
@@ -205,6 +244,6 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 		 * switch to the space's value and back.
 		 */
 		aarch64_uaccess_closed = root;
-		aarch64_uaccess_open = root;
 	}
+	pan_on_this_cpu(root);
 }

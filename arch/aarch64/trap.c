@@ -21,8 +21,10 @@
 
 #include "ostd/arch/aarch64.h"
 #include "ostd/arch/aarch64_layout.h"
+#include "ostd/arch/aarch64_smp.h"
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/probe.h"
+#include "ostd/arch/user.h"
 
 #include "ostd/assert.h"
 #include "ostd/console.h"
@@ -63,7 +65,6 @@ STATIC_ASSERT(sizeof(struct aarch64_trap_frame) % 16 == 0,
 
 extern char __kernel_start[];
 extern char __kernel_end[];
-extern struct user_context *aarch64_user_ctx;
 NORETURN void aarch64_user_return(enum user_return_reason why);
 
 void aarch64_trap(struct aarch64_trap_frame *f);
@@ -271,19 +272,34 @@ static void decode_user_exception(const struct aarch64_trap_frame *f,
 	}
 }
 
-static NORETURN void user_trap(const struct aarch64_trap_frame *f)
+/* The program this CPU runs at EL0 (user.S recorded it on entry). */
+static struct user_context *save_user_state(const struct aarch64_trap_frame *f)
 {
-	struct user_context *ctx = aarch64_user_ctx;
-	unsigned int ec = esr_ec(f->esr);
+	struct user_context *ctx =
+		(struct user_context *)(uintptr_t)*aarch64_cpu_word(
+			AARCH64_CL_USER_CTX);
 
+	CHECK(ctx != NULL);
 	for (unsigned int i = 0; i < 31; i++) {
 		ctx->regs[i] = f->x[i];
 	}
 	ctx->regs[31] = f->sp;
-	/* After svc, ELR_EL1 is already the next instruction (D1.10.1). */
+	/*
+	 * After svc, ELR_EL1 is already the next instruction; after an
+	 * interrupt it is the first one not executed (D1.10.1 "Preferred
+	 * exception return address"): either way, where to resume.
+	 */
 	ctx->pc = f->elr;
 	ctx->flags = f->spsr;
 	ctx->tls = aarch64_read_sysreg(tpidr_el0);
+	return ctx;
+}
+
+static NORETURN void user_trap(const struct aarch64_trap_frame *f)
+{
+	struct user_context *ctx = save_user_state(f);
+	unsigned int ec = esr_ec(f->esr);
+
 	if (ec == AARCH64_EC_SVC64) {
 		aarch64_user_return(USER_RETURN_SYSCALL);
 	}
@@ -341,6 +357,17 @@ void aarch64_trap(struct aarch64_trap_frame *f)
 
 	if (kind == AARCH64_VEC_IRQ || kind == AARCH64_VEC_FIQ) {
 		plat_irq_handle(kind == AARCH64_VEC_IRQ ? 0 : 1);
+		/*
+		 * Preemption of user mode (ostd/arch/user.h): after an
+		 * interrupt taken at EL0, still masked (PSTATE.I was set on
+		 * entry, D1.10.1), the core may want the CPU back; then the
+		 * program's state goes to its context and
+		 * arch_user_enter() returns, else the eret resumes it.
+		 */
+		if (vector >= VECTOR_FIRST_LOWER && user_mode_should_leave()) {
+			save_user_state(f);
+			aarch64_user_return(USER_RETURN_INTERRUPT);
+		}
 		return;
 	}
 	if (vector >= VECTOR_FIRST_LOWER && kind == AARCH64_VEC_SYNC) {

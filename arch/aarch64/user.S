@@ -13,23 +13,20 @@
  * The way back is aarch64_user_return(reason), called by trap.c once the
  * user state is saved into ctx (a system call, or an exception in EL0): it
  * drops the trap frame and returns from aarch64_user_enter with the
- * reason. One CPU: the per-CPU words are plain globals.
+ * reason.
+ *
+ * The way back and the context are per CPU, in the CPU's struct cpu_local
+ * at [TPIDR_EL1, #AARCH64_CL_*] (ostd/arch/aarch64_smp.h): every CPU may
+ * run a program at EL0 at the same time, each on its own task stack.
  */
+
+#include "ostd/arch/aarch64_smp.h"
 
 /* struct user_context: regs[32] (x0-x30, sp), pc, flags, tls. */
 #define CTX_SP (31 * 8)
 #define CTX_PC (32 * 8)
 #define CTX_FLAGS (33 * 8)
 #define CTX_TLS (34 * 8)
-
-	.bss
-	.balign	8
-	.global aarch64_kernel_sp
-aarch64_kernel_sp:
-	.quad	0
-	.global aarch64_user_ctx
-aarch64_user_ctx:
-	.quad	0
 
 	.text
 /* enum user_return_reason aarch64_user_enter(struct user_context *ctx) */
@@ -43,10 +40,9 @@ aarch64_user_enter:
 	stp	x25, x26, [sp, #64]
 	stp	x27, x28, [sp, #80]
 	mov	x1, sp
-	adrp	x2, aarch64_kernel_sp
-	str	x1, [x2, :lo12:aarch64_kernel_sp]
-	adrp	x2, aarch64_user_ctx
-	str	x0, [x2, :lo12:aarch64_user_ctx]
+	mrs	x2, tpidr_el1
+	str	x1, [x2, #AARCH64_CL_KERNEL_SP]
+	str	x0, [x2, #AARCH64_CL_USER_CTX]
 
 	ldr	x1, [x0, #CTX_SP]
 	msr	sp_el0, x1
@@ -57,12 +53,11 @@ aarch64_user_enter:
 	ldr	x1, [x0, #CTX_TLS]
 	msr	tpidr_el0, x1
 	/* Software PAN (kernel_pt.c): EL0 runs on the space's TTBR0_EL1. */
-	adrp	x2, aarch64_uaccess_closed
-	ldr	x2, [x2, :lo12:aarch64_uaccess_closed]
-	cbz	x2, 1f
-	adrp	x2, aarch64_uaccess_open
-	ldr	x2, [x2, :lo12:aarch64_uaccess_open]
-	msr	ttbr0_el1, x2
+	adrp	x3, aarch64_uaccess_closed
+	ldr	x3, [x3, :lo12:aarch64_uaccess_closed]
+	cbz	x3, 1f
+	ldr	x3, [x2, #AARCH64_CL_UACCESS_OPEN]
+	msr	ttbr0_el1, x3
 1:
 	/*
 	 * User mappings the kernel just made must be visible to EL0's
@@ -92,8 +87,8 @@ aarch64_user_enter:
 /* NORETURN void aarch64_user_return(enum user_return_reason why) */
 	.global aarch64_user_return
 aarch64_user_return:
-	adrp	x1, aarch64_kernel_sp
-	ldr	x1, [x1, :lo12:aarch64_kernel_sp]
+	mrs	x1, tpidr_el1
+	ldr	x1, [x1, #AARCH64_CL_KERNEL_SP]
 	mov	sp, x1
 	ldp	x19, x20, [sp, #16]
 	ldp	x21, x22, [sp, #32]

@@ -30,8 +30,11 @@
  *
  * Without FEAT_PAN, software PAN (kernel_pt.c) keeps TTBR0_EL1 closed in
  * the kernel, so every user access here opens it first (UACCESS 1) and
- * closes it on each way out (UACCESS 0), the fixups included.
+ * closes it on each way out (UACCESS 0), the fixups included. The open
+ * value is this CPU's (ostd/arch/aarch64_smp.h).
  */
+
+#include "ostd/arch/aarch64_smp.h"
 
 #define EXTABLE(fault, fixup)			\
 	.pushsection ostd_extable, "a";		\
@@ -61,8 +64,8 @@
 	ldr	x17, [x16, :lo12:aarch64_uaccess_closed]
 	cbz	x17, 97f
 	.if \open
-	adrp	x16, aarch64_uaccess_open
-	ldr	x17, [x16, :lo12:aarch64_uaccess_open]
+	mrs	x16, tpidr_el1
+	ldr	x17, [x16, #AARCH64_CL_UACCESS_OPEN]
 	.endif
 	msr	ttbr0_el1, x17
 	isb

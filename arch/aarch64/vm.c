@@ -16,6 +16,7 @@
 
 #include "ostd/arch/aarch64.h"
 #include "ostd/arch/aarch64_pte.h"
+#include "ostd/arch/aarch64_smp.h"
 #include "ostd/arch/mm.h"
 
 #include "ostd/page_table.h"
@@ -35,7 +36,8 @@ void arch_vm_activate(struct page_table *pt)
 	__asm__ volatile("dsb ish" : : : "memory");
 	if (aarch64_uaccess_closed != 0) {
 		/* Software PAN (kernel_pt.c): TTBR0_EL1 stays closed here. */
-		aarch64_uaccess_open = pa_addr(pt->root) | AARCH64_UACCESS_ASID;
+		*aarch64_cpu_word(AARCH64_CL_UACCESS_OPEN) =
+			pa_addr(pt->root) | AARCH64_UACCESS_ASID;
 	} else {
 		aarch64_write_sysreg(ttbr0_el1, pa_addr(pt->root));
 	}
@@ -49,7 +51,7 @@ paddr_t arch_vm_current_root(void)
 {
 	/* TTBR0_EL1.BADDR [47:1] (bit 0 is CnP) and ASID [63:48]. */
 	uint64_t ttbr0 = aarch64_uaccess_closed != 0
-				 ? aarch64_uaccess_open
+				 ? *aarch64_cpu_word(AARCH64_CL_UACCESS_OPEN)
 				 : aarch64_read_sysreg(ttbr0_el1);
 
 	return pa_init(ttbr0 & AARCH64_PTE_ADDR_MASK);

@@ -20,6 +20,7 @@
 #include "ostd/drivers/bcm2836_intc.h"
 #include "ostd/drivers/exit.h"
 #include "ostd/drivers/pl011.h"
+#include "ostd/internal/cpu_local.h"
 #include "ostd/plat.h"
 
 void plat_console_init(const struct ostd_boot_info *info)
@@ -39,18 +40,41 @@ void plat_power_off(int status)
 	arch_halt();
 }
 
-/* The tick: the virtual timer, routed to core 0's IRQ by the local intc. */
+/*
+ * The tick: each core's virtual timer, routed to that core's IRQ by the
+ * local intc, which also carries the IPIs in mailbox 0.
+ */
 void plat_timer_init(void)
 {
 	bcm2836_intc_init(BOARD_IRQ_BASE);
+	plat_cpu_init_secondary();
+}
+
+void plat_cpu_init_secondary(void)
+{
+	bcm2836_intc_init_cpu();
 	arm_timer_init();
+}
+
+/* Cores are Aff0 = 0..3, the hardware ids smp.c enumerated. */
+void plat_send_ipi(const struct cpu_local *target)
+{
+	bcm2836_intc_send_ipi((unsigned int)target->hw_id);
 }
 
 /* trap.c: irq 0 is an IRQ exception, 1 an FIQ (nothing is routed there). */
 void plat_irq_handle(unsigned int irq)
 {
-	if (irq == 0 &&
-	    (bcm2836_intc_pending() & (1U << BCM2836_INTC_CNTV)) != 0) {
+	if (irq != 0) {
+		return;
+	}
+	uint32_t pending = bcm2836_intc_pending();
+
+	if ((pending & (1U << BCM2836_INTC_CNTV)) != 0) {
 		arm_timer_irq();
+	}
+	if ((pending & (1U << BCM2836_INTC_MBOX0)) != 0) {
+		bcm2836_intc_ack_ipi();
+		smp_ipi_handle();
 	}
 }

@@ -22,12 +22,15 @@
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
 
+#include "ostd/assert.h"
 #include "ostd/drivers/arm_timer.h"
 #include "ostd/drivers/exit.h"
 #include "ostd/drivers/gicv2.h"
 #include "ostd/drivers/pl011.h"
 #include "ostd/fdt.h"
+#include "ostd/internal/cpu_local.h"
 #include "ostd/plat.h"
+#include "ostd/smp.h"
 #include "ostd/timer.h"
 
 /*
@@ -36,6 +39,12 @@
  * the node's second reg pair.
  */
 #define VIRT_GICC_OFFSET 0x10000
+
+/*
+ * The SGI that carries the kernel's IPIs (core/smp.c's calls). Any of
+ * 0-15 would do; 0 is left alone for firmware that uses it.
+ */
+#define IPI_SGI 1U
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -92,8 +101,18 @@ void plat_power_off(int status)
 }
 
 /*
+ * The interrupt controller: a GICv2 here; a board that includes this file
+ * with VIRT_BOARD_OWN_IRQ defined (qemu-virt-aarch64-gicv3) brings its
+ * own plat_timer_init(), plat_cpu_init_secondary(), plat_send_ipi() and
+ * plat_irq_handle().
+ */
+#ifndef VIRT_BOARD_OWN_IRQ
+
+/*
  * The tick: the generic timer's virtual timer PPI through the GICv2 that
- * QEMU virt has by default ("arm,cortex-a15-gic" in the DT).
+ * QEMU virt has by default ("arm,cortex-a15-gic" in the DT), and the IPI
+ * SGI. Both are banked per CPU: plat_cpu_init_secondary() does the same
+ * on each of the others.
  */
 void plat_timer_init(void)
 {
@@ -109,8 +128,20 @@ void plat_timer_init(void)
 		gicc = BOARD_IRQ_BASE + VIRT_GICC_OFFSET;
 	}
 	gicv2_init(gicd, gicc);
+	plat_cpu_init_secondary();
+}
+
+void plat_cpu_init_secondary(void)
+{
+	gicv2_init_cpu(smp_cpu_id());
+	gicv2_enable(IPI_SGI);
 	arm_timer_init();
 	gicv2_enable(ARM_TIMER_VIRT_INTID);
+}
+
+void plat_send_ipi(const struct cpu_local *target)
+{
+	CHECK(gicv2_send_sgi(target->id, IPI_SGI));
 }
 
 /* trap.c: irq 0 is an IRQ exception, 1 an FIQ (unused: all is Group 0). */
@@ -119,7 +150,8 @@ void plat_irq_handle(unsigned int irq)
 	if (irq != 0) {
 		return;
 	}
-	unsigned int intid = gicv2_ack();
+	uint32_t iar = gicv2_ack();
+	unsigned int intid = GICV2_IAR_INTID(iar);
 
 	if (intid == GICV2_SPURIOUS) {
 		return;
@@ -127,5 +159,15 @@ void plat_irq_handle(unsigned int irq)
 	if (intid == ARM_TIMER_VIRT_INTID) {
 		arm_timer_irq();
 	}
-	gicv2_eoi(intid);
+	/*
+	 * End the IPI before running the calls: one posted while they run
+	 * sends another SGI, which must find this one inactive to be taken
+	 * again (IHI 0048B, 3.2.4 "Interrupt handling state machine").
+	 */
+	gicv2_eoi(iar);
+	if (intid == IPI_SGI) {
+		smp_ipi_handle();
+	}
 }
+
+#endif /* VIRT_BOARD_OWN_IRQ */

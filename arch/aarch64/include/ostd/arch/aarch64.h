@@ -94,7 +94,10 @@ extern uint8_t aarch64_has_pan;
  * EL0 and inside the user copies. closed is 0 while PAN is hardware's.
  */
 extern uint64_t aarch64_uaccess_closed;
-extern uint64_t aarch64_uaccess_open;
+/*
+ * The open value is per CPU, since each CPU has its own active space:
+ * *aarch64_cpu_word(AARCH64_CL_UACCESS_OPEN) (ostd/arch/aarch64_smp.h).
+ */
 #define AARCH64_UACCESS_ASID (1ULL << 48)
 
 /**
@@ -106,6 +109,13 @@ extern uint64_t aarch64_uaccess_open;
  * Context: boot and driver initialisation; not reentrant.
  */
 void *aarch64_ioremap(uint64_t pa, uint64_t len);
+
+/**
+ * This CPU's word at @p offset of its struct cpu_local's arch[] (one of
+ * the AARCH64_CL_* offsets of ostd/arch/aarch64_smp.h), for C code that
+ * shares it with the assembly. Context: any, after the per-CPU install.
+ */
+uint64_t *aarch64_cpu_word(unsigned int offset);
 
 /* ID_AA64MMFR1_EL1.PAN [23:20]: FEAT_PAN when non-zero. */
 #define AARCH64_ID_MMFR1_PAN_SHIFT 20
