@@ -13,8 +13,8 @@
 
 #include "ostd/boot.h"
 #include "ostd/frame.h"
-#include "ostd/page_table.h"
 #include "ostd/host/sim.h"
+#include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/test.h"
 

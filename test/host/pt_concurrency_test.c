@@ -21,6 +21,14 @@
  * read-side state and TLB flush targets are per CPU id. CPU 0 stays the
  * test body's, which only waits while workers run.
  *
+ * What runs on real CPUs too lives in test/unit/pt_smp_test.c (disjoint
+ * windows with an exact model, and the shared-window stress) over
+ * test/lib/conc_runtime.h. These stay here because each reads what only
+ * the host has: C1's parallelism probe and C2's linearisation lock are
+ * pthread based; C3/C3b read the simulated CPUs' TLBs (sim_cpu(...),
+ * tlb_invariant.h) and the hostile format; C4 inspects RCU state through
+ * the simulator; and the watchdog parks threads with pthread_kill/signals.
+ *
  * The same tests run under ASan+UBSan (`./ostd test host`) and under TSan
  * (`./ostd test host-tsan`); the sizes are fixed operation counts chosen
  * for a 2-core machine (TESTING.md's sizes are for a bigger budget), and

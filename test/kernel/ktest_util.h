@@ -44,6 +44,13 @@ void kt_space_destroy(struct vm_space *vs);
 ostd_err_t kt_map_user_page(struct vm_space *vs, uint64_t va,
 			    struct pt_prop prop, uint8_t marker, paddr_t *pa);
 
+/**
+ * Maps the untyped frame @p pa at user @p va with @p prop; the mapping
+ * takes its own reference, the caller keeps its.
+ */
+ostd_err_t kt_map_frame(struct vm_space *vs, uint64_t va, paddr_t pa,
+			struct pt_prop prop);
+
 /** Maps the user probe code for @p kind at KT_CODE_VA, read + exec. */
 ostd_err_t kt_map_probe_code(struct vm_space *vs, enum probe_access kind);
 
@@ -64,6 +71,40 @@ int kt_user_probe(enum probe_access kind, uint64_t addr, uint8_t val,
 
 /** Fills a fresh frame as a test page, without mapping it. */
 ostd_err_t kt_test_frame(uint8_t marker, paddr_t *pa);
+
+/**
+ * Loads the aligned 32-bit value at user @p va of @p vs (current on this
+ * CPU) through a user VmReader and its token (created, activated, used
+ * and retired here), so a value another CPU's user code is writing is
+ * read whole and under the owner's rules.
+ */
+ostd_err_t kt_user_load32(struct vm_space *vs, uint64_t va, uint32_t *val);
+
+/**
+ * Yields (or, with nothing else to run here, spins) until @p done(@p arg)
+ * holds or @p ms milliseconds of timer ticks passed. Returns the last
+ * @p done.
+ */
+bool kt_wait_until(bool (*done)(void *arg), void *arg, uint64_t ms);
+
+/*
+ * User programs that never make a system call: they run until the kernel
+ * takes the CPU back (time slice, CPU-time limit) or they fault.
+ * Position independent, mapped with kt_map_code().
+ */
+
+/** Adds 1 to the 32-bit word at argument register 0, forever. */
+struct arch_code kt_counter_code(void);
+
+/*
+ * Forever: v = the 32-bit word at argument register 0 (the watched
+ * page); seen |= v; then stores seen, v and the iteration count, in that
+ * order, at argument register 1 (the result page), at these offsets.
+ */
+#define KT_WATCH_ITER_OFF 0
+#define KT_WATCH_LAST_OFF 4
+#define KT_WATCH_SEEN_OFF 8
+struct arch_code kt_watch_code(void);
 
 /** The software MMU of this kernel's format (arch/host/sim_mmu_*.c). */
 const struct sim_mmu_hw *kt_sim_mmu(void);
