@@ -1076,6 +1076,162 @@ def main(args, build, ensure):
     )
 
 
+# ---------------------------------------------------------------------------
+# In-guest scaling (--guest): test/kernel/pt_smp_bench.c, in every kernel
+# configuration's test image, beside the host's H14.
+
+GUEST_LINE = re.compile(
+    r"guest-bench: (\S+) (.+?) cpus=(\d+) pages=(\d+) ticks=(\d+) hz=(\d+)"
+)
+# Machines whose CPU count is fixed by the board (QEMU refuses -smp there).
+FIXED_CPUS = ("raspi3b", "sifive_u")
+
+
+def guest_extra(board, cpus):
+    """QEMU arguments for `cpus` vCPUs under MTTCG, unless the board's own
+    line sets the count or its machine has a fixed one."""
+    args = " ".join(board.args)
+    if "-smp" in board.args or any(m in args for m in FIXED_CPUS):
+        return []
+    extra = ["-smp", str(cpus)]
+    if "-accel" not in board.args:
+        # One host thread per vCPU: the only way TCG runs CPUs in parallel.
+        extra += ["-accel", "tcg,thread=multi"]
+    return extra
+
+
+def guest_rows(lines):
+    """The guest-bench rows of a test log, and the online-CPU line."""
+    rows, online = [], None
+    for line in lines:
+        m = GUEST_LINE.search(line)
+        if m:
+            fmt, case, cpus, pages, ticks, hz = m.groups()
+            ticks, hz = int(ticks), int(hz)
+            rows.append(
+                {
+                    "format": fmt,
+                    "case": case,
+                    "cpus": int(cpus),
+                    "pages": int(pages),
+                    "seconds": ticks / hz,
+                    "pages_per_s": int(pages) * hz / ticks if ticks else None,
+                }
+            )
+        elif re.search(r"smp: \d+ CPU\(s\) online", line):
+            online = line.strip()
+    return rows, online
+
+
+def host_h14():
+    """The host's H14 2T/1T (ostd, low contention) from the last saved
+    ./ostd bench run, if any: printed beside the guest ratios."""
+    try:
+        with open(os.path.join(OUT, "results.json")) as f:
+            rows = json.load(f)["rows"]
+    except (OSError, ValueError, KeyError):
+        return None
+    out = []
+    cases = []
+    for r in rows:
+        if r.get("id") == "H14" and r.get("case") not in cases:
+            cases.append(r["case"])
+    for case in cases:
+        one = find(rows, "H14", case, "ostd/1T")
+        two = find(rows, "H14", case, "ostd/2T")
+        if one and two and two[0]["ns_med"] > 0:
+            out.append((case, one[0]["ns_med"] / two[0]["ns_med"]))
+    return out
+
+
+def guest_main(args, ostd):
+    """./ostd bench --guest: boots each kernel configuration's test image
+    with --guest-cpus vCPUs and reports ops/s(N CPUs) / ops/s(1 CPU). The
+    guest's timer only measures; nothing here is a pass/fail threshold."""
+    names = args.guest_config or [
+        n for n in ostd.config_names() if not n.startswith("host")
+    ]
+    os.makedirs(OUT, exist_ok=True)
+    results = []
+    for name in names:
+        ostd.configure_and_build(name, [])
+        board = ostd.board_of(name)
+        if not board.qemu:
+            continue
+        extra = guest_extra(board, args.guest_cpus)
+        print("guest bench: %s %s" % (name, " ".join(extra)), flush=True)
+        status, lines, how = ostd.run_qemu(
+            name,
+            board,
+            "ktest",
+            extra,
+            900,
+            echo=False,
+            log=os.path.join(TOP, "out", name, "bench-guest.log"),
+        )
+        rows, online = guest_rows(lines)
+        results.append(
+            {
+                "config": name,
+                "status": status,
+                "how": how,
+                "online": online,
+                "rows": rows,
+            }
+        )
+    print(
+        "\nIn-guest scaling, disjoint 4 KiB map+unmap (QEMU TCG; ratio = "
+        "ops/s with N CPUs / ops/s with 1):"
+    )
+    print(
+        "  %-22s %-16s %5s %12s %7s" % ("config", "format", "CPUs", "pages/s", "ratio")
+    )
+    ok = True
+    for r in results:
+        if not r["rows"]:
+            ok = False
+            print(
+                "  %-22s no guest-bench lines (%s; %s)"
+                % (r["config"], r["how"], r["online"] or "no CPU line")
+            )
+            continue
+        one = r["rows"][0]["pages_per_s"]
+        for row in r["rows"]:
+            pps = row["pages_per_s"]
+            ratio = "%.2fx" % (pps / one) if pps and one else "-"
+            print(
+                "  %-22s %-16s %5d %12s %7s"
+                % (
+                    r["config"],
+                    row["format"],
+                    row["cpus"],
+                    "%.0f" % pps if pps else "(<1 tick)",
+                    ratio,
+                )
+            )
+        print("  %-22s (%s; %s)" % ("", r["online"] or "no CPU line", r["how"]))
+    h14 = host_h14()
+    if h14:
+        for case, ratio in h14:
+            print("  host H14 %s: ostd 2T/1T %.2fx" % (case, ratio))
+    else:
+        print(
+            "  host H14: no saved run (./ostd bench writes out/bench/" "results.json)"
+        )
+    with open(os.path.join(OUT, "guest.json"), "w") as f:
+        json.dump(
+            {
+                "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                "cpus": args.guest_cpus,
+                "results": results,
+            },
+            f,
+            indent=1,
+        )
+    print("wrote %s" % os.path.relpath(os.path.join(OUT, "guest.json"), TOP))
+    sys.exit(0 if ok else 1)
+
+
 if __name__ == "__main__":
     # tools/bench.py --report-from out/bench/results.json: the markdown of
     # a saved run, without running anything.

@@ -12,7 +12,7 @@
   ./ostd new-board NAME --from CONFIG
   ./ostd check          (clang-format, clang-tidy, pyflakes and black)
   ./ostd format         (rewrite the tree with clang-format)
-  ./ostd bench [--quick] [--callgrind] [--smoke]
+  ./ostd bench [--quick] [--callgrind] [--smoke] [--guest]
 
 CONFIG is a name from configs/ without `_defconfig`; `./ostd list` shows them.
 """
@@ -1354,6 +1354,11 @@ def cmd_check(_args):
 def cmd_bench(args):
     import bench  # tools/bench.py has the driver.
 
+    if args.guest:
+        # The in-guest scaling benchmark boots every kernel configuration's
+        # test image; it needs this module's QEMU plumbing.
+        bench.guest_main(args, sys.modules[__name__])
+        return
     bench.main(args, configure_and_build, ensure)
 
 
@@ -1517,6 +1522,26 @@ def main():
     )
     p.add_argument(
         "--smoke", action="store_true", help="tiny sizes: check the harness, no timing"
+    )
+    p.add_argument(
+        "--guest",
+        action="store_true",
+        help="in-guest SMP scaling (disjoint map+unmap, 1..N CPUs) on every "
+        "kernel configuration, beside the host's H14",
+    )
+    p.add_argument(
+        "--guest-cpus",
+        type=int,
+        default=4,
+        metavar="N",
+        help="vCPUs to give boards whose QEMU line sets none (default 4)",
+    )
+    p.add_argument(
+        "--guest-config",
+        action="append",
+        default=[],
+        metavar="CONFIG",
+        help="with --guest: only this configuration (repeatable)",
     )
     args = ap.parse_args(argv)
     args.qemu_args = qemu_args
