@@ -79,8 +79,7 @@ void smp_ipi_handle(void)
 
 		slot->fn(slot->arg);
 		/* The sender may reuse the slot (and free arg) from here. */
-		atomic_store_explicit(&slot->busy, false,
-				      memory_order_release);
+		atomic_store_explicit(&slot->busy, false, memory_order_release);
 	}
 }
 
@@ -235,7 +234,8 @@ static bool wait_online(const struct cpu_local *cl)
 
 	while (!atomic_load_explicit(&cl->online, memory_order_acquire)) {
 		arch_cpu_relax();
-		if (timer_ticks() - start > max_ticks || ++spins > (1ULL << 32)) {
+		if (timer_ticks() - start > max_ticks ||
+		    ++spins > (1ULL << 32)) {
 			return false;
 		}
 	}
@@ -259,7 +259,8 @@ void smp_start_secondaries(void)
 		struct cpu_local *cl = &cpu_locals[next];
 		struct segment stack;
 
-		*cl = (struct cpu_local){ .self = cl, .id = next,
+		*cl = (struct cpu_local){ .self = cl,
+					  .id = next,
 					  .hw_id = hw_ids[i] };
 		if (segment_alloc(TASK_STACK_PAGES, &frame_type_kernel, 0,
 				  &stack) != OSTD_OK) {

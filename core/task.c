@@ -116,7 +116,8 @@ static void kick_idle_cpus(const struct task *t)
 		idle &= t->cpu_mask;
 	}
 	for (; idle != 0; idle &= idle - 1) {
-		plat_send_ipi(cpu_local_of((unsigned int)__builtin_ctzll(idle)));
+		plat_send_ipi(
+			cpu_local_of((unsigned int)__builtin_ctzll(idle)));
 	}
 }
 
@@ -197,8 +198,8 @@ void task_init_boot_cpu(void)
 	    OSTD_OK) {
 		panic("no memory for the boot CPU's idle stack");
 	}
-	uintptr_t top =
-		(uintptr_t)arch_paddr_to_ptr(stack.pa) + TASK_STACK_PAGES * PAGE_SIZE;
+	uintptr_t top = (uintptr_t)arch_paddr_to_ptr(stack.pa) +
+			TASK_STACK_PAGES * PAGE_SIZE;
 
 	*idle = (struct task){
 		.name = "idle",
@@ -244,8 +245,8 @@ void task_idle_loop(void)
 	}
 }
 
-static ostd_err_t spawn(struct task *t, const char *name,
-			void (*fn)(void *arg), void *arg, uint64_t cpu_mask)
+static ostd_err_t spawn(struct task *t, const char *name, void (*fn)(void *arg),
+			void *arg, uint64_t cpu_mask)
 {
 	CHECKIF (t == NULL || fn == NULL) {
 		return OSTD_EINVAL;

@@ -6,6 +6,7 @@
  */
 
 #include "ostd/arch/smp.h"
+
 #include "ostd/arch/tlb.h"
 
 #include "ostd/assert.h"

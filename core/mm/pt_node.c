@@ -383,10 +383,10 @@ static uint64_t rcu_horizon(uint64_t now, bool force)
 	}
 	/* This CPU: quiescent unless the poll runs inside a read side. */
 	uint64_t mine = atomic_load_explicit(&self->preempt_count,
-					     memory_order_relaxed) == 0 ?
-				now :
-				atomic_load_explicit(&self->rcu_qs_gen,
-						     memory_order_relaxed);
+					     memory_order_relaxed) == 0
+				? now
+				: atomic_load_explicit(&self->rcu_qs_gen,
+						       memory_order_relaxed);
 
 	return mine < horizon ? mine : horizon;
 }
@@ -472,7 +472,8 @@ static void rcu_collect(bool force)
 void pt_rcu_poll(void)
 {
 	/* Every mutable cursor's drop polls: most find nothing retired. */
-	uint64_t pending = atomic_load_explicit(&rcu_count, memory_order_relaxed);
+	uint64_t pending =
+		atomic_load_explicit(&rcu_count, memory_order_relaxed);
 
 	if (pending == 0) {
 		return;

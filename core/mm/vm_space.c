@@ -18,8 +18,8 @@
 #include "ostd/arch/tlb.h"
 
 #include "ostd/config.h"
-#include "ostd/math.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/math.h"
 #include "ostd/printf.h"
 #include "ostd/smp.h"
 #include "ostd/task.h"
@@ -72,7 +72,6 @@ static const struct pt_config *user_cfg(const struct page_table *kernel)
 	}
 	return NULL;
 }
-
 
 /*
  * The framework's storage for spaces. A destroyed space keeps its slot
