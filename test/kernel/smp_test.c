@@ -583,9 +583,9 @@ TEST(smp, a_space_active_on_another_cpu_is_not_destroyed_under_it)
 
 	holder = (struct holder){ .activated = OSTD_EINVAL };
 	ASSERT_EQ(kt_space_new(&holder.vs), OSTD_OK);
-	ASSERT_EQ(task_spawn_on(&holder.task, "holder", holder_fn, &holder,
-				cpu),
-		  OSTD_OK);
+	ASSERT_EQ(
+		task_spawn_on(&holder.task, "holder", holder_fn, &holder, cpu),
+		OSTD_OK);
 	bool ready = kt_wait_until(holder_ready, &holder, WAIT_MS);
 	/* Refused while the holder has it active, from whichever CPU. */
 	ostd_err_t busy = vm_space_destroy(holder.vs);
