@@ -367,8 +367,9 @@ static uint64_t rcu_horizon(uint64_t now, bool force)
 			unsigned int cpu = (unsigned int)__builtin_ctzll(left);
 			struct cpu_local *cl = cpu_local_of(cpu);
 
+			/* Acquire: pairs with preempt_enable_on() under TSan. */
 			if (atomic_load_explicit(&cl->preempt_count,
-						 memory_order_relaxed) == 0) {
+						 memory_order_acquire) == 0) {
 				lagging &= ~(1ULL << cpu);
 			}
 		}

@@ -35,6 +35,23 @@
  */
 #define OSTD_WRAPS __attribute__((no_sanitize("unsigned-integer-overflow")))
 
+/*
+ * OSTD_TSAN: built with ThreadSanitizer (GCC says __SANITIZE_THREAD__,
+ * clang __has_feature). TSan sees happens-before only through atomics and
+ * locks, not through the barriers that membarrier(2) or an IPI forces on
+ * other CPUs; code that relies on those gives it the edge explicitly.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define OSTD_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define OSTD_TSAN 1
+#endif
+#endif
+#ifndef OSTD_TSAN
+#define OSTD_TSAN 0
+#endif
+
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 

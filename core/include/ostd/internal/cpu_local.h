@@ -115,7 +115,15 @@ static inline unsigned int preempt_enable_on(struct cpu_local *cl)
 	if (n == 0) {
 		preempt_underflow();
 	}
-	atomic_store_explicit(&cl->preempt_count, n - 1, memory_order_relaxed);
+	/*
+	 * Relaxed: the expedited grace period orders the section before a
+	 * poller's read of the count with the barrier it forces on this CPU
+	 * (pt_node.c). Under TSan, which cannot see that barrier, a release
+	 * (paired with the poller's acquire) stands in for it.
+	 */
+	atomic_store_explicit(&cl->preempt_count, n - 1,
+			      OSTD_TSAN ? memory_order_release
+					: memory_order_relaxed);
 	return n - 1;
 }
 
