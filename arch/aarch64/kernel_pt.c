@@ -2,9 +2,10 @@
 /*
  * The aarch64 kernel moves from boot.S's tables onto the core's kernel page
  * table (DESIGN.md §2): the linear map of RAM at PHYS_OFFSET, the device
- * windows drivers asked for, and the image at KERNEL_VMA_OFFSET with
- * per-section rights, checked for W+X; then TTBR1_EL1 and TTBR0_EL1, and
- * PSTATE.PAN. Layout and the T0SZ = T1SZ = 17 choice: aarch64_layout.h.
+ * windows drivers asked for (kernel_map_device()), and the image at
+ * KERNEL_VMA_OFFSET with per-section rights, built and checked for W+X by
+ * kernel_map_build(); then TTBR1_EL1 and TTBR0_EL1, and PSTATE.PAN.
+ * Layout and the T0SZ = T1SZ = 17 choice: aarch64_layout.h.
  *
  * "Arm ARM" is DDI 0487 (G.b section numbers, with their names).
  */
@@ -20,15 +21,27 @@
 #include "ostd/arch/tlb.h"
 
 #include "ostd/assert.h"
-#include "ostd/boot.h"
 #include "ostd/kernel_map.h"
 #include "ostd/page_table.h"
 #include "ostd/panic.h"
-#include "ostd/printf.h"
 
 extern char __text_start[], __text_end[];
 extern char __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
+
+/*
+ * The image, per section: text RX, rodata R, data + bss RW. The codec
+ * puts UXN on every kernel leaf and PXN on every one but text
+ * (pt_format.c); PT_ACCESSED: the layout's device_prop says why.
+ */
+static const struct kernel_image_section image_sections[] = {
+	{ __text_start, __text_end, PROT_R | PROT_X | PT_ACCESSED,
+	  "the kernel text" },
+	{ __rodata_start, __rodata_end, PROT_R | PT_ACCESSED,
+	  "the kernel rodata" },
+	{ __data_start, __data_end, PROT_R | PROT_W | PT_ACCESSED,
+	  "the kernel data" },
+};
 
 /* mmu.S; runs at its physical address, through boot.S's identity map. */
 void aarch64_replace_ttbr1(uint64_t ttbr1, uint64_t empty_ttbr1);
@@ -36,80 +49,7 @@ void aarch64_replace_ttbr1(uint64_t ttbr1, uint64_t empty_ttbr1);
 uint8_t aarch64_has_pan;
 uint64_t aarch64_uaccess_closed;
 
-/* The device windows aarch64_ioremap() handed out. */
-#define IO_MAX 8
-static struct {
-	uint64_t pa;
-	uint64_t len;
-} io_windows[IO_MAX];
-static unsigned int io_count;
 static struct page_table *active_kpt;
-
-static uint64_t align_down_page(uint64_t x)
-{
-	return x & ~(PAGE_SIZE - 1);
-}
-
-static uint64_t align_up_page(uint64_t x)
-{
-	return (x + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-}
-
-/*
- * Device memory: Device-nGnRnE (PT_CACHE_UNCACHED, MAIR index 3), never
- * executable (the codec sets UXN and PXN without PROT_X). Every kernel
- * mapping carries PT_ACCESSED: without hardware Access flag management an
- * access through a descriptor with AF = 0 faults (D5.4.12 "The Access
- * flag"). PT_GLOBAL: nG = 0, the TLB entries survive a TTBR0 switch.
- */
-static void map_device(struct page_table *kpt, uint64_t pa, uint64_t len)
-{
-	kernel_map_range(kpt, PHYS_OFFSET + pa, pa_init(pa), len,
-			 (struct pt_prop){ .flags = PROT_R | PROT_W |
-						    PT_GLOBAL | PT_ACCESSED,
-					   .cache = PT_CACHE_UNCACHED },
-			 1, "a device window");
-}
-
-void *aarch64_ioremap(uint64_t pa, uint64_t len)
-{
-	uint64_t start = align_down_page(pa);
-	uint64_t end = align_up_page(pa + len);
-
-	for (unsigned int i = 0; i < io_count; i++) {
-		if (start >= io_windows[i].pa &&
-		    end <= io_windows[i].pa + io_windows[i].len) {
-			return (void *)(uintptr_t)(PHYS_OFFSET + pa);
-		}
-	}
-	if (io_count == IO_MAX) {
-		panic("aarch64_ioremap: more than %d device windows", IO_MAX);
-	}
-	/*
-	 * boot.S maps the devices below the image's 1 GiB block and from
-	 * AARCH64_BOOT_DEVICE_FLOOR on.
-	 */
-	if (active_kpt == NULL &&
-	    end > (aarch64_kimage_pa_base & ~0x3fffffffULL) &&
-	    start < AARCH64_BOOT_DEVICE_FLOOR) {
-		panic("aarch64_ioremap: %#llx is above boot.S's device map",
-		      (unsigned long long)pa);
-	}
-	io_windows[io_count].pa = start;
-	io_windows[io_count].len = end - start;
-	io_count++;
-	if (active_kpt != NULL) {
-		map_device(active_kpt, start, end - start);
-		/*
-		 * A new entry replaced an invalid one: no TLB entry can hold
-		 * it, but the walker must see the write before the driver's
-		 * first access (D5.10.1 "General TLB maintenance
-		 * requirements": DSB, then ISB for this PE's own accesses).
-		 */
-		__asm__ volatile("dsb ishst\n\tisb" : : : "memory");
-	}
-	return (void *)(uintptr_t)(PHYS_OFFSET + pa);
-}
 
 /*
  * PSTATE.PAN on this CPU (FEAT_PAN), or its software PAN state: closed,
@@ -147,44 +87,9 @@ static void activate_on_secondary(struct page_table *kpt)
 	pan_on_this_cpu(root);
 }
 
-void arch_kernel_pt_activate(struct page_table *kpt)
+/* Moves the boot CPU from boot.S's tables onto @p kpt's root. */
+static void switch_tables(struct page_table *kpt)
 {
-	if (kpt == NULL) {
-		panic("no kernel page table to activate");
-	}
-	if (active_kpt != NULL) {
-		CHECK(kpt == active_kpt);
-		activate_on_secondary(kpt);
-		return;
-	}
-	/* (a) The linear map: every RAM region, RW, never executable. */
-	kernel_map_ram(kpt, PHYS_OFFSET,
-		       (struct pt_prop){ .flags = PROT_R | PROT_W | PT_GLOBAL |
-						  PT_ACCESSED,
-					 .cache = PT_CACHE_WRITEBACK },
-		       3);
-	/* (b) The device windows handed out so far (the console). */
-	for (unsigned int i = 0; i < io_count; i++) {
-		map_device(kpt, io_windows[i].pa, io_windows[i].len);
-	}
-	/*
-	 * (c) The image, per section: text RX, rodata R, data + bss RW.
-	 * The codec puts UXN on every kernel leaf and PXN on every one but
-	 * text (pt_format.c).
-	 */
-	uint64_t delta = (uintptr_t)__text_start -
-			 pa_addr(arch_ptr_to_paddr(__text_start));
-
-	kernel_map_image_section(kpt, __text_start, __text_end, delta,
-				 PROT_R | PROT_X | PT_ACCESSED,
-				 "the kernel text");
-	kernel_map_image_section(kpt, __rodata_start, __rodata_end, delta,
-				 PROT_R | PT_ACCESSED, "the kernel rodata");
-	kernel_map_image_section(kpt, __data_start, __data_end, delta,
-				 PROT_R | PROT_W | PT_ACCESSED,
-				 "the kernel data");
-	kernel_check_no_wx(kpt);
-
 	uint64_t root = pa_addr(kpt->root);
 	void (*replace)(uint64_t, uint64_t) =
 		(void (*)(uint64_t, uint64_t))(uintptr_t)pa_addr(
@@ -218,16 +123,18 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 			 :
 			 : "memory");
 	cpu_set_add(&kpt->active_cpus, arch_cpu_id());
-	active_kpt = kpt;
+}
 
-	/*
-	 * Privileged Access Never (D5.4.7 "Privileged access never", FEAT_PAN
-	 * from Armv8.1): with PSTATE.PAN = 1 an EL1 data access to a page
-	 * EL0 may access faults. boot.S cleared SCTLR_EL1.SPAN, so every
-	 * exception to EL1 sets it again. The user copies use LDTR/STTR,
-	 * which PAN does not restrict; only the 32-bit atomics clear it,
-	 * around one exclusive pair (usercopy.S).
-	 */
+/*
+ * Privileged Access Never (D5.4.7 "Privileged access never", FEAT_PAN
+ * from Armv8.1): with PSTATE.PAN = 1 an EL1 data access to a page EL0 may
+ * access faults. boot.S cleared SCTLR_EL1.SPAN, so every exception to EL1
+ * sets it again. The user copies use LDTR/STTR, which PAN does not
+ * restrict; only the 32-bit atomics clear it, around one exclusive pair
+ * (usercopy.S).
+ */
+static void choose_pan(uint64_t root)
+{
 	uint64_t mmfr1 = aarch64_read_sysreg(id_aa64mmfr1_el1);
 
 	if (((mmfr1 >> AARCH64_ID_MMFR1_PAN_SHIFT) & 0xf) != 0) {
@@ -245,5 +152,21 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 		 */
 		aarch64_uaccess_closed = root;
 	}
-	pan_on_this_cpu(root);
+}
+
+void arch_kernel_pt_activate(struct page_table *kpt)
+{
+	if (kpt == NULL) {
+		panic("no kernel page table to activate");
+	}
+	if (active_kpt != NULL) {
+		CHECK(kpt == active_kpt);
+		activate_on_secondary(kpt);
+		return;
+	}
+	kernel_map_build(kpt, 3, image_sections, ARRAY_SIZE(image_sections));
+	switch_tables(kpt);
+	active_kpt = kpt;
+	choose_pan(pa_addr(kpt->root));
+	pan_on_this_cpu(pa_addr(kpt->root));
 }

@@ -1,35 +1,76 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * Physical memory access: through the linear map at PHYS_OFFSET
- * (aarch64_layout.h). boot.S's tables map it before any C runs, and
- * arch_kernel_pt_activate() maps every RAM region there in the kernel page
- * table. The image itself runs at KERNEL_VMA_OFFSET + (pa - its physical
- * base), which boot.S found and passed to aarch64_entry().
+ * The aarch64 layout (aarch64_layout.h): physical memory through the
+ * linear map at PHYS_OFFSET, which boot.S's tables map before any C runs
+ * and arch_kernel_pt_activate() maps for every RAM region and device
+ * window; the image at KERNEL_VMA_OFFSET + (pa - its physical base),
+ * which boot.S found and passed to aarch64_entry().
+ *
+ * "Arm ARM" is DDI 0487 (G.b section numbers, with their names).
  */
 
 #include "ostd/arch/mm.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ostd/arch/aarch64.h"
 #include "ostd/arch/aarch64_layout.h"
 
+#include "ostd/math.h"
+
+#define GIB (1ULL << 30)
+
 uint64_t aarch64_kimage_pa_base;
 
-void *arch_paddr_to_ptr(paddr_t pa)
+const struct arch_kernel_layout arch_kernel_layout = {
+	.linear_base = PHYS_OFFSET,
+	/* Root entries 256..383: up to AARCH64_UNMAPPED_TEST_ADDR. */
+	.linear_size = AARCH64_UNMAPPED_TEST_ADDR - PHYS_OFFSET,
+	.image_base = KERNEL_VMA_OFFSET,
+	.ram_prop = { .flags = PROT_R | PROT_W | PT_GLOBAL | PT_ACCESSED,
+		      .cache = PT_CACHE_WRITEBACK },
+	/*
+	 * Device-nGnRnE (PT_CACHE_UNCACHED, MAIR index 3), never executable
+	 * (the codec sets UXN and PXN without PROT_X). Every kernel mapping
+	 * carries PT_ACCESSED: without hardware Access flag management an
+	 * access through a descriptor with AF = 0 faults (D5.4.12 "The
+	 * Access flag"). PT_GLOBAL: nG = 0, the TLB entries survive a TTBR0
+	 * switch.
+	 */
+	.device_prop = { .flags = PROT_R | PROT_W | PT_GLOBAL | PT_ACCESSED,
+			 .cache = PT_CACHE_UNCACHED },
+};
+
+uint64_t arch_image_delta(void)
 {
-	return (void *)(uintptr_t)(PHYS_OFFSET + pa_addr(pa));
+	return KERNEL_VMA_OFFSET - aarch64_kimage_pa_base;
 }
 
-paddr_t arch_ptr_to_paddr(const void *ptr)
+bool arch_boot_maps_device(uint64_t pa, uint64_t len)
 {
-	uintptr_t va = (uintptr_t)ptr;
+	/*
+	 * boot.S's 1 GiB blocks reach min(AARCH64_BOOT_RAM_GIB past the
+	 * image's GiB, 512 GiB); the ones below the image's GiB are Device
+	 * memory, and so is everything from AARCH64_BOOT_DEVICE_FLOOR on.
+	 */
+	uint64_t image_gib = align_down(aarch64_kimage_pa_base, GIB);
+	uint64_t top = MIN(image_gib + AARCH64_BOOT_RAM_GIB * GIB, 512 * GIB);
 
-	/* A pointer into the image (a static object) is reached there. */
-	if (va >= KERNEL_VMA_OFFSET) {
-		return pa_init(va - KERNEL_VMA_OFFSET + aarch64_kimage_pa_base);
-	}
-	return pa_init(va - PHYS_OFFSET);
+	return range_within(pa, len, 0, image_gib) ||
+	       (pa >= AARCH64_BOOT_DEVICE_FLOOR &&
+		range_within(pa, len, 0, top));
+}
+
+void arch_kernel_map_sync(void)
+{
+	/*
+	 * A new entry replaced an invalid one: no TLB entry can hold it, but
+	 * the walker must see the write before the caller's first access
+	 * (D5.10.1 "General TLB maintenance requirements": DSB, then ISB for
+	 * this PE's own accesses).
+	 */
+	__asm__ volatile("dsb ishst\n\tisb" : : : "memory");
 }
 
 void arch_sync_icache(paddr_t pa, uint64_t len)

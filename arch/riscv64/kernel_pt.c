@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
  * The riscv64 kernel moves from boot.S's tables onto the core's kernel
- * page table (DESIGN.md §2): the linear map of RAM and of the registered
- * device ranges at PHYS_OFFSET, and the image at its link address with
- * per-section rights, checked for W+X, then satp. References are to the
- * RISC-V Privileged Spec v1.12.
+ * page table (DESIGN.md §2): the linear map of RAM and of the device
+ * windows (kernel_map_device()) at PHYS_OFFSET, and the image at its link
+ * address with per-section rights, built and checked for W+X by
+ * kernel_map_build(), then satp. References are to the RISC-V Privileged
+ * Spec v1.12.
  */
 
 #include <stdbool.h>
@@ -16,82 +17,23 @@
 #include "ostd/arch/tlb.h"
 
 #include "ostd/assert.h"
-#include "ostd/boot.h"
 #include "ostd/kernel_map.h"
 #include "ostd/page_table.h"
 #include "ostd/panic.h"
-#include "ostd/printf.h"
-#include "ostd/vm_space.h"
 
 extern char __text_start[], __text_end[];
 extern char __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
 
-/* Device ranges the boards use (riscv_mmio_map()): a UART, an exit device. */
-#define MMIO_MAX 8
-
-static struct {
-	uint64_t pa;
-	uint64_t len;
-} mmio[MMIO_MAX];
-static unsigned int mmio_count;
-
-/* The kernel table once it is installed, for late riscv_mmio_map() calls. */
-static struct page_table *kernel_pt;
-
-static uint64_t align_down_page(uint64_t x)
-{
-	return x & ~(PAGE_SIZE - 1);
-}
-
-static uint64_t align_up_page(uint64_t x)
-{
-	return (x + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-}
-
-/*
- * The linear map's rights: read and write, never execute, global (4.3.1:
- * G marks a mapping that exists in every address space, which the kernel
- * half is, since every user root shares its entries).
- */
-static const struct pt_prop linear_prop = {
-	.flags = PROT_R | PROT_W | PT_GLOBAL,
-	.cache = PT_CACHE_WRITEBACK,
+/* The image, per section: text RX, rodata R, data + bss RW. */
+static const struct kernel_image_section image_sections[] = {
+	{ __text_start, __text_end, PROT_R | PROT_X, "the kernel text" },
+	{ __rodata_start, __rodata_end, PROT_R, "the kernel rodata" },
+	{ __data_start, __data_end, PROT_R | PROT_W, "the kernel data" },
 };
 
-static void map_mmio(struct page_table *kpt, unsigned int i)
-{
-	/*
-	 * 3.6 "Physical Memory Attributes": cacheability and ordering of a
-	 * device range come from the platform's PMAs, not the PTE (no
-	 * Svpbmt), so the same RW leaf is right for registers.
-	 */
-	kernel_map_range(kpt, PHYS_OFFSET + mmio[i].pa, pa_init(mmio[i].pa),
-			 mmio[i].len, linear_prop, 1, "a device range");
-}
-
-void *riscv_mmio_map(uint64_t pa, uint64_t size)
-{
-	uint64_t start = align_down_page(pa);
-	uint64_t len = align_up_page(pa + (size == 0 ? 1 : size)) - start;
-	bool known = false;
-
-	for (unsigned int i = 0; i < mmio_count; i++) {
-		if (start >= mmio[i].pa &&
-		    start + len <= mmio[i].pa + mmio[i].len) {
-			known = true;
-		}
-	}
-	if (!known && mmio_count < MMIO_MAX) {
-		mmio[mmio_count].pa = start;
-		mmio[mmio_count].len = len;
-		mmio_count++;
-		if (kernel_pt != NULL && !kernel_range_in_ram(start, len)) {
-			map_mmio(kernel_pt, mmio_count - 1);
-		}
-	}
-	return arch_paddr_to_ptr(pa_init(pa));
-}
+/* The kernel table once it is installed, for the secondary CPUs. */
+static struct page_table *kernel_pt;
 
 /* satp for @p pt with ASID 0 (4.1.11). */
 uint64_t riscv_satp_for(const struct page_table *pt)
@@ -136,27 +78,8 @@ void arch_kernel_pt_activate(struct page_table *kpt)
 		cpu_set_add(&kpt->active_cpus, arch_cpu_id());
 		return;
 	}
-	/* (a) The linear map: every RAM region, RW, not executable, global. */
-	kernel_map_ram(kpt, PHYS_OFFSET, linear_prop,
-		       kpt->cfg->highest_translation_level);
-	/* (b) The device registers the board registered, outside RAM. */
-	for (unsigned int i = 0; i < mmio_count; i++) {
-		if (!kernel_range_in_ram(mmio[i].pa, mmio[i].len)) {
-			map_mmio(kpt, i);
-		}
-	}
-
-	/* (c) The image, per section: text RX, rodata R, data + bss RW. */
-	kernel_map_image_section(kpt, __text_start, __text_end,
-				 riscv_image_delta, PROT_R | PROT_X,
-				 "the kernel text");
-	kernel_map_image_section(kpt, __rodata_start, __rodata_end,
-				 riscv_image_delta, PROT_R,
-				 "the kernel rodata");
-	kernel_map_image_section(kpt, __data_start, __data_end,
-				 riscv_image_delta, PROT_R | PROT_W,
-				 "the kernel data");
-	kernel_check_no_wx(kpt);
+	kernel_map_build(kpt, kpt->cfg->highest_translation_level,
+			 image_sections, ARRAY_SIZE(image_sections));
 
 	/* From here on boot.S's tables are unused. */
 	riscv_satp_switch(riscv_satp_for(kpt));

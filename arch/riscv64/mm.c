@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * Physical memory access: through the linear map at PHYS_OFFSET
- * (riscv64_layout.h). boot.S maps every physical address there before any
- * C runs; arch_kernel_pt_activate() maps every RAM region and the device
- * ranges registered with riscv_mmio_map().
+ * The riscv64 layout (riscv64_layout.h): physical memory through the
+ * linear map at PHYS_OFFSET, which boot.S maps for every physical
+ * address before any C runs and arch_kernel_pt_activate() maps for every
+ * RAM region and device window; the image at its link address,
+ * riscv_image_delta above its load address. References are to the
+ * RISC-V Privileged Spec v1.12.
  */
 
 #include "ostd/arch/mm.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ostd/arch/cpu.h"
@@ -15,22 +18,58 @@
 #include "ostd/arch/riscv64_layout.h"
 #include "ostd/arch/tlb.h"
 
+#include "ostd/math.h"
 #include "ostd/smp.h"
 
-void *arch_paddr_to_ptr(paddr_t pa)
+/*
+ * boot.S's linear map: LINEAR_SLOTS root leaves from physical 0, one
+ * 512 GiB terapage (Sv48) or 64 gigapages (Sv39).
+ */
+#if CONFIG_RISCV_SV39
+#define BOOT_LINEAR_SIZE (64ULL << 30)
+#else
+#define BOOT_LINEAR_SIZE (512ULL << 30)
+#endif
+
+const struct arch_kernel_layout arch_kernel_layout = {
+	.linear_base = PHYS_OFFSET,
+	/* Root slots 256..383: up to RISCV_UNMAPPED_TEST_ADDR. */
+	.linear_size = RISCV_UNMAPPED_TEST_ADDR - PHYS_OFFSET,
+	.image_base = KERNEL_VMA_BASE,
+	/*
+	 * Read and write, never execute, global (4.3.1: G marks a mapping
+	 * that exists in every address space, which the kernel half is,
+	 * since every user root shares its entries).
+	 */
+	.ram_prop = { .flags = PROT_R | PROT_W | PT_GLOBAL,
+		      .cache = PT_CACHE_WRITEBACK },
+	/*
+	 * 3.6 "Physical Memory Attributes": cacheability and ordering of a
+	 * device range come from the platform's PMAs, not the PTE (no
+	 * Svpbmt), so the RAM map's leaf is right for registers.
+	 */
+	.device_prop = { .flags = PROT_R | PROT_W | PT_GLOBAL,
+			 .cache = PT_CACHE_WRITEBACK },
+};
+
+uint64_t arch_image_delta(void)
 {
-	return (void *)(uintptr_t)(PHYS_OFFSET + pa_addr(pa));
+	return riscv_image_delta;
 }
 
-paddr_t arch_ptr_to_paddr(const void *ptr)
+bool arch_boot_maps_device(uint64_t pa, uint64_t len)
 {
-	uintptr_t va = (uintptr_t)ptr;
+	return range_within(pa, len, 0, BOOT_LINEAR_SIZE);
+}
 
-	/* A pointer into the image (a static object) is reached there. */
-	if (va >= KERNEL_VMA_BASE) {
-		return pa_init(va - riscv_image_delta);
-	}
-	return pa_init(va - PHYS_OFFSET);
+void arch_kernel_map_sync(void)
+{
+	/*
+	 * 4.2.1: a hart may keep the invalid entries it walked until an
+	 * SFENCE.VMA (the Svvptc extension would lift that); the fence also
+	 * orders the new entries' stores before this hart's later walks.
+	 */
+	__asm__ volatile("sfence.vma zero, zero" : : : "memory");
 }
 
 void arch_sync_icache(paddr_t pa, uint64_t len)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
  * The x86_64 kernel moves from boot.S's tables onto the core's kernel page
- * table (DESIGN.md §2): the linear map of RAM at PHYS_OFFSET and the image
- * at KERNEL_VMA_OFFSET with per-section rights, checked for W+X, then the
+ * table (DESIGN.md §2): the linear map of RAM and of the device windows
+ * at PHYS_OFFSET and the image at KERNEL_VMA_OFFSET with per-section
+ * rights, built and checked for W+X by kernel_map_build(), then the
  * paging controls and CR3. All references are to the Intel SDM vol 3A.
  */
 
@@ -15,14 +16,12 @@
 #include "ostd/arch/x86_64_layout.h"
 #include "ostd/arch/x86_64_pte.h"
 
-#include "ostd/boot.h"
 #include "ostd/frame.h"
 #include "ostd/internal/page_table.h"
 #include "ostd/kernel_map.h"
 #include "ostd/page_table.h"
 #include "ostd/panic.h"
 #include "ostd/printf.h"
-#include "ostd/vm_space.h"
 
 /* 2.5 "Control Registers". */
 #define CR0_WP (1ULL << 16)   /* Supervisor writes honour R/W (4.6.1). */
@@ -47,15 +46,12 @@ extern char __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
 extern char __boot_pt_start[], __boot_pt_end[];
 
-static uint64_t align_down_page(uint64_t x)
-{
-	return x & ~(PAGE_SIZE - 1);
-}
-
-static uint64_t align_up_page(uint64_t x)
-{
-	return (x + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-}
+/* The image, per section: text RX, rodata R, data + bss RW. */
+static const struct kernel_image_section image_sections[] = {
+	{ __text_start, __text_end, PROT_R | PROT_X, "the kernel text" },
+	{ __rodata_start, __rodata_end, PROT_R, "the kernel rodata" },
+	{ __data_start, __data_end, PROT_R | PROT_W, "the kernel data" },
+};
 
 /*
  * boot.S's page tables are unused once CR3 holds the kernel table: take
@@ -86,24 +82,10 @@ static void release_boot_tables(struct page_table *kpt)
 		    (unsigned long long)(len >> 10));
 }
 
-void *x86_64_ioremap(uint64_t pa, uint64_t len)
-{
-	uint64_t start = align_down_page(pa);
-
-	/*
-	 * Strong uncacheable, as device registers need (the local APIC:
-	 * 11.4.1). A new entry replaces a not-present one, which no TLB
-	 * caches (4.10.2.3), so nothing needs flushing.
-	 */
-	kernel_map_range(vm_space_kernel_pt(), PHYS_OFFSET + start,
-			 pa_init(start), align_up_page(pa + len) - start,
-			 (struct pt_prop){ .flags = PROT_R | PROT_W | PT_GLOBAL,
-					   .cache = PT_CACHE_UNCACHED },
-			 1, "a device window");
-	return arch_paddr_to_ptr(pa_init(pa));
-}
-
-/* Fills the kernel table: once, on the boot CPU. */
+/*
+ * Fills the kernel table, once, on the boot CPU: the linear map in 1 GiB
+ * pages where the CPU has them (4.1.4), else 2 MiB ones.
+ */
 static void kernel_pt_build(struct page_table *kpt)
 {
 	uint32_t max_ext = x86_64_cpuid_max(0x80000000U);
@@ -111,23 +93,8 @@ static void kernel_pt_build(struct page_table *kpt)
 		max_ext >= 0x80000001U && (x86_64_cpuid(0x80000001U, 0).edx &
 					   CPUID_80000001_EDX_PAGE1GB) != 0;
 
-	/* (a) The linear map: every RAM region, RW, NX, global. */
-	kernel_map_ram(kpt, PHYS_OFFSET,
-		       (struct pt_prop){ .flags = PROT_R | PROT_W | PT_GLOBAL,
-					 .cache = PT_CACHE_WRITEBACK },
-		       page_1g ? 3 : 2);
-
-	/* (b) The image, per section: text RX, rodata R, data + bss RW. */
-	kernel_map_image_section(kpt, __text_start, __text_end,
-				 KERNEL_VMA_OFFSET, PROT_R | PROT_X,
-				 "the kernel text");
-	kernel_map_image_section(kpt, __rodata_start, __rodata_end,
-				 KERNEL_VMA_OFFSET, PROT_R,
-				 "the kernel rodata");
-	kernel_map_image_section(kpt, __data_start, __data_end,
-				 KERNEL_VMA_OFFSET, PROT_R | PROT_W,
-				 "the kernel data");
-	kernel_check_no_wx(kpt);
+	kernel_map_build(kpt, page_1g ? 3 : 2, image_sections,
+			 ARRAY_SIZE(image_sections));
 }
 
 /*

@@ -27,6 +27,8 @@
 
 #include "ostd/arch/aarch64.h"
 
+#include "ostd/kernel_map.h"
+
 #define CORE_TIMER_CTRL(n) (0x40 + 4 * (n))
 #define CORE_MBOX_CTRL(n) (0x50 + 4 * (n))
 #define CORE_IRQ_SOURCE(n) (0x60 + 4 * (n))
@@ -46,7 +48,8 @@ static unsigned int this_core(void)
 
 void bcm2836_intc_init(uint64_t pa)
 {
-	regs = aarch64_ioremap(pa, 0x100);
+	regs = kernel_map_device_or_panic(pa_init(pa), 0x100,
+					  "the BCM2836 local intc");
 }
 
 void bcm2836_intc_init_cpu(void)

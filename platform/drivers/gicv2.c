@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ostd/arch/aarch64.h"
+#include "ostd/kernel_map.h"
 
 #define GICD_CTLR 0x000       /* 4.3.1 Distributor Control */
 #define GICD_TYPER 0x004      /* 4.3.2: ITLinesNumber [4:0] */
@@ -73,8 +73,10 @@ static uint32_t read32(uintptr_t base, unsigned int reg)
 
 void gicv2_init(uint64_t dist_pa, uint64_t cpu_pa)
 {
-	gicd = (uintptr_t)aarch64_ioremap(dist_pa, GICD_SIZE);
-	gicc = (uintptr_t)aarch64_ioremap(cpu_pa, GICC_SIZE);
+	gicd = (uintptr_t)kernel_map_device_or_panic(
+		pa_init(dist_pa), GICD_SIZE, "the GICv2 distributor");
+	gicc = (uintptr_t)kernel_map_device_or_panic(pa_init(cpu_pa), GICC_SIZE,
+						     "the GICv2 CPU interface");
 
 	/* 32 * (ITLinesNumber + 1) interrupt lines (4.3.2). */
 	unsigned int lines = 32 * ((read32(gicd, GICD_TYPER) & 0x1f) + 1);

@@ -35,6 +35,8 @@
 
 #include "ostd/arch/aarch64.h"
 
+#include "ostd/kernel_map.h"
+
 /* Distributor (12.9). */
 #define GICD_CTLR 0x0000      /* 12.9.4 */
 #define GICD_TYPER 0x0004     /* 12.9.38: ITLinesNumber [4:0] */
@@ -152,8 +154,10 @@ static bool wait_clear(uintptr_t base, unsigned int reg, uint32_t bits)
 
 bool gicv3_init(uint64_t dist_pa, uint64_t redist_pa, uint64_t redist_size)
 {
-	gicd = (uintptr_t)aarch64_ioremap(dist_pa, GICD_SIZE);
-	gicr_region = (uintptr_t)aarch64_ioremap(redist_pa, redist_size);
+	gicd = (uintptr_t)kernel_map_device_or_panic(
+		pa_init(dist_pa), GICD_SIZE, "the GICv3 distributor");
+	gicr_region = (uintptr_t)kernel_map_device_or_panic(
+		pa_init(redist_pa), redist_size, "the GICv3 redistributors");
 	gicr_region_size = redist_size;
 
 	/* 32 * (ITLinesNumber + 1) INTIDs (12.9.38). */

@@ -33,6 +33,7 @@
 
 #include "ostd/assert.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/kernel_map.h"
 #include "ostd/panic.h"
 #include "ostd/plat.h"
 #include "ostd/timer.h"
@@ -121,7 +122,9 @@ static void lapic_enable_here(void)
 	if (xapic == NULL && !x2apic) {
 		x2apic = (x86_64_cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC) != 0;
 		if (!x2apic) {
-			xapic = x86_64_ioremap(base & APIC_BASE_MASK, 0x1000);
+			xapic = kernel_map_device_or_panic(
+				pa_init(base & APIC_BASE_MASK), 0x1000,
+				"the local APIC");
 		}
 	}
 	if (x2apic && (base & APIC_BASE_EXTD) == 0) {

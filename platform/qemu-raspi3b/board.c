@@ -13,7 +13,6 @@
 
 #include "generated/board.h"
 
-#include "ostd/arch/aarch64.h"
 #include "ostd/arch/cpu.h"
 
 #include "ostd/drivers/arm_timer.h"
@@ -21,12 +20,14 @@
 #include "ostd/drivers/exit.h"
 #include "ostd/drivers/pl011.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/kernel_map.h"
 #include "ostd/plat.h"
 
 void plat_console_init(const struct ostd_boot_info *info)
 {
 	(void)info;
-	pl011_init((uintptr_t)aarch64_ioremap(BOARD_CONSOLE_BASE, 0x1000));
+	pl011_init((uintptr_t)kernel_map_device_or_panic(
+		pa_init(BOARD_CONSOLE_BASE), 0x1000, "the console"));
 }
 
 void plat_console_putc(char c)

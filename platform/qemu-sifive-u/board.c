@@ -18,6 +18,7 @@
 #include "ostd/drivers/sbi_timer.h"
 #include "ostd/drivers/uart_sifive.h"
 #include "ostd/fdt.h"
+#include "ostd/kernel_map.h"
 #include "ostd/plat.h"
 
 /* The device tree, or NULL (a panic before ostd_boot(): no boot info). */
@@ -41,7 +42,8 @@ void plat_console_init(const struct ostd_boot_info *info)
 		base = BOARD_CONSOLE_BASE;
 	}
 	/* Seven 32-bit registers, txdata at 0 to div at 0x18 (uart_sifive.c). */
-	uart_sifive_init((uintptr_t)riscv_mmio_map(base, 0x1c));
+	uart_sifive_init((uintptr_t)kernel_map_device_or_panic(
+		pa_init(base), 0x1c, "the console"));
 }
 
 void plat_console_putc(char c)

@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ostd/arch/aarch64.h"
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
 
@@ -29,6 +28,7 @@
 #include "ostd/drivers/pl011.h"
 #include "ostd/fdt.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/kernel_map.h"
 #include "ostd/plat.h"
 #include "ostd/smp.h"
 #include "ostd/timer.h"
@@ -73,7 +73,8 @@ void plat_console_init(const struct ostd_boot_info *info)
 					     NULL) != OSTD_OK) {
 		base = BOARD_CONSOLE_BASE;
 	}
-	pl011_init((uintptr_t)aarch64_ioremap(base, 0x1000));
+	pl011_init((uintptr_t)kernel_map_device_or_panic(pa_init(base), 0x1000,
+							 "the console"));
 }
 
 void plat_console_putc(char c)

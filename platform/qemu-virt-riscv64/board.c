@@ -20,6 +20,7 @@
 #include "ostd/drivers/sbi_timer.h"
 #include "ostd/drivers/uart16550.h"
 #include "ostd/fdt.h"
+#include "ostd/kernel_map.h"
 #include "ostd/plat.h"
 #include "ostd/timer.h"
 
@@ -27,10 +28,10 @@
 #define EXIT_STATUS_MAX 255
 
 /*
- * The finisher, through the linear map. The default works before
- * plat_console_init() (boot.S's linear map covers every physical address),
- * e.g. for an early panic; plat_console_init() finds the real one and has
- * it mapped in the kernel page table too.
+ * The finisher, through the linear map, or 0 if it could not be mapped.
+ * The default works before plat_console_init() (boot.S's linear map
+ * covers every physical address), e.g. for an early panic;
+ * plat_console_init() finds the real one, a device window.
  */
 static uintptr_t test_base = PHYS_OFFSET + BOARD_EXIT_BASE;
 
@@ -53,15 +54,19 @@ void plat_console_init(const struct ostd_boot_info *info)
 	const void *fdt = info == NULL || pa_addr(info->fdt) == 0
 				  ? NULL
 				  : arch_paddr_to_ptr(info->fdt);
+	uint64_t test_pa = fdt_reg(fdt, BOARD_EXIT_COMPAT, BOARD_EXIT_BASE);
+	void *test;
 
 	/*
-	 * Both are reached through the linear map, which riscv_mmio_map()
-	 * keeps in the kernel page table too.
+	 * Both are device windows (kernel_map_device()). Without the
+	 * finisher plat_power_off() still has SBI.
 	 */
-	test_base = (uintptr_t)riscv_mmio_map(
-		fdt_reg(fdt, BOARD_EXIT_COMPAT, BOARD_EXIT_BASE), 4);
-	uart16550_init((uintptr_t)riscv_mmio_map(
-		fdt_reg(fdt, BOARD_CONSOLE_COMPAT, BOARD_CONSOLE_BASE), 8));
+	test_base = kernel_map_device(pa_init(test_pa), 4, &test) == OSTD_OK
+			    ? (uintptr_t)test
+			    : 0;
+	uart16550_init((uintptr_t)kernel_map_device_or_panic(
+		pa_init(fdt_reg(fdt, BOARD_CONSOLE_COMPAT, BOARD_CONSOLE_BASE)),
+		8, "the console"));
 }
 
 void plat_console_putc(char c)
@@ -74,7 +79,9 @@ void plat_power_off(int status)
 	if (status < 0 || status > EXIT_STATUS_MAX) {
 		status = EXIT_STATUS_MAX;
 	}
-	exit_sifive_test(test_base, status);
+	if (test_base != 0) {
+		exit_sifive_test(test_base, status);
+	}
 	/*
 	 * No finisher: ask the SBI firmware. SRST (SBI v1.0.0, ch. 10) and
 	 * the legacy shutdown (5.9) both make QEMU exit 0 whatever the

@@ -1,27 +1,92 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ostd/pt_config.h"
 #include "ostd/types.h"
 
 /*
  * The memory contract every port implements: how the kernel reaches
- * physical memory. x86_64 reaches it through the linear map at
- * PHYS_OFFSET (boot.S's tables, then the kernel page table); riscv64 and
- * aarch64 still run with the MMU off (identity); the host maps its
- * simulated memory arena.
+ * physical memory. The kernel ports reach it through the linear map of
+ * their layout (struct arch_kernel_layout: boot.S's tables, then the
+ * kernel page table); the host maps its simulated memory arena.
  */
 
 struct page_table;
 struct pt_config;
 
 /**
- * The kernel pointer through which physical address @p pa is reached.
+ * A kernel port's address layout (DESIGN.md §2): the one rule behind
+ * arch_paddr_to_ptr() and arch_ptr_to_paddr() on the kernel ports
+ * (core/freestanding/phys.c) and behind kernel_map_device(). Each port
+ * defines `arch_kernel_layout` in its mm.c; the host defines one for
+ * kernel_map_device() alone, since it reaches its arena its own way.
+ */
+struct arch_kernel_layout {
+	/* Physical address pa is reached at linear_base + pa ... */
+	uint64_t linear_base;
+	/* ... for every pa below linear_size (the linear map's span). */
+	uint64_t linear_size;
+	/*
+	 * Addresses from image_base up belong to the kernel image, at
+	 * physical va - arch_image_delta().
+	 */
+	uint64_t image_base;
+	/*
+	 * What RAM is mapped with in the linear map: read-write, never
+	 * executable, global, write-back.
+	 */
+	struct pt_prop ram_prop;
+	/*
+	 * What a device window (kernel_map_device()) is mapped with in the
+	 * linear map: read-write, never executable, global, and the
+	 * memory type device registers need.
+	 */
+	struct pt_prop device_prop;
+};
+
+extern const struct arch_kernel_layout arch_kernel_layout;
+
+/**
+ * The kernel image's link address less its physical address, which boot
+ * code measures where the loader may place the image anywhere.
+ *
+ * Context: any, once the arch entry code has run.
+ */
+uint64_t arch_image_delta(void);
+
+/**
+ * True if the boot translation (before arch_kernel_pt_activate())
+ * reaches physical [@p pa, + @p len) at linear_base + pa in a way device
+ * registers can use. kernel_map_device() refuses other ranges until the
+ * kernel table is built.
+ */
+bool arch_boot_maps_device(uint64_t pa, uint64_t len);
+
+/**
+ * Called by kernel_map_device() after it added entries to the installed
+ * kernel table, where there were none: returns once this CPU's later
+ * accesses see them (a barrier, or a fence where the TLB may keep the
+ * old invalid entries).
+ *
+ * Context: any; the caller holds the device registry's lock.
+ */
+void arch_kernel_map_sync(void);
+
+/**
+ * The kernel pointer through which physical address @p pa is reached:
+ * arch_kernel_layout.linear_base + pa on the kernel ports.
  *
  * Context: any. @p pa must be in memory the boot info described.
  */
 void *arch_paddr_to_ptr(paddr_t pa);
 
-/** The inverse of arch_paddr_to_ptr() for a pointer it returned. */
+/**
+ * The inverse of arch_paddr_to_ptr() for a pointer it returned, and the
+ * physical address of a pointer into the kernel image (a static object).
+ */
 paddr_t arch_ptr_to_paddr(const void *ptr);
 
 /**
@@ -37,11 +102,11 @@ void arch_sync_icache(paddr_t pa, uint64_t len);
  * Fills the kernel page table @p kpt (just created by
  * vm_space_init_kernel(), empty) with the port's kernel mappings and
  * switches this CPU to it; the boot translation is unused afterwards.
- * Panics if it cannot. A port whose kernel still runs on its boot
- * translation does nothing (arch/common/kernel_pt.c).
+ * Panics if it cannot. The host never installs a kernel table and does
+ * nothing. A port builds the table with kernel_map_build().
  *
- * Context: ostd_boot(), once, after frame_init() and
- * vm_space_init_kernel().
+ * Context: ostd_boot(), after frame_init() and vm_space_init_kernel();
+ * then each secondary CPU's entry, which only switches to the table.
  */
 void arch_kernel_pt_activate(struct page_table *kpt);
 

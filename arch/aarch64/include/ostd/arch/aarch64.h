@@ -101,16 +101,6 @@ extern uint64_t aarch64_uaccess_closed;
 #define AARCH64_UACCESS_ASID (1ULL << 48)
 
 /**
- * The kernel virtual address of the device window [@p pa, + @p len): at
- * PHYS_OFFSET + pa, Device-nGnRnE, in boot.S's tables (below RAM) and in
- * the kernel page table, where it is mapped page by page now or when the
- * table is built. Panics if it cannot map it.
- *
- * Context: boot and driver initialisation; not reentrant.
- */
-void *aarch64_ioremap(uint64_t pa, uint64_t len);
-
-/**
  * This CPU's word at @p offset of its struct cpu_local's arch[] (one of
  * the AARCH64_CL_* offsets of ostd/arch/aarch64_smp.h), for C code that
  * shares it with the assembly. Context: any, after the per-CPU install.

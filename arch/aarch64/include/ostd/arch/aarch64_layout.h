@@ -19,8 +19,9 @@
  *
  *   0xffff800000000000  PHYS_OFFSET: the linear map, pa at PHYS_OFFSET + pa
  *                       (root entry 256). RAM is Normal write-back; the
- *                       device windows drivers ask for (aarch64_ioremap())
- *                       are Device-nGnRnE at the same offset.
+ *                       device windows drivers ask for
+ *                       (kernel_map_device()) are Device-nGnRnE at the
+ *                       same offset.
  *   0xffffc00000000000  AARCH64_UNMAPPED_TEST_ADDR: root entry 384, never
  *                       mapped, for the kernel-fault demo.
  *   0xffffffff80000000  KERNEL_VMA_OFFSET: the image, linked at

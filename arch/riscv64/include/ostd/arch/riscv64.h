@@ -138,14 +138,6 @@
  */
 extern uint64_t riscv_image_delta;
 
-/**
- * The kernel pointer for device registers [@p pa, @p pa + @p size): the
- * linear map. Records the range so that arch_kernel_pt_activate() maps it
- * (boot.S's linear map covers every physical address, the kernel page
- * table only RAM and these). Call before or after the kernel table is up.
- */
-void *riscv_mmio_map(uint64_t pa, uint64_t size);
-
 /*
  * An exception-table entry (ostd/extable.h) from C inline asm: a fault or
  * breakpoint at label @p insn resumes at label @p fixup, e.g. a semihosting

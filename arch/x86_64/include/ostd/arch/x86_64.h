@@ -129,13 +129,6 @@ extern volatile uint64_t x86_64_nmi_count;
 extern volatile uint64_t x86_64_nmi_user_count;
 
 /*
- * The kernel address of the device window [@p pa, + @p len), outside RAM:
- * mapped uncached at PHYS_OFFSET + pa in the kernel page table (kernel_pt.c).
- * Context: after arch_kernel_pt_activate(), e.g. plat_timer_init().
- */
-void *x86_64_ioremap(uint64_t pa, uint64_t len);
-
-/*
  * Loads CPU @p cpu's own GDT and TSS (gdt.c), whose IST stacks are the
  * X86_IST_AREA_SIZE bytes at @p ist_area (NULL for CPU 0: static ones).
  */
