@@ -37,8 +37,7 @@ void arch_sync_icache(paddr_t pa, uint64_t len);
  * Fills the kernel page table @p kpt (just created by
  * vm_space_init_kernel(), empty) with the port's kernel mappings and
  * switches this CPU to it; the boot translation is unused afterwards.
- * Panics if it cannot. A port whose kernel still runs on its boot
- * translation does nothing (arch/common/kernel_pt.c).
+ * Panics if it cannot.
  *
  * Context: ostd_boot(), once, after frame_init() and
  * vm_space_init_kernel().
