@@ -7,8 +7,9 @@
 
 #include "ostd/elf.h"
 
+#include "ostd/arch/user.h"
+
 #include "ostd/assert.h"
-#include "ostd/config.h"
 #include "ostd/math.h"
 #include "ostd/page_table.h"
 #include "ostd/pt_config.h"
@@ -24,27 +25,6 @@
 #define PF_X 1
 #define PF_W 2
 #define PF_R 4
-
-/* e_machine of each arch (gABI "Machine" table). */
-static uint16_t this_machine(void)
-{
-	static const struct {
-		const char *arch;
-		uint16_t machine;
-	} machines[] = {
-		{ "x86_64", 62 },
-		{ "riscv64", 243 },
-		{ "aarch64", 183 },
-		{ "host", 62 },
-	};
-
-	for (unsigned int i = 0; i < ARRAY_SIZE(machines); i++) {
-		if (strcmp(machines[i].arch, CONFIG_ARCH) == 0) {
-			return machines[i].machine;
-		}
-	}
-	return 0;
-}
 
 static uint64_t le(const uint8_t *p, unsigned int bytes)
 {
@@ -71,7 +51,8 @@ ostd_err_t elf_parse(const void *data, uint64_t size, struct elf_image *img)
 	}
 	CHECKIF (memcmp(d, "\177ELF", 4) != 0 || d[4] != ELFCLASS64 ||
 		 d[5] != ELFDATA2LSB || d[6] != EV_CURRENT ||
-		 le(d + 16, 2) != ET_EXEC || le(d + 18, 2) != this_machine() ||
+		 le(d + 16, 2) != ET_EXEC ||
+		 le(d + 18, 2) != arch_elf_machine ||
 		 le(d + 54, 2) != PHDR_SIZE) {
 		return OSTD_EINVAL;
 	}

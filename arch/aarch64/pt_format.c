@@ -310,6 +310,7 @@ const struct pt_config aarch64_user_config = {
 	.top_index_first = 0,
 	.top_index_last = PT_ENTRIES / 2 - 1,
 	.top_level_can_unmap = true,
+	.twin = &aarch64_kernel_config,
 	AARCH64_COMMON,
 };
 
@@ -327,5 +328,6 @@ const struct pt_config aarch64_kernel_config = {
 	.top_index_first = PT_ENTRIES / 2,
 	.top_index_last = PT_ENTRIES - 1,
 	.top_level_can_unmap = false,
+	.twin = &aarch64_user_config,
 	AARCH64_COMMON,
 };

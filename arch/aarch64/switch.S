@@ -9,25 +9,17 @@
  * aarch64_task_start as the saved x30.
  */
 
+#include "ostd/arch/aarch64_frame.inc"
+
 	.text
 /* void arch_context_switch(uintptr_t *save_sp, uintptr_t next_sp) */
 	.global arch_context_switch
 arch_context_switch:
-	stp	x29, x30, [sp, #-96]!
-	stp	x19, x20, [sp, #16]
-	stp	x21, x22, [sp, #32]
-	stp	x23, x24, [sp, #48]
-	stp	x25, x26, [sp, #64]
-	stp	x27, x28, [sp, #80]
+	PUSH_CALLEE_SAVED
 	mov	x2, sp
 	str	x2, [x0]
 	mov	sp, x1
-	ldp	x19, x20, [sp, #16]
-	ldp	x21, x22, [sp, #32]
-	ldp	x23, x24, [sp, #48]
-	ldp	x25, x26, [sp, #64]
-	ldp	x27, x28, [sp, #80]
-	ldp	x29, x30, [sp], #96
+	POP_CALLEE_SAVED
 	ret
 
 	.global aarch64_task_start

@@ -311,18 +311,6 @@ static NORETURN void user_trap(const struct aarch64_trap_frame *f)
  * Kernel faults: recoverable ones, then the fatal path.
  * --------------------------------------------------------------------- */
 
-static volatile uintptr_t exec_probe_target;
-static volatile bool exec_probe_faulted;
-
-bool arch_probe_exec(uintptr_t va)
-{
-	exec_probe_faulted = false;
-	exec_probe_target = va;
-	((void (*)(void))va)();
-	exec_probe_target = 0;
-	return !exec_probe_faulted;
-}
-
 static bool kernel_fixup(struct aarch64_trap_frame *f)
 {
 	/* Only synchronous exceptions taken from EL1 itself. */
@@ -340,10 +328,8 @@ static bool kernel_fixup(struct aarch64_trap_frame *f)
 	 * fetch from: ELR is the target and x30 the return address. Return
 	 * to the caller as the probed `ret` would have.
 	 */
-	if (esr_ec(f->esr) == AARCH64_EC_IABT_CUR && exec_probe_target != 0 &&
-	    f->elr == exec_probe_target) {
+	if (esr_ec(f->esr) == AARCH64_EC_IABT_CUR && probe_exec_fault(f->elr)) {
 		f->elr = f->x[30];
-		exec_probe_faulted = true;
 		return true;
 	}
 	return false;

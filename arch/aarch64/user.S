@@ -20,6 +20,7 @@
  * run a program at EL0 at the same time, each on its own task stack.
  */
 
+#include "ostd/arch/aarch64_frame.inc"
 #include "ostd/arch/aarch64_smp.h"
 
 /* struct user_context: regs[32] (x0-x30, sp), pc, flags, tls. */
@@ -33,12 +34,7 @@
 	.global aarch64_user_enter
 aarch64_user_enter:
 	/* Called with IRQs masked (user.c): no interrupt sees half of this. */
-	stp	x29, x30, [sp, #-96]!
-	stp	x19, x20, [sp, #16]
-	stp	x21, x22, [sp, #32]
-	stp	x23, x24, [sp, #48]
-	stp	x25, x26, [sp, #64]
-	stp	x27, x28, [sp, #80]
+	PUSH_CALLEE_SAVED
 	mov	x1, sp
 	mrs	x2, tpidr_el1
 	str	x1, [x2, #AARCH64_CL_KERNEL_SP]
@@ -90,10 +86,5 @@ aarch64_user_return:
 	mrs	x1, tpidr_el1
 	ldr	x1, [x1, #AARCH64_CL_KERNEL_SP]
 	mov	sp, x1
-	ldp	x19, x20, [sp, #16]
-	ldp	x21, x22, [sp, #32]
-	ldp	x23, x24, [sp, #48]
-	ldp	x25, x26, [sp, #64]
-	ldp	x27, x28, [sp, #80]
-	ldp	x29, x30, [sp], #96
+	POP_CALLEE_SAVED
 	ret

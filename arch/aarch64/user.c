@@ -34,6 +34,8 @@ STATIC_ASSERT(offsetof(struct user_context, tls) == 34 * 8, "user.S's CTX_TLS");
  * Linux arm64: the number in x8, arguments in x0-x5, the result in x0;
  * AAPCS64 passes function arguments in the same x0-x5.
  */
+const uint16_t arch_elf_machine = ARCH_ELF_MACHINE;
+
 const struct user_regs_layout arch_user_regs = {
 	.sp = R_SP,
 	.syscall_nr = R_X8,
@@ -125,19 +127,11 @@ static const uint8_t probe_read[] = { A64(INSN_LDRB_W8_X0), A64(INSN_SVC0) };
 static const uint8_t probe_write[] = { A64(INSN_STRB_W1_X0), A64(INSN_SVC0) };
 static const uint8_t probe_exec[] = { A64(INSN_BR_X0) };
 
-struct arch_code arch_user_probe_code(enum probe_access kind)
-{
-	switch (kind) {
-	case PROBE_READ:
-		return (struct arch_code){ probe_read, sizeof(probe_read) };
-	case PROBE_WRITE:
-		return (struct arch_code){ probe_write, sizeof(probe_write) };
-	case PROBE_EXEC:
-		return (struct arch_code){ probe_exec, sizeof(probe_exec) };
-	}
-	CHECK(false);
-	return (struct arch_code){ 0 };
-}
+const struct arch_code arch_user_probe_codes[] = {
+	[PROBE_READ] = { probe_read, sizeof(probe_read) },
+	[PROBE_WRITE] = { probe_write, sizeof(probe_write) },
+	[PROBE_EXEC] = { probe_exec, sizeof(probe_exec) },
+};
 
 bool arch_user_access_protected(void)
 {

@@ -77,6 +77,52 @@
 	isb
 .endm
 
+/*
+ * The stores of arch_copy_to_user and arch_fill_user, user access open:
+ * x0 the user cursor, x2 the length, x3 the count done. With \copy the
+ * bytes come from the kernel buffer x1 + x3; without, x4 holds the fill
+ * pattern in every byte. Returns the count, user access closed.
+ */
+.macro STORE_USER copy
+	mov	x3, #0
+1:	cmp	x3, x2
+	b.hs	9f
+	tst	x0, #7
+	b.eq	3f
+	.if \copy
+	ldrb	w4, [x1, x3]
+	.endif
+2:	sttrb	w4, [x0]
+	add	x0, x0, #1
+	add	x3, x3, #1
+	b	1b
+3:	sub	x5, x2, x3
+	cmp	x5, #8
+	b.lo	5f
+	.if \copy
+	ldr	x4, [x1, x3]
+	.endif
+4:	sttr	x4, [x0]
+	add	x0, x0, #8
+	add	x3, x3, #8
+	b	3b
+5:	cmp	x3, x2
+	b.hs	9f
+	.if \copy
+	ldrb	w4, [x1, x3]
+	.endif
+6:	sttrb	w4, [x0]
+	add	x0, x0, #1
+	add	x3, x3, #1
+	b	5b
+9:	UACCESS	0
+	mov	x0, x3
+	ret
+	EXTABLE(2b, 9b)
+	EXTABLE(4b, 9b)
+	EXTABLE(6b, 9b)
+.endm
+
 	.text
 
 /* uint64_t arch_copy_from_user(void *dst, uint64_t src, uint64_t len) */
@@ -121,37 +167,7 @@ arch_copy_from_user:
 arch_copy_to_user:
 	WALK_SYNC
 	UACCESS	1
-	mov	x3, #0
-1:	cmp	x3, x2
-	b.hs	9f
-	tst	x0, #7
-	b.eq	3f
-	ldrb	w4, [x1, x3]
-2:	sttrb	w4, [x0]
-	add	x0, x0, #1
-	add	x3, x3, #1
-	b	1b
-3:	sub	x5, x2, x3
-	cmp	x5, #8
-	b.lo	5f
-	ldr	x4, [x1, x3]
-4:	sttr	x4, [x0]
-	add	x0, x0, #8
-	add	x3, x3, #8
-	b	3b
-5:	cmp	x3, x2
-	b.hs	9f
-	ldrb	w4, [x1, x3]
-6:	sttrb	w4, [x0]
-	add	x0, x0, #1
-	add	x3, x3, #1
-	b	5b
-9:	UACCESS	0
-	mov	x0, x3
-	ret
-	EXTABLE(2b, 9b)
-	EXTABLE(4b, 9b)
-	EXTABLE(6b, 9b)
+	STORE_USER 1
 
 /* uint64_t arch_fill_user(uint64_t dst, uint8_t byte, uint64_t len) */
 	.global arch_fill_user
@@ -161,34 +177,7 @@ arch_fill_user:
 	and	x4, x1, #0xff
 	mov	x5, #0x0101010101010101
 	mul	x4, x4, x5			/* The byte in every lane. */
-	mov	x3, #0
-1:	cmp	x3, x2
-	b.hs	9f
-	tst	x0, #7
-	b.eq	3f
-2:	sttrb	w4, [x0]
-	add	x0, x0, #1
-	add	x3, x3, #1
-	b	1b
-3:	sub	x5, x2, x3
-	cmp	x5, #8
-	b.lo	5f
-4:	sttr	x4, [x0]
-	add	x0, x0, #8
-	add	x3, x3, #8
-	b	3b
-5:	cmp	x3, x2
-	b.hs	9f
-6:	sttrb	w4, [x0]
-	add	x0, x0, #1
-	add	x3, x3, #1
-	b	5b
-9:	UACCESS	0
-	mov	x0, x3
-	ret
-	EXTABLE(2b, 9b)
-	EXTABLE(4b, 9b)
-	EXTABLE(6b, 9b)
+	STORE_USER 0
 
 /* bool arch_atomic_load_user(uint64_t va, uint32_t *val) */
 	.global arch_atomic_load_user

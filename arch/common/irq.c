@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * Interrupt control for a port that takes no interrupts (yet; the host
- * never does): the state is always "masked", and waiting for an interrupt
- * returns at once. A port with interrupts provides arch/<isa>/irq.c,
- * which replaces this file.
+ * Interrupt control for a port that takes no interrupts (the host): the
+ * state is always "masked", and waiting for an interrupt returns at once.
+ * A port with interrupts provides arch/<isa>/irq.c, which replaces this
+ * file.
  */
 
 #include "ostd/arch/cpu.h"

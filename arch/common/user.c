@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * User contexts and kernel tasks for a port that has neither yet (and for
- * the host, which never will: user copies go through its software MMU,
- * and swapcontext would confuse ThreadSanitizer). Contexts can be built
- * and read, over a neutral layout (sp in regs[31], the number in regs[8],
+ * User contexts and kernel tasks for a port without user mode or task
+ * switching: the host (its user copies go through its software MMU, and
+ * swapcontext would confuse ThreadSanitizer). Contexts can be built and
+ * read, over a neutral layout (sp in regs[31], the number in regs[8],
  * arguments and the return value from regs[0]); entering user mode or
- * switching tasks panics. A port provides arch/<isa>/user.c, which
+ * switching tasks panics. A kernel port provides arch/<isa>/user.c, which
  * replaces this file, and its context switch.
  */
 
@@ -22,7 +22,7 @@ void arch_context_switch(uintptr_t *save_sp, uintptr_t next_sp)
 {
 	(void)save_sp;
 	(void)next_sp;
-	panic("this port has no kernel tasks yet");
+	panic("this port has no kernel tasks");
 }
 
 uintptr_t arch_task_stack_init(uintptr_t stack_top)
@@ -33,7 +33,7 @@ uintptr_t arch_task_stack_init(uintptr_t stack_top)
 enum user_return_reason arch_user_enter(struct user_context *ctx)
 {
 	(void)ctx;
-	panic("this port has no user mode yet");
+	panic("this port has no user mode");
 }
 
 uint64_t arch_user_default_flags(void)
@@ -47,6 +47,9 @@ const struct user_syscall_abi user_syscall_abi = {
 	.exit_group = 94,
 	.nr_mask = UINT64_MAX,
 };
+
+/* The host runs no user code; its ELF tests build EM_X86_64 images. */
+const uint16_t arch_elf_machine = 62;
 
 const struct user_regs_layout arch_user_regs = {
 	.sp = 31,

@@ -127,11 +127,14 @@ static bool hostile_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 	.paddr = hostile_paddr, .prop = hostile_prop,                   \
 	.prop_ok = hostile_prop_ok
 
+extern const struct pt_config host_hostile_kernel_config;
+
 const struct pt_config host_hostile_user_config = {
 	.name = "hostile",
 	.top_index_first = 0,
 	.top_index_last = PT_ENTRIES / 2 - 1,
 	.top_level_can_unmap = true,
+	.twin = &host_hostile_kernel_config,
 	HOSTILE_COMMON,
 };
 
@@ -140,5 +143,6 @@ const struct pt_config host_hostile_kernel_config = {
 	.top_index_first = PT_ENTRIES / 2,
 	.top_index_last = PT_ENTRIES - 1,
 	.top_level_can_unmap = false,
+	.twin = &host_hostile_user_config,
 	HOSTILE_COMMON,
 };

@@ -256,24 +256,28 @@ static bool riscv_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
  */
 const struct pt_config riscv_sv48_user_config = {
 	.name = "sv48",
+	.twin = &riscv_sv48_kernel_config,
 	RISCV_SV48,
 	RISCV_USER_HALF,
 };
 
 const struct pt_config riscv_sv48_kernel_config = {
 	.name = "sv48-kernel",
+	.twin = &riscv_sv48_user_config,
 	RISCV_SV48,
 	RISCV_KERNEL_HALF,
 };
 
 const struct pt_config riscv_sv39_user_config = {
 	.name = "sv39",
+	.twin = &riscv_sv39_kernel_config,
 	RISCV_SV39,
 	RISCV_USER_HALF,
 };
 
 const struct pt_config riscv_sv39_kernel_config = {
 	.name = "sv39-kernel",
+	.twin = &riscv_sv39_user_config,
 	RISCV_SV39,
 	RISCV_KERNEL_HALF,
 };

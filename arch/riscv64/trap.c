@@ -13,6 +13,7 @@
 
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/mm.h"
+#include "ostd/arch/probe.h"
 #include "ostd/arch/riscv64.h"
 #include "ostd/arch/riscv64_layout.h"
 #include "ostd/arch/user.h"
@@ -39,6 +40,7 @@ struct riscv_trap_frame {
 STATIC_ASSERT(sizeof(struct riscv_trap_frame) == 36 * sizeof(uint64_t),
 	      "The trap frame must match FRAME_SIZE and the trap.S offsets.");
 
+#define REG_RA 1 /* The return address (RISC-V psABI, "Register"). */
 #define REG_FP 8 /* s0 is the frame pointer (RISC-V psABI, "Register"). */
 
 extern char __kernel_start[];
@@ -76,17 +78,6 @@ static const char *const reg_names[32] = {
 
 /* How many traps are being handled; a nested trap means the dump faulted. */
 static unsigned int trap_depth;
-
-/*
- * arch_probe_exec()'s target and its fixup while it runs (usercopy.S):
- * a fetch fault has sepc = the target, not an instruction of the probe,
- * so the exception table cannot name it.
- */
-struct riscv_exec_probe {
-	uintptr_t pc;
-	uintptr_t fixup;
-};
-extern struct riscv_exec_probe riscv_exec_probe;
 
 void riscv_trap(struct riscv_trap_frame *f);
 uint64_t riscv_user_trap(struct user_context *ctx, uint64_t scause,
@@ -217,9 +208,13 @@ static bool is_fetch_fault(uint64_t scause)
 /* Where a kernel fault at @p f->sepc resumes, or 0 if it is a bug. */
 static uintptr_t kernel_fixup(const struct riscv_trap_frame *f)
 {
-	if (is_fetch_fault(f->scause) && riscv_exec_probe.fixup != 0 &&
-	    f->sepc == riscv_exec_probe.pc) {
-		return riscv_exec_probe.fixup;
+	/*
+	 * arch_probe_exec() called (jalr ra) a page the CPU refused to
+	 * fetch from: sepc is the target (4.1.7). Return to the caller as
+	 * the probed ret would have.
+	 */
+	if (is_fetch_fault(f->scause) && probe_exec_fault(f->sepc)) {
+		return f->x[REG_RA];
 	}
 	switch (f->scause) {
 	case RISCV_EXC_LOAD_PAGE_FAULT:

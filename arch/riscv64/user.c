@@ -37,6 +37,8 @@ const struct user_syscall_abi user_syscall_abi = {
 };
 
 /* Linux riscv64: a7 = number, a0-a5 = arguments (both ABIs), a0 = result. */
+const uint16_t arch_elf_machine = ARCH_ELF_MACHINE;
+
 const struct user_regs_layout arch_user_regs = {
 	.sp = REG_SP,
 	.syscall_nr = REG_A7,

@@ -46,18 +46,11 @@ static const uint8_t user_exec[] = { 0x67, 0x00, 0x05, 0x00,
 const struct arch_code arch_ret_insn = { ret_bytes, sizeof(ret_bytes) };
 const struct arch_code arch_syscall_insn = { ecall_bytes, sizeof(ecall_bytes) };
 
-struct arch_code arch_user_probe_code(enum probe_access kind)
-{
-	switch (kind) {
-	case PROBE_READ:
-		return (struct arch_code){ user_read, sizeof(user_read) };
-	case PROBE_WRITE:
-		return (struct arch_code){ user_write, sizeof(user_write) };
-	case PROBE_EXEC:
-	default:
-		return (struct arch_code){ user_exec, sizeof(user_exec) };
-	}
-}
+const struct arch_code arch_user_probe_codes[] = {
+	[PROBE_READ] = { user_read, sizeof(user_read) },
+	[PROBE_WRITE] = { user_write, sizeof(user_write) },
+	[PROBE_EXEC] = { user_exec, sizeof(user_exec) },
+};
 
 bool arch_user_access_protected(void)
 {

@@ -185,11 +185,14 @@ static bool x86_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 	.new_pt = x86_new_pt, .classify = x86_classify, .paddr = x86_paddr, \
 	.prop = x86_prop, .prop_ok = x86_prop_ok
 
+extern const struct pt_config x86_64_kernel_config;
+
 const struct pt_config x86_64_user_config = {
 	.name = "x86_64",
 	.top_index_first = 0,
 	.top_index_last = PT_ENTRIES / 2 - 1,
 	.top_level_can_unmap = true,
+	.twin = &x86_64_kernel_config,
 	X86_COMMON,
 };
 
@@ -198,5 +201,6 @@ const struct pt_config x86_64_kernel_config = {
 	.top_index_first = PT_ENTRIES / 2,
 	.top_index_last = PT_ENTRIES - 1,
 	.top_level_can_unmap = false,
+	.twin = &x86_64_user_config,
 	X86_COMMON,
 };

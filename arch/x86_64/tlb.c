@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * TLB maintenance for the page-table core on this CPU (remote shootdown
- * comes with SMP; arch/common/smp.c until then).
+ * TLB maintenance for the page-table core on this CPU (remote shootdown:
+ * smp.c).
  */
 
 #include "ostd/arch/tlb.h"

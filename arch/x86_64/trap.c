@@ -298,18 +298,6 @@ static NORETURN void user_trap(const struct x86_64_trap_frame *f)
  * Kernel faults: recoverable ones, then the fatal path.
  * --------------------------------------------------------------------- */
 
-static volatile uintptr_t exec_probe_target;
-static volatile bool exec_probe_faulted;
-
-bool arch_probe_exec(uintptr_t va)
-{
-	exec_probe_faulted = false;
-	exec_probe_target = va;
-	((void (*)(void))va)();
-	exec_probe_target = 0;
-	return !exec_probe_faulted;
-}
-
 static bool kernel_fixup(struct x86_64_trap_frame *f)
 {
 	if (f->vector != VEC_PF && f->vector != VEC_GP) {
@@ -327,10 +315,9 @@ static bool kernel_fixup(struct x86_64_trap_frame *f)
 	 * Return to the caller as the probed `ret` would have.
 	 */
 	if (f->vector == VEC_PF && (f->error_code & PF_FETCH) != 0 &&
-	    exec_probe_target != 0 && f->rip == exec_probe_target) {
+	    probe_exec_fault(f->rip)) {
 		f->rip = *(const uint64_t *)(uintptr_t)f->rsp;
 		f->rsp += 8;
-		exec_probe_faulted = true;
 		return true;
 	}
 	return false;

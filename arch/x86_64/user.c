@@ -44,6 +44,8 @@ const struct user_syscall_abi user_syscall_abi = {
 	.nr_mask = 0xffffffff,
 };
 
+const uint16_t arch_elf_machine = ARCH_ELF_MACHINE;
+
 const struct user_regs_layout arch_user_regs = {
 	.sp = R_RSP,
 	/* SYSCALL: the number and the result in rax. */
@@ -137,19 +139,11 @@ static const uint8_t probe_write[] = { 0x40, 0x88, 0x37, 0x0f,
 				       0x05 };      /* mov %sil,(%rdi) */
 static const uint8_t probe_exec[] = { 0xff, 0xe7 }; /* jmp *%rdi */
 
-struct arch_code arch_user_probe_code(enum probe_access kind)
-{
-	switch (kind) {
-	case PROBE_READ:
-		return (struct arch_code){ probe_read, sizeof(probe_read) };
-	case PROBE_WRITE:
-		return (struct arch_code){ probe_write, sizeof(probe_write) };
-	case PROBE_EXEC:
-		return (struct arch_code){ probe_exec, sizeof(probe_exec) };
-	}
-	CHECK(false);
-	return (struct arch_code){ 0 };
-}
+const struct arch_code arch_user_probe_codes[] = {
+	[PROBE_READ] = { probe_read, sizeof(probe_read) },
+	[PROBE_WRITE] = { probe_write, sizeof(probe_write) },
+	[PROBE_EXEC] = { probe_exec, sizeof(probe_exec) },
+};
 
 /* sidt (%rdi); syscall (vol 2B, SIDT: #GP(0) at CPL > 0 with CR4.UMIP). */
 static const uint8_t sysinfo[] = { 0x0f, 0x01, 0x0f, 0x0f, 0x05 };

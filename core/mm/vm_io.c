@@ -36,14 +36,8 @@ struct vm_writer vm_writer_from_kernel(void *ptr, uint64_t len)
 
 /*
  * A frame is reached through the kernel's mapping of physical memory; the
- * caller's handle keeps it allocated while the reader or writer is used.
+ * caller's handle keeps it allocated while the writer is used.
  */
-struct vm_reader frame_reader(struct frame f)
-{
-	CHECK(pa_addr(f.pa) != 0);
-	return vm_reader_from_kernel(arch_paddr_to_ptr(f.pa), PAGE_SIZE);
-}
-
 struct vm_writer frame_writer(struct frame f)
 {
 	CHECK(pa_addr(f.pa) != 0);
@@ -551,54 +545,57 @@ ostd_err_t vm_uwriter_atomic_cmpxchg(struct vm_user_writer *w,
 	return io_cmpxchg(__func__, uw_side(w), expected, new_val, old);
 }
 
-ostd_err_t vm_space_copy_from_user(struct vm_space *vs, void *dst, uint64_t va,
-				   uint64_t len, uint64_t *copied)
+/*
+ * vm_space_copy_from_user() (@p kind VM_IO_READER) and
+ * vm_space_copy_to_user() (VM_IO_WRITER): a token of @p kind over user
+ * [va, va + len) for this one copy from or to kernel memory at @p kbuf.
+ */
+static ostd_err_t copy_once(const char *op, struct vm_space *vs,
+			    enum vm_io_kind kind, uint64_t va, uint64_t kbuf,
+			    uint64_t len, uint64_t *copied)
 {
-	struct vm_user_reader r;
 	struct vm_io_owner tok;
-	struct vm_writer w = vm_writer_from_kernel(dst, len);
+	uint64_t ucur = va;
+	uint64_t kcur = kbuf;
+	/* (va + len is only read once the token has checked it.) */
+	struct side user = { .cursor = &ucur,
+			     .end = va + len,
+			     .space = vs,
+			     .owner = &tok,
+			     .kind = kind };
+	struct side kernel = { .cursor = &kcur, .end = kcur + len };
 
 	CHECKIF (copied == NULL) {
 		return OSTD_EINVAL;
 	}
 	*copied = 0;
-	ostd_err_t err = vm_space_create_reader(vs, va, len, &r, &tok);
+	ostd_err_t err = vm_space_io_create(vs, kind, va, len, &tok);
 
 	if (err != OSTD_OK) {
 		return err;
 	}
-	err = vm_space_activate_reader(vs, &tok);
+	err = vm_space_io_activate(vs, &tok, kind);
 	if (err == OSTD_OK) {
-		err = vm_ureader_read(&r, &w, copied);
+		err = kind == VM_IO_READER ? do_read(op, user, kernel, copied)
+					   : do_read(op, kernel, user, copied);
 		/* Active, in this space: disposing cannot fail. */
-		CHECK(vm_space_dispose_reader(vs, &tok) == OSTD_OK);
+		CHECK(vm_space_io_dispose(vs, &tok, kind) == OSTD_OK);
 	}
-	CHECK(vm_space_remove_reader(vs, &tok) == OSTD_OK);
+	CHECK(vm_space_io_remove(vs, &tok, kind) == OSTD_OK);
 	return err;
+}
+
+ostd_err_t vm_space_copy_from_user(struct vm_space *vs, void *dst, uint64_t va,
+				   uint64_t len, uint64_t *copied)
+{
+	return copy_once(__func__, vs, VM_IO_READER, va,
+			 (uint64_t)(uintptr_t)dst, len, copied);
 }
 
 ostd_err_t vm_space_copy_to_user(struct vm_space *vs, uint64_t va,
 				 const void *src, uint64_t len,
 				 uint64_t *copied)
 {
-	struct vm_user_writer w;
-	struct vm_io_owner tok;
-	struct vm_reader r = vm_reader_from_kernel(src, len);
-
-	CHECKIF (copied == NULL) {
-		return OSTD_EINVAL;
-	}
-	*copied = 0;
-	ostd_err_t err = vm_space_create_writer(vs, va, len, &w, &tok);
-
-	if (err != OSTD_OK) {
-		return err;
-	}
-	err = vm_space_activate_writer(vs, &tok);
-	if (err == OSTD_OK) {
-		err = vm_kreader_read_user(&r, &w, copied);
-		CHECK(vm_space_dispose_writer(vs, &tok) == OSTD_OK);
-	}
-	CHECK(vm_space_remove_writer(vs, &tok) == OSTD_OK);
-	return err;
+	return copy_once(__func__, vs, VM_IO_WRITER, va,
+			 (uint64_t)(uintptr_t)src, len, copied);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
- * VmSpace and its run-time owners (DESIGN.md §7). The comments name the
- * vostd clause each check stands for.
+ * VmSpace (DESIGN.md §7): the kernel table, the pool of spaces and their
+ * handles, creation and destruction, activation and fault handlers.
+ * Cursors are in vm_space_cursor.c, the owner and its tokens in
+ * vm_space_tokens.c.
  *
  * The framework holds the state: spaces live in a pool here, each with
  * its owner and its token table; callers hold pointers into the pool
@@ -9,7 +11,7 @@
  * the token table at every use).
  *
  * Lock order: a space's lock, then page-table node locks (cursors). No
- * function here holds two spaces' locks.
+ * function holds two spaces' locks.
  */
 
 #include "ostd/vm_space.h"
@@ -17,9 +19,7 @@
 #include "ostd/arch/cpu.h"
 #include "ostd/arch/tlb.h"
 
-#include "ostd/config.h"
 #include "ostd/internal/cpu_local.h"
-#include "ostd/math.h"
 #include "ostd/printf.h"
 #include "ostd/smp.h"
 #include "ostd/task.h"
@@ -48,29 +48,6 @@ ostd_err_t vm_space_init_kernel(const struct pt_config *kernel)
 struct page_table *vm_space_kernel_pt(void)
 {
 	return kernel_pt_ready ? &kernel_pt : NULL;
-}
-
-/* The user config of the kernel table's format (same codec and levels). */
-static const struct pt_config *user_cfg(const struct page_table *kernel)
-{
-	const struct pt_config *user = arch_pt_config_user();
-
-	if (user->new_pt == kernel->cfg->new_pt &&
-	    user->nr_levels == kernel->cfg->nr_levels) {
-		return user;
-	}
-	/* The host has every format: find the kernel config's twin. */
-	unsigned int n;
-	const struct pt_config *const *all = arch_pt_configs_for_tests(&n);
-
-	for (unsigned int i = 0; i < n; i++) {
-		if (all[i]->top_level_can_unmap &&
-		    all[i]->new_pt == kernel->cfg->new_pt &&
-		    all[i]->nr_levels == kernel->cfg->nr_levels) {
-			return all[i];
-		}
-	}
-	return NULL;
 }
 
 /*
@@ -191,7 +168,8 @@ ostd_err_t vm_space_new(struct vm_space **out, struct page_table *kernel,
 	 * share its sub-trees, which both spaces would then free.
 	 */
 	CHECKIF (out == NULL || kernel == NULL ||
-		 kernel->cfg->top_level_can_unmap || user_cfg(kernel) == NULL) {
+		 kernel->cfg->top_level_can_unmap ||
+		 kernel->cfg->twin == NULL) {
 		return OSTD_EINVAL;
 	}
 	struct vm_space *vs = pool_take();
@@ -200,7 +178,7 @@ ostd_err_t vm_space_new(struct vm_space **out, struct page_table *kernel,
 		return OSTD_ENOMEM;
 	}
 	struct page_table pt;
-	ostd_err_t err = page_table_new_user(user_cfg(kernel), kernel, &pt);
+	ostd_err_t err = page_table_new_user(kernel->cfg->twin, kernel, &pt);
 
 	if (err != OSTD_OK) {
 		pool_give_back(vs);
@@ -209,7 +187,6 @@ ostd_err_t vm_space_new(struct vm_space **out, struct page_table *kernel,
 	spin_lock(&vs->lock);
 	vs->pt = pt;
 	vs->id = atomic_fetch_add(&next_space_id, 1);
-	vs->gen = 1;
 	vs->owner = (struct vm_space_owner){ .active = true,
 					     .shared_reader = shared_reader };
 	vs->next_token = 1;
@@ -248,7 +225,6 @@ ostd_err_t vm_space_destroy(struct vm_space *vs)
 		return OSTD_EBUSY;
 	}
 	vs->destroyed = true;
-	vs->gen++; /* Every token of this space is stale from now on. */
 	vs->owner.active = false;
 	/* Its created and disposed tokens stay, to be removed (only). */
 	spin_unlock(&vs->lock);
@@ -434,553 +410,4 @@ ostd_err_t vm_space_handle_fault(struct vm_space *vs, uint64_t va, bool write)
 	}
 	return fn(vm_space_handle(vs), va, write, ctx) == OSTD_OK ? OSTD_OK
 								  : OSTD_EFAULT;
-}
-
-/* ---------------------------------------------------------------------
- * Cursors with user-mapping rules.
- * --------------------------------------------------------------------- */
-
-ostd_err_t vm_space_cursor(struct vm_space *vs, uint64_t start, uint64_t end,
-			   struct vm_space_cursor *out)
-{
-	vs = vm_space_checked(vs);
-	CHECKIF (vs == NULL || vs->destroyed) {
-		return OSTD_EBADSTATE;
-	}
-	CHECKIF (out == NULL) {
-		return OSTD_EINVAL;
-	}
-	return pt_cursor_new(&vs->pt, start, end, vm_space_cursor_raw(out));
-}
-
-ostd_err_t vm_space_cursor_mut(struct vm_space *vs, uint64_t start,
-			       uint64_t end, struct vm_space_cursor *out)
-{
-	vs = vm_space_checked(vs);
-	CHECKIF (vs == NULL || vs->destroyed) {
-		return OSTD_EBADSTATE;
-	}
-	CHECKIF (out == NULL) {
-		return OSTD_EINVAL;
-	}
-	/* The rules come with the table (pt_is_vm_space_table()). */
-	return pt_cursor_new_mut_internal(&vs->pt, start, end,
-					  vm_space_cursor_raw(out));
-}
-
-uint64_t vm_space_cursor_va(struct vm_space_cursor *c)
-{
-	return pt_cursor_va(vm_space_cursor_raw(c));
-}
-
-struct tlb_flusher *vm_space_cursor_flusher(struct vm_space_cursor *c)
-{
-	return pt_cursor_flusher(vm_space_cursor_raw(c));
-}
-
-void vm_space_cursor_drop(struct vm_space_cursor *c)
-{
-	pt_cursor_drop(vm_space_cursor_raw(c));
-}
-
-ostd_err_t vm_space_cursor_query(struct vm_space_cursor *c, struct pt_query *q)
-{
-	return pt_cursor_query(vm_space_cursor_raw(c), q);
-}
-
-ostd_err_t vm_space_cursor_find_next(struct vm_space_cursor *c, uint64_t len,
-				     uint64_t *found)
-{
-	return pt_cursor_find_next(vm_space_cursor_raw(c), len, found);
-}
-
-ostd_err_t vm_space_cursor_jump(struct vm_space_cursor *c, uint64_t va)
-{
-	return pt_cursor_jump(vm_space_cursor_raw(c), va);
-}
-
-ostd_err_t vm_space_cursor_unmap(struct vm_space_cursor *c, uint64_t len,
-				 uint64_t *count)
-{
-	return pt_cursor_unmap(vm_space_cursor_raw(c), len, count);
-}
-
-ostd_err_t vm_space_cursor_protect_next(struct vm_space_cursor *c, uint64_t len,
-					pt_protect_op op, void *ctx,
-					uint64_t *range_start,
-					uint64_t *range_len)
-{
-	return pt_cursor_protect_next(vm_space_cursor_raw(c), len, op, ctx,
-				      range_start, range_len);
-}
-
-/*
- * S6: the privileged bits are the framework's, never the caller's. The
- * accessed bit is set up front, as Linux's default protections do: an
- * AArch64 core without FEAT_HAFDBS (Cortex-A72) never sets AF itself, so a
- * user leaf without it would take an access-flag fault on every access,
- * and nothing handles those.
- */
-static ostd_err_t user_prop(struct pt_prop *prop)
-{
-	CHECKIF ((prop->flags &
-		  (PROT_USER | PT_GLOBAL | PT_AVAIL1 | PT_AVAIL2)) != 0) {
-		return OSTD_EINVAL;
-	}
-	prop->flags |= PROT_USER | PT_ACCESSED;
-	return OSTD_OK;
-}
-
-ostd_err_t vm_space_map_frame(struct vm_space_cursor *c, paddr_t frame,
-			      struct pt_prop prop)
-{
-	CHECKIF (c == NULL) {
-		return OSTD_EINVAL;
-	}
-	/* S1: only untyped frames (user data) ever reach user space, and
-	 * only through a user table. pt_cursor_map() checks it again. */
-	CHECKIF (!frame_is_untyped(frame) ||
-		 !pt_is_vm_space_table(vm_space_cursor_raw(c)->pt)) {
-		return OSTD_EPERM;
-	}
-	ostd_err_t err = user_prop(&prop);
-
-	if (err != OSTD_OK) {
-		return err;
-	}
-	/* The kernel may have just written code into it (an ELF loader). */
-	if ((prop.flags & PROT_X) != 0) {
-		arch_sync_icache(frame, PAGE_SIZE);
-	}
-	return pt_cursor_map(vm_space_cursor_raw(c), pt_item_frame(frame),
-			     prop);
-}
-
-ostd_err_t vm_space_map_io(struct vm_space_cursor *c, const struct io_mem *io,
-			   uint64_t offset, pt_level_t level,
-			   struct pt_prop prop)
-{
-	CHECKIF (c == NULL || io == NULL || level < 1 ||
-		 level > PT_MAX_LEVELS) {
-		return OSTD_EINVAL;
-	}
-	uint64_t size = pt_page_size(level);
-
-	CHECKIF (!is_aligned(offset, size)) {
-		return OSTD_EUNALIGNED;
-	}
-	CHECKIF (!range_within(offset, size, 0, io->len)) {
-		return OSTD_EINVAL;
-	}
-	paddr_t pa = pa_init(pa_addr(io->pa) + offset);
-
-	/* S1: device memory only; RAM reaches users as untyped frames. */
-	CHECKIF (frame_range_is_managed(pa, size) ||
-		 !pt_is_vm_space_table(vm_space_cursor_raw(c)->pt)) {
-		return OSTD_EPERM;
-	}
-	ostd_err_t err = user_prop(&prop);
-
-	if (err != OSTD_OK) {
-		return err;
-	}
-	prop.cache = PT_CACHE_UNCACHED;
-	/* A format that cannot say "uncached" leaves it to the platform. */
-	if (!pt_cfg_prop_ok(vm_space_cursor_raw(c)->pt->cfg, prop)) {
-		prop.cache = PT_CACHE_WRITEBACK;
-	}
-	return pt_cursor_map(vm_space_cursor_raw(c),
-			     pt_item_untracked(pa, level), prop);
-}
-
-/* ---------------------------------------------------------------------
- * The owner: the token table (the registry) and the invariant.
- * --------------------------------------------------------------------- */
-
-static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	/* Non-empty ranges inside user space: no sum can wrap. */
-	return a < b + blen && b < a + alen;
-}
-
-/* An active token of @p kind other than slot @p skip overlaps the range. */
-static bool overlaps_active(const struct vm_space *vs, enum vm_io_kind kind,
-			    unsigned int skip, uint64_t va, uint64_t len)
-{
-	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
-		const struct vm_io_slot *t = &vs->tokens[i];
-
-		if (i != skip && t->id != 0 && t->state == VM_IO_ACTIVE &&
-		    t->kind == kind && overlaps(t->va, t->len, va, len)) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/* vostd VmSpaceOwner::can_create_reader / can_create_writer. Lock held. */
-static bool can_create(const struct vm_space *vs, enum vm_io_kind kind,
-		       unsigned int skip, uint64_t va, uint64_t len)
-{
-	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
-		return true;
-	}
-	if (overlaps_active(vs, VM_IO_WRITER, skip, va, len)) {
-		return false;
-	}
-	if (kind == VM_IO_WRITER || !vs->owner.shared_reader) {
-		return !overlaps_active(vs, VM_IO_READER, skip, va, len);
-	}
-	return true;
-}
-
-/* The invariant over the token table. Lock held. */
-static bool owner_inv_locked(const struct vm_space *vs)
-{
-	unsigned int readers = 0;
-	unsigned int writers = 0;
-
-	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
-		const struct vm_io_slot *t = &vs->tokens[i];
-
-		if (t->id == 0) {
-			continue;
-		}
-		if (t->id >= vs->next_token ||
-		    !range_within(t->va, t->len, 0, MAX_USER_VADDR) ||
-		    t->va == 0 || t->len == 0) {
-			return false;
-		}
-		if (t->state != VM_IO_ACTIVE) {
-			continue;
-		}
-		*(t->kind == VM_IO_READER ? &readers : &writers) += 1;
-		if (IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) &&
-		    !can_create(vs, t->kind, i, t->va, t->len)) {
-			return false;
-		}
-	}
-	return readers == vs->owner.reader_count &&
-	       writers == vs->owner.writer_count &&
-	       readers + writers == vs->owner.active_tokens;
-}
-
-bool vm_space_owner_inv(struct vm_space *vs)
-{
-	vs = vm_space_checked(vs);
-	if (vs == NULL) {
-		return false;
-	}
-	spin_lock(&vs->lock);
-	bool ok = owner_inv_locked(vs);
-
-	spin_unlock(&vs->lock);
-	return ok;
-}
-
-/*
- * The slot @p t names in @p vs, if it is live (created, active or
- * disposed) and of @p kind; NULL otherwise. Lock held.
- */
-static struct vm_io_slot *
-slot_of(struct vm_space *vs, const struct vm_io_owner *t, enum vm_io_kind kind)
-{
-	if (t == NULL || t->space_id != vs->id ||
-	    t->slot >= VM_SPACE_MAX_TOKENS || t->id == 0) {
-		return NULL;
-	}
-	struct vm_io_slot *s = &vs->tokens[t->slot];
-
-	return s->id == t->id && s->kind == kind ? s : NULL;
-}
-
-struct vm_io_slot *vm_space_slot_locked(struct vm_space *vs,
-					const struct vm_io_owner *t,
-					enum vm_io_kind kind)
-{
-	return slot_of(vs, t, kind);
-}
-
-/*
- * The checks of vostd's reader_requires / writer_requires, in order, one
- * error each. Lock held.
- */
-static ostd_err_t create_check(const struct vm_space *vs, enum vm_io_kind kind,
-			       uint64_t va, uint64_t len)
-{
-	if (vs->destroyed) {
-		return OSTD_EBADSTATE;
-	}
-	if (!vs->owner.active) {
-		return OSTD_EINACTIVE; /* requires owner.active */
-	}
-	if (!vm_space_slot_is_current(vs)) {
-		/* requires: this CPU's page table is this space's root. */
-		return OSTD_ENOTCURRENT;
-	}
-	if (va == 0 || len == 0) {
-		return OSTD_EINVAL; /* requires vaddr != 0 && len > 0 */
-	}
-	if (!range_within(va, len, 0, MAX_USER_VADDR)) {
-		/* requires vaddr + len <= MAX_USERSPACE_VADDR (no wrap). */
-		return OSTD_ERANGE;
-	}
-	if (!can_create(vs, kind, VM_SPACE_MAX_TOKENS, va, len)) {
-		return OSTD_EBUSY; /* requires can_create_reader/writer */
-	}
-	if ((kind == VM_IO_READER
-		     ? vs->owner.reader_count
-		     : vs->owner.writer_count) == VM_SPACE_MAX_IO) {
-		return OSTD_ENOMEM; /* The registry is full. */
-	}
-	return OSTD_OK;
-}
-
-static ostd_err_t create_io(struct vm_space *vs, enum vm_io_kind kind,
-			    uint64_t va, uint64_t len,
-			    struct vm_io_owner *token)
-{
-	vs = vm_space_checked(vs);
-	CHECKIF (vs == NULL || token == NULL) {
-		return OSTD_EINVAL;
-	}
-	spin_lock(&vs->lock);
-	ostd_err_t err = create_check(vs, kind, va, len);
-	unsigned int slot = VM_SPACE_MAX_TOKENS;
-
-	for (unsigned int i = 0; err == OSTD_OK && i < VM_SPACE_MAX_TOKENS;
-	     i++) {
-		if (vs->tokens[i].id == 0) {
-			slot = i;
-			break;
-		}
-	}
-	if (err == OSTD_OK && slot == VM_SPACE_MAX_TOKENS) {
-		err = OSTD_ENOMEM; /* The token table is full. */
-	}
-	if (err == OSTD_OK) {
-		unsigned int active = vs->owner.active_tokens;
-
-		vs->tokens[slot] = (struct vm_io_slot){
-			.id = vs->next_token++,
-			.kind = kind,
-			.state = VM_IO_CREATED,
-			.va = va,
-			.len = len,
-		};
-		*token = (struct vm_io_owner){
-			.space_id = vs->id,
-			.id = vs->tokens[slot].id,
-			.slot = slot,
-		};
-		/* ensures: the registry is unchanged; the token has no view. */
-		ASSERT(vs->owner.active_tokens == active);
-		ASSERT(owner_inv_locked(vs));
-	}
-	spin_unlock(&vs->lock);
-	return err;
-}
-
-ostd_err_t vm_space_create_reader(struct vm_space *vs, uint64_t va,
-				  uint64_t len, struct vm_user_reader *reader,
-				  struct vm_io_owner *token)
-{
-	CHECKIF (reader == NULL) {
-		return OSTD_EINVAL;
-	}
-	ostd_err_t err = create_io(vs, VM_IO_READER, va, len, token);
-
-	if (err == OSTD_OK) {
-		*reader = (struct vm_user_reader){ .cursor = va,
-						   .end = va + len,
-						   .space = vs,
-						   .owner = *token };
-	}
-	return err;
-}
-
-ostd_err_t vm_space_create_writer(struct vm_space *vs, uint64_t va,
-				  uint64_t len, struct vm_user_writer *writer,
-				  struct vm_io_owner *token)
-{
-	CHECKIF (writer == NULL) {
-		return OSTD_EINVAL;
-	}
-	ostd_err_t err = create_io(vs, VM_IO_WRITER, va, len, token);
-
-	if (err == OSTD_OK) {
-		*writer = (struct vm_user_writer){ .cursor = va,
-						   .end = va + len,
-						   .space = vs,
-						   .owner = *token };
-	}
-	return err;
-}
-
-static unsigned int *count_of(struct vm_space *vs, enum vm_io_kind kind)
-{
-	return kind == VM_IO_READER ? &vs->owner.reader_count
-				    : &vs->owner.writer_count;
-}
-
-static ostd_err_t activate_io(struct vm_space *vs, const struct vm_io_owner *t,
-			      enum vm_io_kind kind)
-{
-	vs = vm_space_checked(vs);
-	CHECKIF (vs == NULL || t == NULL) {
-		return OSTD_EINVAL;
-	}
-	spin_lock(&vs->lock);
-	ostd_err_t err = OSTD_OK;
-	struct vm_io_slot *s = slot_of(vs, t, kind);
-	unsigned int *count = count_of(vs, kind);
-
-	if (s == NULL || vs->destroyed || s->state == VM_IO_ACTIVE) {
-		err = OSTD_EBADSTATE;
-	} else if (!vs->owner.active) {
-		err = OSTD_EINACTIVE; /* requires owner.active */
-	} else if (!can_create(vs, kind, t->slot, s->va, s->len)) {
-		err = OSTD_EBUSY;
-	} else if (*count == VM_SPACE_MAX_IO) {
-		err = OSTD_ENOMEM;
-	}
-	if (err == OSTD_OK) {
-		(*count)++;
-		vs->owner.active_tokens++;
-		s->state = VM_IO_ACTIVE;
-		ASSERT(owner_inv_locked(vs));
-	}
-	spin_unlock(&vs->lock);
-	return err;
-}
-
-static ostd_err_t dispose_io(struct vm_space *vs, const struct vm_io_owner *t,
-			     enum vm_io_kind kind)
-{
-	vs = vm_space_checked(vs);
-	CHECKIF (vs == NULL || t == NULL) {
-		return OSTD_EINVAL;
-	}
-	spin_lock(&vs->lock);
-	ostd_err_t err = OSTD_EBADSTATE;
-	struct vm_io_slot *s = slot_of(vs, t, kind);
-	unsigned int *count = count_of(vs, kind);
-
-	if (s != NULL && !vs->destroyed && s->state == VM_IO_ACTIVE) {
-		CHECK(vs->owner.active_tokens > 0 && *count > 0);
-		(*count)--;
-		vs->owner.active_tokens--;
-		s->state = VM_IO_DISPOSED;
-		err = OSTD_OK;
-		ASSERT(owner_inv_locked(vs));
-	}
-	spin_unlock(&vs->lock);
-	return err;
-}
-
-static ostd_err_t remove_io(struct vm_space *vs, const struct vm_io_owner *t,
-			    enum vm_io_kind kind)
-{
-	vs = vm_space_checked(vs);
-	CHECKIF (vs == NULL || t == NULL) {
-		return OSTD_EINVAL;
-	}
-	spin_lock(&vs->lock);
-	ostd_err_t err = OSTD_EBADSTATE;
-
-	/* Also in a destroyed space: that is how a holder cleans up. */
-	struct vm_io_slot *s = slot_of(vs, t, kind);
-
-	if (s != NULL && s->state != VM_IO_ACTIVE) {
-		/* Its number is never handed out again. */
-		*s = (struct vm_io_slot){ .id = 0 };
-		err = OSTD_OK;
-	}
-	spin_unlock(&vs->lock);
-	return err;
-}
-
-ostd_err_t vm_space_activate_reader(struct vm_space *vs,
-				    const struct vm_io_owner *token)
-{
-	return activate_io(vs, token, VM_IO_READER);
-}
-
-ostd_err_t vm_space_activate_writer(struct vm_space *vs,
-				    const struct vm_io_owner *token)
-{
-	return activate_io(vs, token, VM_IO_WRITER);
-}
-
-ostd_err_t vm_space_dispose_reader(struct vm_space *vs,
-				   const struct vm_io_owner *token)
-{
-	return dispose_io(vs, token, VM_IO_READER);
-}
-
-ostd_err_t vm_space_dispose_writer(struct vm_space *vs,
-				   const struct vm_io_owner *token)
-{
-	return dispose_io(vs, token, VM_IO_WRITER);
-}
-
-ostd_err_t vm_space_remove_reader(struct vm_space *vs,
-				  const struct vm_io_owner *token)
-{
-	return remove_io(vs, token, VM_IO_READER);
-}
-
-ostd_err_t vm_space_remove_writer(struct vm_space *vs,
-				  const struct vm_io_owner *token)
-{
-	return remove_io(vs, token, VM_IO_WRITER);
-}
-
-enum vm_io_state vm_space_io_state(struct vm_space *vs,
-				   const struct vm_io_owner *token)
-{
-	vs = vm_space_checked(vs);
-	if (vs == NULL || token == NULL) {
-		return VM_IO_REMOVED;
-	}
-	spin_lock(&vs->lock);
-	struct vm_io_slot *s = slot_of(vs, token, VM_IO_READER);
-
-	if (s == NULL) {
-		s = slot_of(vs, token, VM_IO_WRITER);
-	}
-	enum vm_io_state st = s == NULL ? VM_IO_REMOVED : s->state;
-
-	spin_unlock(&vs->lock);
-	return st;
-}
-
-/* ---------------------------------------------------------------------
- * Test-only.
- * --------------------------------------------------------------------- */
-
-void vm_space_test_set_owner_active(struct vm_space *vs, bool active)
-{
-	vs = vm_space_checked(vs);
-	CHECK(vs != NULL);
-	spin_lock(&vs->lock);
-	vs->owner.active = active && !vs->destroyed;
-	spin_unlock(&vs->lock);
-}
-
-void vm_space_test_dispose_all(struct vm_space *vs)
-{
-	vs = vm_space_checked(vs);
-	CHECK(vs != NULL);
-	spin_lock(&vs->lock);
-	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
-		if (vs->tokens[i].id != 0 &&
-		    vs->tokens[i].state == VM_IO_ACTIVE) {
-			vs->tokens[i].state = VM_IO_DISPOSED;
-		}
-	}
-	vs->owner.active_tokens = 0;
-	vs->owner.reader_count = 0;
-	vs->owner.writer_count = 0;
-	spin_unlock(&vs->lock);
 }

@@ -56,8 +56,6 @@ struct vm_space {
 	_Alignas(VM_SPACE_SLOT_ALIGN) struct page_table pt;
 	struct spinlock lock;
 	uint64_t id; /* Unique for the life of the system. */
-	/* Bumped when the space is destroyed. */
-	uint64_t gen;
 	bool in_use; /* The slot holds a space (live or destroyed). */
 	bool destroyed;
 	bool claimed;         /* Taken by vm_space_new(), not yet ready. */
@@ -100,6 +98,23 @@ struct vm_space *vm_space_handle(struct vm_space *slot);
 struct vm_io_slot *vm_space_slot_locked(struct vm_space *vs,
 					const struct vm_io_owner *t,
 					enum vm_io_kind kind);
+
+/*
+ * The token life cycle by kind (vm_space_create_reader() and the other
+ * token calls of ostd/vm_space.h are these for one kind): create, with
+ * the checks of vostd's reader_requires / writer_requires; activate;
+ * dispose; remove. Each takes the space's lock.
+ */
+ostd_err_t vm_space_io_create(struct vm_space *vs, enum vm_io_kind kind,
+			      uint64_t va, uint64_t len,
+			      struct vm_io_owner *token);
+ostd_err_t vm_space_io_activate(struct vm_space *vs,
+				const struct vm_io_owner *t,
+				enum vm_io_kind kind);
+ostd_err_t vm_space_io_dispose(struct vm_space *vs, const struct vm_io_owner *t,
+			       enum vm_io_kind kind);
+ostd_err_t vm_space_io_remove(struct vm_space *vs, const struct vm_io_owner *t,
+			      enum vm_io_kind kind);
 
 struct task;
 

@@ -93,8 +93,11 @@ static ostd_err_t fill_frame(struct frame f, uint8_t marker)
 	page[KT_MARKER_OFF] = marker;
 
 	struct vm_reader r = vm_reader_from_kernel(page, sizeof(page));
+	ostd_err_t err = vm_reader_read(&r, &w, &done);
 
-	return vm_reader_read(&r, &w, &done);
+	/* arch_probe_exec() may call the ret through a kernel mapping. */
+	arch_sync_icache(f.pa, PAGE_SIZE);
+	return err;
 }
 
 ostd_err_t kt_test_frame(uint8_t marker, paddr_t *pa)

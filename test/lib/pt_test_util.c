@@ -7,48 +7,14 @@
 #include "ostd/internal/page_table.h"
 #include "ostd/vm_space.h"
 
-/* True if @p s is @p a followed by @p b. */
-static bool str_is_concat(const char *s, const char *a, const char *b)
-{
-	while (*a != '\0') {
-		if (*s++ != *a++) {
-			return false;
-		}
-	}
-	while (*b != '\0') {
-		if (*s++ != *b++) {
-			return false;
-		}
-	}
-	return *s == '\0';
-}
-
 const struct pt_config *pt_test_kernel_twin(const struct pt_config *user)
 {
-	unsigned int n;
-	const struct pt_config *const *all = arch_pt_configs_for_tests(&n);
-
-	for (unsigned int i = 0; i < n; i++) {
-		if (!all[i]->top_level_can_unmap &&
-		    str_is_concat(all[i]->name, user->name, "-kernel")) {
-			return all[i];
-		}
-	}
-	return NULL;
+	return user->top_level_can_unmap ? user->twin : NULL;
 }
 
 const struct pt_config *pt_test_user_twin(const struct pt_config *kernel)
 {
-	unsigned int n;
-	const struct pt_config *const *all = arch_pt_configs_for_tests(&n);
-
-	for (unsigned int i = 0; i < n; i++) {
-		if (all[i]->top_level_can_unmap &&
-		    str_is_concat(kernel->name, all[i]->name, "-kernel")) {
-			return all[i];
-		}
-	}
-	return NULL;
+	return kernel->top_level_can_unmap ? NULL : kernel->twin;
 }
 
 ostd_err_t pt_test_new_table(const struct pt_config *cfg, struct page_table *pt)

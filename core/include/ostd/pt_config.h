@@ -130,6 +130,12 @@ struct pt_config {
 	uint16_t top_index_last;
 	/* Whether root entries may be cleared (false for the kernel). */
 	bool top_level_can_unmap;
+	/*
+	 * The other half of the same format (same codec and levels): a user
+	 * config's kernel config and back. vm_space_new() builds a space's
+	 * user table from its kernel table's twin.
+	 */
+	const struct pt_config *twin;
 	/* The PROT_ and PT_ flags the format can store. */
 	uint32_t legal_flags;
 	/* Indexed by level, 1..nr_levels; [0] unused. */

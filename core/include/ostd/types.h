@@ -6,17 +6,13 @@
 #include <stdint.h>
 
 /*
- * Physical and virtual addresses are distinct one-member structs, so that
- * passing one where the other is expected is a compile error (Hafnium
- * `inc/hf/addr.h`).
+ * A physical address is a one-member struct, so that passing it where a
+ * virtual address (a plain uint64_t) is expected is a compile error
+ * (Hafnium `inc/hf/addr.h`).
  */
 typedef struct {
 	uint64_t pa;
 } paddr_t;
-
-typedef struct {
-	uint64_t va;
-} vaddr_t;
 
 static inline paddr_t pa_init(uint64_t pa)
 {
@@ -26,14 +22,4 @@ static inline paddr_t pa_init(uint64_t pa)
 static inline uint64_t pa_addr(paddr_t pa)
 {
 	return pa.pa;
-}
-
-static inline vaddr_t va_init(uint64_t va)
-{
-	return (vaddr_t){ .va = va };
-}
-
-static inline uint64_t va_addr(vaddr_t va)
-{
-	return va.va;
 }

@@ -197,8 +197,8 @@ WARN_UNUSED ostd_err_t vm_space_handle_fault(struct vm_space *vs, uint64_t va,
  * Storage for the wrapped page-table cursor, opaque: its fields (the
  * remembered leaf, the fast path's checked properties) gate what a map
  * may skip, so a kernel author must not be able to write them. Only
- * core/mm/vm_space.c sees the cursor inside (a static assertion there
- * keeps the size right).
+ * core/mm/vm_space_cursor.c sees the cursor inside (a static assertion in
+ * vm_space_internal.h keeps the size right).
  */
 #define VM_SPACE_CURSOR_BYTES 3712
 
@@ -347,11 +347,10 @@ struct vm_reader vm_reader_from_kernel(const void *ptr, uint64_t len);
 struct vm_writer vm_writer_from_kernel(void *ptr, uint64_t len);
 
 /**
- * Infallible readers and writers over the whole of frame @p f (OSTD's
- * Frame::reader()/writer()), e.g. to fill a user page before mapping it.
- * The caller's reference must outlive them.
+ * An infallible writer over the whole of frame @p f (OSTD's
+ * Frame::writer()), e.g. to fill a user page before mapping it. The
+ * caller's reference must outlive it.
  */
-struct vm_reader frame_reader(struct frame f);
 struct vm_writer frame_writer(struct frame f);
 
 /**

@@ -102,8 +102,7 @@ void arch_sync_icache(paddr_t pa, uint64_t len);
  * Fills the kernel page table @p kpt (just created by
  * vm_space_init_kernel(), empty) with the port's kernel mappings and
  * switches this CPU to it; the boot translation is unused afterwards.
- * Panics if it cannot. The host never installs a kernel table and does
- * nothing. A port builds the table with kernel_map_build().
+ * Panics if it cannot. A port builds the table with kernel_map_build().
  *
  * Context: ostd_boot(), after frame_init() and vm_space_init_kernel();
  * then each secondary CPU's entry, which only switches to the table.

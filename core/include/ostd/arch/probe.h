@@ -26,9 +26,18 @@ bool arch_probe_write(uintptr_t va, uint8_t val);
 
 /**
  * Calls @p va, which must hold arch_ret_insn (a bare return). False if
- * the fetch faulted.
+ * the fetch faulted. The core's (core/probe.c), over the arch's trap
+ * handler, which calls probe_exec_fault().
  */
 bool arch_probe_exec(uintptr_t va);
+
+/**
+ * For the arch's kernel fault handler: true if a kernel instruction fetch
+ * fault at @p pc is arch_probe_exec()'s call of its target (which is then
+ * reported as faulted). The handler resumes at the call's return address,
+ * as the probed return would have.
+ */
+bool probe_exec_fault(uintptr_t pc);
 
 /* Machine code: a bare function return, and a bare system call. */
 struct arch_code {
@@ -39,6 +48,9 @@ struct arch_code {
 extern const struct arch_code arch_ret_insn;
 extern const struct arch_code arch_syscall_insn;
 
+/* The arch's probe code, indexed by enum probe_access. */
+extern const struct arch_code arch_user_probe_codes[PROBE_EXEC + 1];
+
 /**
  * User code that makes access @p kind to the address in argument register
  * 0 (user_context_set_arg(ctx, 0, va)) and then makes a system call.
@@ -47,7 +59,10 @@ extern const struct arch_code arch_syscall_insn;
  * the low byte of argument register 1; PROBE_EXEC jumps to the address,
  * where the test put arch_syscall_insn. Position independent.
  */
-struct arch_code arch_user_probe_code(enum probe_access kind);
+static inline struct arch_code arch_user_probe_code(enum probe_access kind)
+{
+	return arch_user_probe_codes[kind];
+}
 
 /**
  * User code that counts argument register 0 down to zero and then makes a

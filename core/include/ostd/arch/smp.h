@@ -3,8 +3,7 @@
 
 /*
  * The SMP contract (arch/<isa>/smp.c): finding the CPUs, starting them,
- * and the per-CPU register. arch/common/smp.c is the one-CPU stand-in a
- * port replaces with its own smp.c.
+ * and the per-CPU register.
  */
 
 #include <stdint.h>

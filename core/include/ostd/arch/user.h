@@ -50,3 +50,6 @@ struct user_regs_layout {
 };
 
 extern const struct user_regs_layout arch_user_regs;
+
+/** The e_machine elf_parse() accepts: the arch header's ARCH_ELF_MACHINE. */
+extern const uint16_t arch_elf_machine;

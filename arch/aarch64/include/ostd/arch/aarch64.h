@@ -109,3 +109,6 @@ uint64_t *aarch64_cpu_word(unsigned int offset);
 
 /* ID_AA64MMFR1_EL1.PAN [23:20]: FEAT_PAN when non-zero. */
 #define AARCH64_ID_MMFR1_PAN_SHIFT 20
+
+/* e_machine of our executables: EM_AARCH64 (gABI 4.1 "ELF Header", e_machine). */
+#define ARCH_ELF_MACHINE 183

@@ -228,3 +228,6 @@ long riscv_sbi_call_harts(unsigned long ext, unsigned long fid, uint64_t cpus,
 void riscv_remote_fence_i(uint64_t cpus);
 
 #endif /* __ASSEMBLER__ */
+
+/* e_machine of our executables: EM_RISCV (gABI 4.1 "ELF Header", e_machine). */
+#define ARCH_ELF_MACHINE 243

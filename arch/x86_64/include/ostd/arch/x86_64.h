@@ -147,3 +147,6 @@ void x86_64_trap_init_secondary(unsigned int cpu, uint8_t *ist_area);
  * records it; smp.c looks for the MADT or the MP table from it).
  */
 void x86_64_smp_scan(uint64_t rsdp_pa);
+
+/* e_machine of our executables: EM_X86_64 (gABI 4.1 "ELF Header", e_machine). */
+#define ARCH_ELF_MACHINE 62
