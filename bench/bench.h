@@ -137,6 +137,9 @@ void bench_emit_value(const char *id, const char *name, const char *variant,
 /** Records a failed harness check (smoke mode counts them). */
 void bench_fail(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
+/** Records @p err as a failed check and exits, unless it is OSTD_OK. */
+void bench_must_ok(ostd_err_t err);
+
 #define BENCH_CHECK(cond)                                                   \
 	do {                                                                \
 		if (!(cond)) {                                              \
@@ -165,4 +168,5 @@ void bench_core_walk(void);   /* H5, H6, H7, H8 */
 void bench_core_frames(void); /* H9, H10, H11, H13 */
 void bench_vm_io(void);       /* H12 */
 void bench_smp(void);         /* H14 */
+void bench_owner(void);       /* H15 */
 void bench_callgrind(void);   /* The cg_* functions. */

@@ -286,6 +286,14 @@ void bench_fail(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void bench_must_ok(ostd_err_t err)
+{
+	if (err != OSTD_OK) {
+		bench_fail("core call failed: %s", ostd_err_name(err));
+		exit(1);
+	}
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a;
@@ -428,6 +436,7 @@ int ostd_main(void)
 	bench_core_frames();
 	bench_vm_io();
 	bench_smp();
+	bench_owner();
 	/* The closing line has the test runners' shape, for ./ostd test. */
 	printf("bench: %u passed, %u failed\n", cases_run - cases_failed,
 	       cases_failed + (failures != 0 && cases_failed == 0));

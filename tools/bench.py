@@ -42,7 +42,7 @@ BASELINES = (
     "memcpy",
 )
 # Every benchmark the smoke run must report.
-SMOKE_IDS = ["H%d" % i for i in range(1, 15)]
+SMOKE_IDS = ["H%d" % i for i in range(1, 16)]
 CG_FUNCS = (
     "cg_h2_ostd",
     "cg_h2_toy_cursor",
@@ -61,7 +61,12 @@ CG_FUNCS = (
 )
 
 
-BINARIES = ("ostd-bench", "ostd-bench-lto", "ostd-bench-x86_64")
+BINARIES = (
+    "ostd-bench",
+    "ostd-bench-noregistry",
+    "ostd-bench-lto",
+    "ostd-bench-x86_64",
+)
 
 
 def binary(name):
@@ -542,47 +547,49 @@ def print_targets(t):
 CODEC_IDS = "H2,H3,H5,H6,H7"
 
 
-def codec_compare(quick):
-    rounds = 2 if quick else 3
+def alternate(exes, args, rounds, wanted):
+    """Runs the programs `exes` (each with `args`) in turn, `rounds` times,
+    so that machine noise falls on all of them alike. Returns the medians
+    {(id, case, n): (median of exes[0], median of exes[1], ...)} of the
+    rows `wanted` accepts, for the keys every program reported; None if a
+    program failed."""
     per = {}
     for _ in range(rounds):
-        for exe in ("ostd-bench-lto", "ostd-bench-x86_64"):
-            rows, _s, rc, err = run_program(
-                [
-                    binary(exe),
-                    "--quick",
-                    "--fmt",
-                    "x86_64",
-                    "--only",
-                    CODEC_IDS,
-                    "--reps",
-                    "5",
-                ],
-                600,
-            )
+        for exe in exes:
+            rows, _s, rc, err = run_program([binary(exe)] + args, 600)
             if rc != 0:
                 print("bench: %s failed:\n%s" % (exe, err[-2000:]))
-                return [], []
-            for r in rows:
-                if r.get("variant") == "ostd/x86_64":
-                    per.setdefault(key(r), {}).setdefault(exe, []).append(r["ns_med"])
+                return None
+            for r in filter(wanted, rows):
+                per.setdefault(key(r), {}).setdefault(exe, []).append(r["ns_med"])
+    return {
+        k: tuple(statistics.median(d[e]) for e in exes)
+        for k, d in sorted(per.items())
+        if all(d.get(e) for e in exes)
+    }
+
+
+def codec_compare(quick):
+    meds = alternate(
+        ("ostd-bench-lto", "ostd-bench-x86_64"),
+        ["--quick", "--fmt", "x86_64", "--only", CODEC_IDS, "--reps", "5"],
+        2 if quick else 3,
+        lambda r: r.get("variant") == "ostd/x86_64",
+    )
+    if meds is None:
+        return [], []
     out = []
-    table = []
-    for k in sorted(per):
-        d = per[k]
-        if len(d.get("ostd-bench-lto", [])) and len(d.get("ostd-bench-x86_64", [])):
-            vt = statistics.median(d["ostd-bench-lto"])
-            sp = statistics.median(d["ostd-bench-x86_64"])
-            table.append(
-                {
-                    "id": k[0],
-                    "case": k[1],
-                    "n": k[2],
-                    "vtable_ns": vt,
-                    "fixed_ns": sp,
-                    "overhead": vt / sp - 1,
-                }
-            )
+    table = [
+        {
+            "id": k[0],
+            "case": k[1],
+            "n": k[2],
+            "vtable_ns": vt,
+            "fixed_ns": sp,
+            "overhead": vt / sp - 1,
+        }
+        for k, (vt, sp) in meds.items()
+    ]
     # The gate looks at the hot codec paths, at their middle size.
     for row in table:
         if (row["id"], row["case"], row["n"]) in (
@@ -612,6 +619,49 @@ def print_codec(table):
                 fmt_ns(r["vtable_ns"]),
                 fmt_ns(r["fixed_ns"]),
                 r["overhead"] * 100,
+            )
+        )
+
+
+def registry_compare(quick):
+    """H15 with and without the owner registry (DESIGN.md §7): the same
+    benchmark from ostd-bench and ostd-bench-noregistry, alternated; the
+    medians and their ratio."""
+    meds = alternate(
+        ("ostd-bench", "ostd-bench-noregistry"),
+        ["--only", "H15"] + (["--quick"] if quick else []),
+        2 if quick else 3,
+        lambda r: r.get("id") == "H15",
+    )
+    return [
+        {
+            "id": k[0],
+            "case": k[1],
+            "n": k[2],
+            "registry_ns": on,
+            "noregistry_ns": off,
+            "ratio": on / off if off > 0 else float("nan"),
+        }
+        for k, (on, off) in (meds or {}).items()
+    ]
+
+
+def print_registry(table):
+    if not table:
+        return
+    print(
+        "\nOwner registry on vs compiled out (H15, one token's life beside "
+        "N active readers), ns/op medians"
+    )
+    for r in table:
+        print(
+            "  %-13s N=%-3d registry %9s  none %9s  ratio %.2fx"
+            % (
+                r["case"],
+                r["n"],
+                fmt_ns(r["registry_ns"]),
+                fmt_ns(r["noregistry_ns"]),
+                r["ratio"],
             )
         )
 
@@ -935,6 +985,27 @@ def report(res):
                 ],
             )
         )
+    if res.get("registry"):
+        out.append(
+            "Owner registry on vs compiled out (H15, one token's create, "
+            "activate, dispose and remove beside N active readers), ns/op "
+            "medians:"
+        )
+        out.append(
+            md_table(
+                ["case", "N", "registry", "none", "ratio"],
+                [
+                    [
+                        r["case"],
+                        str(r["n"]),
+                        fmt_ns(r["registry_ns"]),
+                        fmt_ns(r["noregistry_ns"]),
+                        "%.2fx" % r["ratio"],
+                    ]
+                    for r in res["registry"]
+                ],
+            )
+        )
     out.append("Targets:")
     out.append(
         md_table(
@@ -1016,7 +1087,7 @@ def main(args, build, ensure):
         flush=True,
     )
     rows = []
-    codec, codec_table = [], []
+    codec, codec_table, registry = [], [], []
     if not args.callgrind:
         rows, summary, rc, err = run_program(
             [binary("ostd-bench")] + (["--quick"] if args.quick else []), 3600
@@ -1027,6 +1098,8 @@ def main(args, build, ensure):
         print_tables(rows)
         codec, codec_table = codec_compare(args.quick)
         print_codec(codec_table)
+        registry = registry_compare(args.quick)
+        print_registry(registry)
     cg = {}
     fmts = ["x86_64", "sv48", "aarch64"] if args.callgrind else ["x86_64"]
     for exe in ("ostd-bench", "ostd-bench-lto", "ostd-bench-x86_64"):
@@ -1051,6 +1124,7 @@ def main(args, build, ensure):
         "seconds": round(time.monotonic() - start, 1),
         "rows": rows,
         "codec": codec_table,
+        "registry": registry,
         "callgrind": [
             {"binary": b, "fmt": f, "per_op": v} for (b, f), v in sorted(cg.items())
         ],

@@ -3,6 +3,10 @@
 """Turn configs/<name>_defconfig into out/<name>/: .config, autoconf.h, build.ninja.
 
 Usage: tools/configure.py NAME [--set SYM=VAL ...] [--regen]
+       tools/configure.py --top
+
+--top writes the top-level build.ninja, one sub-build per configuration in
+configs/ (every `./ostd` command writes it too; it is not kept in git).
 
 The Kconfig step is strict. An undefined symbol, an unmet dependency or a
 value that does not stick is a fatal error naming the symbol, the file and
@@ -23,11 +27,15 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 try:
     import kconfiglib
 except ImportError:
-    sys.exit(
-        "error: python3-kconfiglib is missing; run `apt-get install "
-        "python3-kconfiglib` (./ostd does this for you), and run this "
-        "script with /usr/bin/python3"
-    )
+    # --top needs no Kconfig, and ./ostd writes the top graph before it
+    # installs the package; load_kconfig() says what is missing.
+    kconfiglib = None
+
+KCONFIGLIB_MISSING = (
+    "python3-kconfiglib is missing; run `apt-get install "
+    "python3-kconfiglib` (./ostd does this for you), and run this "
+    "script with /usr/bin/python3"
+)
 
 
 class ConfigError(Exception):
@@ -98,6 +106,12 @@ def unmet_deps(sym):
 
 
 def load_kconfig(name, overrides):
+    global kconfiglib
+    if kconfiglib is None:
+        try:
+            import kconfiglib
+        except ImportError:
+            raise ConfigError(KCONFIGLIB_MISSING)
     defconfig = os.path.join("configs", name + "_defconfig")
     if not os.path.exists(os.path.join(TOP, defconfig)):
         raise ConfigError(
@@ -168,6 +182,26 @@ def autoconf_text(kconf):
     return "\n".join(out) + "\n"
 
 
+# The benchmark build's second configuration header: the same symbols with
+# the owner registry off, for ostd-bench-noregistry (what the registry
+# costs, DESIGN.md §7). Its folder comes first on that binary's include
+# path, so "generated/autoconf.h" resolves there.
+NOREGISTRY_INCLUDE = "noregistry/include"
+NOREGISTRY_AUTOCONF = NOREGISTRY_INCLUDE + "/generated/autoconf.h"
+
+
+def noregistry_autoconf_text(kconf):
+    sym = kconf.syms["VM_OWNER_REGISTRY"]
+    old = sym.str_value
+    sym.set_value("n")
+    try:
+        if sym.tri_value:
+            raise ConfigError("CONFIG_VM_OWNER_REGISTRY cannot be turned off")
+        return autoconf_text(kconf)
+    finally:
+        sym.set_value(old)
+
+
 def dotconfig_text(kconf):
     out = []
     for sym in kconf.unique_defined_syms:
@@ -187,25 +221,66 @@ def sources_in(d, exts=(".c", ".S")):
     return sorted(os.path.join(d, f) for f in os.listdir(path) if f.endswith(exts))
 
 
-DRIVER_RE = re.compile(r"ostd-driver:\s*CONFIG_([A-Z0-9_]+)")
+DRIVERS_INI = "platform/drivers/drivers.ini"
+DRIVER_SYM_RE = re.compile(r"^CONFIG_([A-Z0-9_]+)$")
+
+
+def driver_table():
+    """platform/drivers/drivers.ini: [(symbol, [file, ...])], every .c in
+    platform/drivers/ listed exactly once."""
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.optionxform = str  # Symbols are upper case.
+    try:
+        ini.read(os.path.join(TOP, DRIVERS_INI))
+    except configparser.Error as e:
+        raise ConfigError("%s: %s" % (DRIVERS_INI, e))
+    if not ini.has_section("drivers"):
+        raise ConfigError("%s has no [drivers] section" % DRIVERS_INI)
+    table = []
+    listed = {}
+    for key, val in ini.items("drivers"):
+        m = DRIVER_SYM_RE.match(key)
+        if not m:
+            raise ConfigError(
+                "%s: %r: expected CONFIG_X = file.c ..." % (DRIVERS_INI, key)
+            )
+        files = val.split()
+        if not files:
+            raise ConfigError("%s: %s names no file" % (DRIVERS_INI, key))
+        for f in files:
+            if f in listed:
+                raise ConfigError(
+                    "%s: %s is listed under %s and %s"
+                    % (DRIVERS_INI, f, listed[f], key)
+                )
+            if not os.path.isfile(os.path.join(TOP, "platform/drivers", f)):
+                raise ConfigError(
+                    "%s: %s names platform/drivers/%s, which does not exist"
+                    % (DRIVERS_INI, key, f)
+                )
+            listed[f] = key
+        table.append((m.group(1), ["platform/drivers/" + f for f in files]))
+    for src in sources_in("platform/drivers"):
+        if os.path.basename(src) not in listed:
+            raise ConfigError(
+                "%s is in no line of %s; add `CONFIG_X = %s` there, X the "
+                "symbol that builds it" % (src, DRIVERS_INI, os.path.basename(src))
+            )
+    return table
 
 
 def selected_drivers(kconf):
-    """Drivers say which symbol builds them, in a comment near the top."""
+    """The drivers whose symbol the configuration enables."""
     out = []
-    for src in sources_in("platform/drivers"):
-        with open(os.path.join(TOP, src)) as f:
-            m = DRIVER_RE.search(f.read(2048))
-        if not m:
-            raise ConfigError("%s: missing an `ostd-driver: CONFIG_X` line" % src)
-        sym = kconf.syms.get(m.group(1))
+    for sym_name, files in driver_table():
+        sym = kconf.syms.get(sym_name)
         if sym is None or not sym.nodes:
             raise ConfigError(
-                "%s: names undefined symbol CONFIG_%s" % (src, m.group(1))
+                "%s: names undefined symbol CONFIG_%s" % (DRIVERS_INI, sym_name)
             )
         if sym.tri_value:
-            out.append(src)
-    return out
+            out += files
+    return sorted(out)
 
 
 def read_ini(path):
@@ -401,13 +476,16 @@ def regen_text(name, kconf, board):
     deps = (
         ["tools/configure.py", "tools/manifests.py", "tools/packages.py"]
         + ["configs/%s_defconfig" % name, "arch/%s/build.ini" % arch]
-        + ["platform/%s/board.ini" % board, out + "/overrides"]
+        + ["platform/%s/board.ini" % board, DRIVERS_INI, out + "/overrides"]
         + kconfig_files()
         + [d for d in scanned if os.path.isdir(os.path.join(TOP, d))]
     )
+    outputs = [out + "/build.ninja", out + "/include/generated/autoconf.h"]
+    if arch == "host" and kconf.syms["HOST_BENCH"].tri_value:
+        outputs.append("%s/%s" % (out, NOREGISTRY_AUTOCONF))
     return [
-        "build %s/build.ninja | %s/include/generated/autoconf.h: "
-        "configure | %s" % (out, out, " ".join(deps)),
+        "build %s | %s: configure | %s"
+        % (outputs[0], " ".join(outputs[1:]), " ".join(deps)),
         "",
     ]
 
@@ -457,20 +535,24 @@ def host_targets(g, base, base_objs, test_objs):
     )
     if not g.kconf.syms["HOST_BENCH"].tri_value:
         return
-    # ostd-bench (the kernel's build model), and the two LTO twins whose
-    # only difference is how the codec is called.
+    # ostd-bench (the kernel's build model), its twin without the owner
+    # registry, and the two LTO twins whose only difference is how the
+    # codec is called.
     lto = BENCH_CFLAGS + " " + BENCH_LTO
-    for binary, obj, flags, ld in (
-        ("ostd-bench", "bench-obj", BENCH_CFLAGS, ""),
-        ("ostd-bench-lto", "bench-lto-obj", lto, "-fuse-ld=lld"),
+    noreg = "-I%s/%s" % (g.out, NOREGISTRY_INCLUDE)
+    for binary, obj, flags, ld, extra in (
+        ("ostd-bench", "bench-obj", BENCH_CFLAGS, "", ""),
+        ("ostd-bench-noregistry", "bench-noregistry-obj", BENCH_CFLAGS, "", noreg),
+        ("ostd-bench-lto", "bench-lto-obj", lto, "-fuse-ld=lld", ""),
         (
             "ostd-bench-x86_64",
             "bench-x86_64-obj",
             lto + " " + BENCH_FIXED,
             "-fuse-ld=lld",
+            "",
         ),
     ):
-        objs = g.compile(base + sources_in("bench"), obj, flags)
+        objs = g.compile(base + sources_in("bench"), obj, flags, extra)
         g.add(
             "build %s/%s: link %s" % (g.out, binary, " ".join(objs)),
             "  link = $cc %s %s" % (flags, ld),
@@ -548,6 +630,75 @@ def ninja_text(name, kconf, arch_ini, board):
     return "\n".join(g.lines) + "\n"
 
 
+# The top graph's sub-builds each run this many jobs, so that the top's own
+# -j (how many configurations build at once) does not multiply into
+# hundreds of compilers: ninja 1.11 has no jobserver to share one limit.
+def sub_jobs():
+    return max(2, (os.cpu_count() or 2) // 2)
+
+
+TOP_INPUTS = ["tools/configure.py", "tools/manifests.py", "configs"]
+
+
+def top_text():
+    """The top-level build.ninja: every configuration in configs/ as a
+    sub-build, and the edge that regenerates this file when a
+    configuration is added or removed (configs/ is a folder, so its time
+    changes then). The same input always gives the same text."""
+    names = config_names()
+    out = [
+        "# Generated by tools/configure.py --top from configs/; do not edit.",
+        "# `ninja` builds every configuration side by side, `ninja NAME` one.",
+        "# Each configuration's own graph is out/NAME/build.ninja, generated",
+        "# from configs/NAME_defconfig and Kconfig; it regenerates itself when",
+        "# an input changes. The edges below create it the first time, then",
+        "# run it.",
+        "",
+        "ninja_required_version = 1.10",
+        "builddir = out",
+        "subjobs = %d" % sub_jobs(),
+        "",
+        "rule top",
+        "  command = /usr/bin/python3 tools/configure.py --top",
+        "  description = CONFIGURE build.ninja",
+        "  generator = 1",
+        "  restat = 1",
+        "",
+        "rule configure",
+        "  command = /usr/bin/python3 tools/configure.py $cfg --regen",
+        "  description = CONFIGURE $cfg",
+        "  generator = 1",
+        "",
+        "# No console pool: ninja buffers a sub-build's output and prints it",
+        "# whole when the sub-build ends, so parallel ones do not interleave.",
+        "# An up-to-date sub-build says nothing (not `no work to do`).",
+        "rule subbuild",
+        "  command = out=$$(ninja --quiet -j $subjobs -f out/$cfg/build.ninja "
+        "2>&1); rc=$$?; printf '%s\\n' \"$$out\" | "
+        "grep -vx -e 'ninja: no work to do.' -e ''; exit $$rc",
+        "  description = BUILD $cfg",
+        "",
+        "build build.ninja: top | %s" % " ".join(TOP_INPUTS),
+        "build always: phony",
+        "",
+    ]
+    for n in names:
+        out += [
+            "build out/%s/build.ninja: configure configs/%s_defconfig" % (n, n),
+            "  cfg = %s" % n,
+            "build %s: subbuild out/%s/build.ninja | always" % (n, n),
+            "  cfg = %s" % n,
+            "",
+        ]
+    out.append("default " + " ".join(names))
+    return "\n".join(out) + "\n"
+
+
+def write_top():
+    """Writes build.ninja at the top; True if its text changed."""
+    return write_if_changed(os.path.join(TOP, "build.ninja"), top_text())
+
+
 def configure(name, overrides, regen):
     out = os.path.join(TOP, "out", name)
     ov_path = os.path.join(out, "overrides")
@@ -567,6 +718,10 @@ def configure(name, overrides, regen):
     write_if_changed(
         os.path.join(out, "include/generated/autoconf.h"), autoconf_text(kconf)
     )
+    if arch == "host" and kconf.syms["HOST_BENCH"].tri_value:
+        write_if_changed(
+            os.path.join(out, NOREGISTRY_AUTOCONF), noregistry_autoconf_text(kconf)
+        )
     write_if_changed(
         os.path.join(out, "include/generated/board.h"), board_header_text(manifest)
     )
@@ -580,16 +735,26 @@ def configure(name, overrides, regen):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("name")
+    ap.add_argument("name", nargs="?")
     ap.add_argument("--set", action="append", default=[], metavar="SYM=VAL")
     ap.add_argument(
         "--regen",
         action="store_true",
         help="rerun with the overrides saved in out/NAME/",
     )
+    ap.add_argument(
+        "--top",
+        action="store_true",
+        help="write the top-level build.ninja (every configuration)",
+    )
     args = ap.parse_args()
+    if args.top == (args.name is not None):
+        ap.error("give a configuration NAME or --top, not both")
     try:
-        configure(args.name, args.set, args.regen)
+        if args.top:
+            write_top()
+        else:
+            configure(args.name, args.set, args.regen)
     except (ConfigError, ManifestError) as e:
         sys.exit("error: %s" % e)
     except kconfiglib.KconfigError as e:

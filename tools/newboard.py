@@ -3,9 +3,10 @@
 
 It copies the board folder of CONFIG to platform/NAME/, gives the copy its
 own Kconfig symbol (BOARD_<NAME>), adds it to platform/Kconfig's board
-choice, and writes configs/NAME_defconfig. The copy builds and boots as the
-original does; TODO markers show what a real port changes
-(docs/porting-board.md walks through it).
+choice, and writes configs/NAME_defconfig; the top-level build.ninja is
+generated from configs/, so the next `./ostd` or `ninja` builds it too.
+The copy builds and boots as the original does; TODO markers show what a
+real port changes (docs/porting-board.md walks through it).
 """
 
 import os
@@ -152,26 +153,4 @@ def scaffold(top, name, from_config, from_board):
     with open(defconfig, "w") as f:
         f.write(dtext)
     written.append("configs/%s_defconfig" % name)
-    # build.ninja: the configuration's edges, and its name in the default.
-    gpath = os.path.join(top, "build.ninja")
-    with open(gpath) as f:
-        gtext = f.read()
-    edges = (
-        "build out/{n}/build.ninja: configure configs/{n}_defconfig\n"
-        "  cfg = {n}\n"
-        "build {n}: subbuild out/{n}/build.ninja | always\n"
-        "  cfg = {n}\n\n"
-    ).format(n=name)
-    m = re.search(r"^default (.*)$", gtext, re.M)
-    if not m:
-        raise ScaffoldError("build.ninja has no default line")
-    gtext = (
-        gtext[: m.start()]
-        + edges
-        + "default %s %s" % (m.group(1), name)
-        + gtext[m.end() :]
-    )
-    with open(gpath, "w") as f:
-        f.write(gtext)
-    written.append("build.ninja")
     return written

@@ -4,7 +4,8 @@
 
   ./ostd run [CONFIG] [--user FILE] [--set SYM=VAL] [--timeout S]
              [-- QEMU ARGS]
-  ./ostd test [host|CONFIG|tools|qemu-cleanup|new-board|all] [--set SYM=VAL] [-v]
+  ./ostd test [host|CONFIG|tools|qemu-cleanup|new-board|build-graph|all]
+             [--set SYM=VAL] [-v]
   ./ostd build [CONFIG|all]
   ./ostd list
   ./ostd debug CONFIG
@@ -188,6 +189,12 @@ def defconfig_value(name, sym):
     return None
 
 
+def defconfig_has_unset(name, sym):
+    """The defconfig turns `sym` off (`# CONFIG_X is not set`)."""
+    with open(os.path.join(TOP, "configs", name + "_defconfig")) as f:
+        return any(l.strip() == "# CONFIG_%s is not set" % sym for l in f)
+
+
 def load_board(name):
     """platform/<name>/board.ini, validated; a bad one stops ./ostd."""
     try:
@@ -206,10 +213,9 @@ def board_of(name):
 # Building
 
 
-def configure_and_build(name, sets, targets=None):
-    ensure("build", "kconfig")
-    for tool in BUILD_TOOLS:
-        require_tool(tool, " ".join(packages.packages("build")))
+def configure(name, sets):
+    """out/NAME/ from configs/NAME_defconfig and the --set overrides."""
+    ensure("kconfig")
     r = subprocess.run(
         ["/usr/bin/python3", os.path.join(TOP, "tools", "configure.py"), name]
         + sum((["--set", s] for s in sets), []),
@@ -217,6 +223,24 @@ def configure_and_build(name, sets, targets=None):
     )
     if r.returncode != 0:
         sys.exit(2)
+
+
+def write_top_graph():
+    """The top-level build.ninja, from configs/ (tools/configure.py --top):
+    every ./ostd command writes it, so plain `ninja` works after any."""
+    import configure as configure_py  # tools/configure.py
+
+    try:
+        configure_py.write_top()
+    except OSError as e:
+        die("cannot write build.ninja: %s" % e)
+
+
+def configure_and_build(name, sets, targets=None):
+    ensure("build", "kconfig")
+    for tool in BUILD_TOOLS:
+        require_tool(tool, " ".join(packages.packages("build")))
+    configure(name, sets)
     if read_dotconfig(name)["ARCH"] == "host":
         ensure("host")
     r = subprocess.run(
@@ -455,6 +479,10 @@ def cmd_list(_args):
             desc += ", -O2 without sanitizers; builds ./ostd bench"
         elif b.arch == "host":
             desc += ", ASan + UBSan"
+        if defconfig_value(name, "RISCV_SV39") == "y":
+            desc += ", Sv39 paging (3 levels) instead of Sv48"
+        if defconfig_has_unset(name, "VM_OWNER_REGISTRY"):
+            desc += ", without the owner registry"
         rows.append((name, b.arch, board, b.boot, desc))
     w = [
         max(len(r[i]) for r in rows + [("config", "arch", "board", "boot")])
@@ -484,10 +512,28 @@ def defconfig_board(name):
 
 
 def cmd_build(args):
-    names = config_names() if args.config == "all" else [args.config]
-    for name in names:
-        check_config_name(name)
-        configure_and_build(name, args.set)
+    if args.config != "all":
+        check_config_name(args.config)
+        configure_and_build(args.config, args.set)
+        return
+    if args.set:
+        # The top graph configures each configuration with the overrides
+        # saved in out/NAME/; --set replaces them, one configuration at a
+        # time, before the sub-builds run side by side.
+        for name in config_names():
+            configure(name, args.set)
+    build_all()
+
+
+def build_all():
+    """Every configuration, its sub-builds in parallel: ninja on the
+    top-level build.ninja (main() has written it)."""
+    ensure("build", "kconfig", "host")
+    for tool in BUILD_TOOLS:
+        require_tool(tool, " ".join(packages.packages("build")))
+    r = subprocess.run(["ninja", "--quiet"], cwd=TOP)
+    if r.returncode != 0:
+        die("build of every configuration failed (the failing one's output is above)")
 
 
 def user_program(name, path):
@@ -907,15 +953,20 @@ def test_style(tally):
         ("build-graph", check_build_graph),
         ("api-headers", check_api_headers),
     ):
-        problems = fn()
-        for p in problems:
-            print("  " + p)
-        tally.add(
-            tool,
-            0 if problems else 1,
-            1 if problems else 0,
-            "%d problem(s)" % len(problems),
-        )
+        tally_problems(tally, tool, fn())
+
+
+def tally_problems(tally, tool, problems):
+    """A check's problems, printed, count as one failed test; none as one
+    passed."""
+    for p in problems:
+        print("  " + p)
+    tally.add(
+        tool,
+        0 if problems else 1,
+        1 if problems else 0,
+        "%d problem(s)" % len(problems),
+    )
 
 
 # The kernel-author API (README, "Headers"): what a kernel includes. The
@@ -993,27 +1044,49 @@ def check_api_headers():
 
 
 def check_build_graph():
-    """The top-level build.ninja builds every configuration, and only those."""
-    with open(os.path.join(TOP, "build.ninja")) as f:
-        text = f.read()
-    listed = set(re.findall(r"^build (\S+): subbuild ", text, re.M))
-    default = set(
-        re.findall(r"^default (.*)$", text, re.M)[-1:][0].split()
-        if re.search(r"^default ", text, re.M)
-        else []
-    )
-    want = set(config_names())
+    """The top-level build.ninja is the generator's output from configs/:
+    the generator gives the same text twice, builds every configuration
+    and only those, the file on disk is that text, and ninja reads it."""
+    import configure as configure_py  # tools/configure.py
+
+    ensure("build")
+    text = configure_py.top_text()
     problems = []
-    for name in sorted(want - listed):
+    if configure_py.top_text() != text:
+        problems.append("tools/configure.py --top is not deterministic")
+    listed = re.findall(r"^build (\S+): subbuild ", text, re.M)
+    default = re.findall(r"^default (.*)$", text, re.M)
+    want = config_names()
+    if sorted(listed) != want:
         problems.append(
-            "build.ninja has no edges for %s; add them as for "
-            "the others (./ostd new-board does)" % name
+            "the top graph builds %s, configs/ has %s"
+            % (" ".join(sorted(listed)), " ".join(want))
         )
-    for name in sorted(listed - want):
-        problems.append("build.ninja builds %s, which has no defconfig" % name)
-    if default != want:
-        problems.append("build.ninja's default line must name every " "configuration")
+    if len(default) != 1 or sorted(default[0].split()) != want:
+        problems.append("the top graph's default line must name every configuration")
+    try:
+        with open(os.path.join(TOP, "build.ninja")) as f:
+            if f.read() != text:
+                problems.append(
+                    "build.ninja differs from tools/configure.py --top's output"
+                )
+    except FileNotFoundError:
+        problems.append("./ostd did not write build.ninja")
+    r = subprocess.run(
+        ["ninja", "-t", "targets", "all"],
+        cwd=TOP,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    if r.returncode != 0:
+        problems.append("ninja cannot read build.ninja: %s" % r.stdout.strip())
     return problems
+
+
+def test_build_graph(tally):
+    """`./ostd test build-graph`: check_build_graph as a runner of its own."""
+    tally_problems(tally, "build-graph", check_build_graph())
 
 
 def c_sources(exts=(".c", ".h")):
@@ -1255,6 +1328,7 @@ def test_qemu_cleanup(tally):
 EXTRA_RUNNERS = {
     "tools": test_tools,
     "qemu-cleanup": test_qemu_cleanup,
+    "build-graph": lambda tally: test_build_graph(tally),
     # Defined further down: looked up when called.
     "new-board": lambda tally: test_new_board(tally),
 }
@@ -1563,6 +1637,7 @@ def main():
         ap.print_help()
         sys.exit(2)
     install_cleanup()
+    write_top_graph()
     try:
         handlers[args.cmd](args)
     except KeyboardInterrupt:

@@ -16,7 +16,11 @@
 #include "ostd/user.h"
 #include "ostd/vm_space.h"
 
-#define STACK_TOP 0x7fff00000000ULL
+/*
+ * Below 2^38, the lowest user-space top of the formats (Sv39's user tables
+ * end at 2^38 - 4096, page_table.va_last), so one address serves every arch.
+ */
+#define STACK_TOP 0x3fff000000ULL
 #define STACK_SIZE (64 * PAGE_SIZE)
 /* Linux's errno values (the same on every arch here) and MAX_RW_COUNT. */
 enum { EBADF = 9, EFAULT = 14, ENOSYS = 38 };

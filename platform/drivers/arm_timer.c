@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_ARM_GENERIC_TIMER
 /*
  * The periodic tick from the Arm generic timer's EL1 virtual timer (Arm
  * ARM DDI 0487, D11 "The Generic Timer in AArch64 state"; registers

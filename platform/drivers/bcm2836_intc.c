@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_BCM2836_INTC
 /*
  * BCM2836/7 ARM-local peripherals ("QA7", Quad-A7 control, rev 3.4), one
  * set of registers per core n (0-3), which is MPIDR_EL1.Aff0 on BCM2837:

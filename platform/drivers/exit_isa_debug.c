@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_EXIT_ISA_DEBUG
 /*
  * QEMU's isa-debug-exit device (hw/misc/debugexit.c) exits QEMU with
  * (value << 1) | 1 on a write; it can never report 0. A status of 0 is

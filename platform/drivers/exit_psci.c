@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_EXIT_PSCI
 /*
  * PSCI SYSTEM_OFF (Arm Power State Coordination Interface, DEN 0022,
  * section "SYSTEM_OFF", function ID 0x84000008), called through hvc or smc

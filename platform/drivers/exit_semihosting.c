@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_EXIT_SEMIHOSTING
 /*
  * Arm semihosting SYS_EXIT (Arm "Semihosting for AArch32 and AArch64",
  * 2020Q4, sections "The semihosting interface" and "SYS_EXIT (0x18)").

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_EXIT_SIFIVE_TEST
 /*
  * The SiFive test finisher (QEMU hw/misc/sifive_test.c): a 32-bit register
  * whose low 16 bits select the action. 0x5555 (PASS) exits QEMU with 0;

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_GIC_V2
 /*
  * GICv2: the Arm Generic Interrupt Controller Architecture Specification,
  * version 2 (IHI 0048B). Register offsets: 4.1.2 "Distributor register

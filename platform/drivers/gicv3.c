@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_GIC_V3
 /*
  * GICv3 with affinity routing: the Arm Generic Interrupt Controller
  * Architecture Specification, GIC architecture version 3 and version 4

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_LAPIC
 /*
  * The local APIC (Intel SDM vol 3A, chapter 11 "Advanced Programmable
  * Interrupt Controller (APIC)"; chapter 10 in editions before 2022): one

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_PC_TIMER
 /*
  * The legacy PC tick: the 8254 PIT (channel 0) routed through the two
  * cascaded 8259A PICs to vector 32. Every PC-compatible QEMU machine has

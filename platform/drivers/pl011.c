@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_UART_PL011
 /*
  * Arm PrimeCell UART (PL011) polled output. Register offsets and bits: the
  * PL011 Technical Reference Manual (ARM DDI 0183G), 3.2 "Summary of

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_SBI_IPI
 /*
  * Inter-processor interrupts on RISC-V through the SBI IPI extension
  * (SBI v1.0.0, ch. 7): send_ipi makes the supervisor software interrupt

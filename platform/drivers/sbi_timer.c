@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_SBI_TIMER
 /*
  * The periodic tick on RISC-V: the SBI TIME extension's set_timer (SBI
  * Spec v1.0.0, chapter 6) programs the next deadline in `time` units and

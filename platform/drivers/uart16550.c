@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_UART_16550
 /*
  * NS16550A polled output. Register offsets and bits: TI PC16550D data
  * sheet, "Registers". We program 115200 8N1 and poll LSR.THRE before each

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MPL-2.0
-// ostd-driver: CONFIG_UART_SIFIVE
 /*
  * SiFive UART polled output (SiFive FU540-C000 Manual v1p4, chapter 13
  * "Universal Asynchronous Receiver/Transmitter"; QEMU hw/char/

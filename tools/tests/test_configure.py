@@ -52,5 +52,31 @@ class KconfigErrorTest(unittest.TestCase):
         self.assertIn('#define BOARD_CONSOLE_COMPAT "ns16550a"', text)
 
 
+class GraphTest(unittest.TestCase):
+    def test_top_graph(self):
+        import manifests
+
+        text = configure.top_text()
+        self.assertEqual(text, configure.top_text())
+        for name in manifests.config_names():
+            self.assertIn("build %s: subbuild out/%s/build.ninja" % (name, name), text)
+        self.assertIn("build build.ninja: top | ", text)
+        self.assertNotIn("pool = console", text)
+
+    def test_drivers_from_the_table(self):
+        kconf = configure.load_kconfig("riscv64-virt", [])
+        drivers = configure.selected_drivers(kconf)
+        self.assertIn("platform/drivers/uart16550.c", drivers)
+        self.assertIn("platform/drivers/sbi_timer.c", drivers)
+        self.assertNotIn("platform/drivers/pl011.c", drivers)
+
+    def test_noregistry_header(self):
+        kconf = configure.load_kconfig("host-bench", [])
+        text = configure.noregistry_autoconf_text(kconf)
+        self.assertIn("#define CONFIG_VM_OWNER_REGISTRY 0", text)
+        # The configuration itself keeps its value.
+        self.assertEqual(kconf.syms["VM_OWNER_REGISTRY"].str_value, "y")
+
+
 if __name__ == "__main__":
     unittest.main()
