@@ -319,6 +319,78 @@ static void handle_node_end(struct walk *w, const struct node *n,
 	}
 }
 
+/*
+ * FDT_BEGIN_NODE (spec 5.4.1): pushes the node whose name starts at
+ * @p *off onto @p stack and moves @p *off past the padded name.
+ */
+static ostd_err_t begin_node(struct walk *w, struct node *stack, int *depth,
+			     uint32_t *off, uint32_t end)
+{
+	const char *name = (const char *)w->fdt + *off;
+	size_t len = str_nlen(name, end - *off);
+
+	if (len == end - *off || *depth + 1 >= FDT_MAX_DEPTH) {
+		return OSTD_EINVAL;
+	}
+	*off += ((uint32_t)len + 1 + 3) & ~3U;
+	if (*off > end) {
+		return OSTD_EINVAL;
+	}
+	int d = ++*depth;
+	struct node *n = &stack[d];
+	/* Spec 2.3.5: defaults are 2 address and 1 size cell. */
+	*n = (struct node){ .name = name, .addr_cells = 2, .size_cells = 1 };
+	n->resv_container = d == 1 && str_eq(name, "reserved-memory");
+	if (w->child_query && d > 0 && stack[d - 1].on_path &&
+	    path_ends_at(w->path, d - 1)) {
+		if (w->child_seen == w->child_index) {
+			w->child_name = name;
+		}
+		w->child_seen++;
+	}
+	if (d == 0) {
+		n->on_path = w->path != NULL;
+	} else if (stack[d - 1].on_path) {
+		const char *c = path_component(w->path, d);
+
+		n->on_path = c != NULL && component_matches(c, name);
+	}
+	return OSTD_OK;
+}
+
+/*
+ * FDT_PROP (spec 5.4.1): hands the property at @p *off to @p n's handler
+ * and moves @p *off past its padded value.
+ */
+static ostd_err_t read_prop(struct walk *w, struct node *n, uint32_t *off,
+			    uint32_t end)
+{
+	const uint8_t *fdt = w->fdt;
+
+	if (end - *off < 8) {
+		return OSTD_EINVAL;
+	}
+	uint32_t len = be32(fdt + *off);
+	uint32_t nameoff = be32(fdt + *off + 4);
+
+	*off += 8;
+	if (len > end - *off || nameoff >= w->strings_size) {
+		return OSTD_EINVAL;
+	}
+	const char *name = (const char *)w->strings + nameoff;
+
+	if (str_nlen(name, w->strings_size - nameoff) ==
+	    w->strings_size - nameoff) {
+		return OSTD_EINVAL;
+	}
+	handle_prop(w, n, name, fdt + *off, len);
+	*off += (len + 3) & ~3U;
+	if (*off > end) {
+		return OSTD_EINVAL;
+	}
+	return OSTD_OK;
+}
+
 /* Walks the structure block, calling the handlers above. */
 static ostd_err_t walk(struct walk *w)
 {
@@ -335,46 +407,13 @@ static ostd_err_t walk(struct walk *w)
 			return OSTD_EINVAL;
 		}
 		uint32_t token = be32(fdt + off);
+		ostd_err_t err = OSTD_OK;
 
 		off += 4;
 		switch (token) {
-		case FDT_BEGIN_NODE: {
-			const char *name = (const char *)fdt + off;
-			size_t len = str_nlen(name, end - off);
-
-			if (len == end - off || depth + 1 >= FDT_MAX_DEPTH) {
-				return OSTD_EINVAL;
-			}
-			off += ((uint32_t)len + 1 + 3) & ~3U;
-			if (off > end) {
-				return OSTD_EINVAL;
-			}
-			depth++;
-			struct node *n = &stack[depth];
-			/* Spec 2.3.5: defaults are 2 address and 1 size cell. */
-			*n = (struct node){ .name = name,
-					    .addr_cells = 2,
-					    .size_cells = 1 };
-			n->resv_container =
-				depth == 1 && str_eq(name, "reserved-memory");
-			if (w->child_query && depth > 0 &&
-			    stack[depth - 1].on_path &&
-			    path_ends_at(w->path, depth - 1)) {
-				if (w->child_seen == w->child_index) {
-					w->child_name = name;
-				}
-				w->child_seen++;
-			}
-			if (depth == 0) {
-				n->on_path = w->path != NULL;
-			} else if (stack[depth - 1].on_path) {
-				const char *c = path_component(w->path, depth);
-
-				n->on_path =
-					c != NULL && component_matches(c, name);
-			}
+		case FDT_BEGIN_NODE:
+			err = begin_node(w, stack, &depth, &off, end);
 			break;
-		}
 		case FDT_END_NODE:
 			if (depth < 0) {
 				return OSTD_EINVAL;
@@ -384,36 +423,20 @@ static ostd_err_t walk(struct walk *w)
 					depth);
 			depth--;
 			break;
-		case FDT_PROP: {
-			if (depth < 0 || end - off < 8) {
-				return OSTD_EINVAL;
-			}
-			uint32_t len = be32(fdt + off);
-			uint32_t nameoff = be32(fdt + off + 4);
-
-			off += 8;
-			if (len > end - off || nameoff >= w->strings_size) {
-				return OSTD_EINVAL;
-			}
-			const char *name = (const char *)w->strings + nameoff;
-
-			if (str_nlen(name, w->strings_size - nameoff) ==
-			    w->strings_size - nameoff) {
-				return OSTD_EINVAL;
-			}
-			handle_prop(w, &stack[depth], name, fdt + off, len);
-			off += (len + 3) & ~3U;
-			if (off > end) {
-				return OSTD_EINVAL;
-			}
+		case FDT_PROP:
+			err = depth < 0
+				      ? OSTD_EINVAL
+				      : read_prop(w, &stack[depth], &off, end);
 			break;
-		}
 		case FDT_NOP:
 			break;
 		case FDT_END:
 			return depth == -1 ? OSTD_OK : OSTD_EINVAL;
 		default:
 			return OSTD_EINVAL;
+		}
+		if (err != OSTD_OK) {
+			return err;
 		}
 	}
 	return w->err;

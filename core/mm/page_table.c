@@ -2,7 +2,7 @@
 /*
  * Page tables: creation with the kernel's shared root entries, teardown,
  * the structural checker and the leaf iterator. The cursors are in
- * cursor.c.
+ * cursor_*.c (cursor_internal.h lists them).
  */
 
 #include "ostd/printf.h"
