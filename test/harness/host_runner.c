@@ -7,6 +7,7 @@
  * in use than it found fails in its teardown.
  */
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,33 @@ struct run {
 	char name[128];
 };
 
+/* Failed expectations of the running test (EXPECT_*). */
+static _Atomic unsigned int expect_failures;
+
+void ostd_test_expect_failed(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	expect_failures++;
+	fflush(stdout);
+	fprintf(stdout, "%s:%d: expectation failed: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fprintf(stdout, "\n");
+}
+
 static void run_case(void **state)
 {
 	struct run *r = *state;
 
+	expect_failures = 0;
 	ostd_test_run_case(r->t, r->index);
+	/* The test ran to its end: now it fails for its expectations. */
+	if (expect_failures != 0) {
+		fail_msg("%s: %u expectation(s) failed", r->name,
+			 expect_failures);
+	}
 }
 
 static int setup_case(void **state)

@@ -30,16 +30,32 @@ int ostd_test_strcmp(const char *a, const char *b)
 	return (unsigned char)*a - (unsigned char)*b;
 }
 
+/* Marks the running test failed and says where and why. */
+static void report(const char *file, int line, const char *what,
+		   const char *fmt, va_list ap)
+{
+	current_failed = true;
+	ostd_printf("%s:%d: %s failed: ", file, line, what);
+	ostd_vprintf(fmt, ap);
+	ostd_puts("\n");
+}
+
 void ostd_test_fail(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	current_failed = true;
-	ostd_printf("%s:%d: assertion failed: ", file, line);
 	va_start(ap, fmt);
-	ostd_vprintf(fmt, ap);
+	report(file, line, "assertion", fmt, ap);
 	va_end(ap);
-	ostd_puts("\n");
+}
+
+void ostd_test_expect_failed(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(file, line, "expectation", fmt, ap);
+	va_end(ap);
 }
 
 static void print_name(const char *tag, const struct ostd_test_case *t,

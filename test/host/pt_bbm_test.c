@@ -18,7 +18,6 @@
 #include "../lib/pt_test_util.h"
 #include "../lib/pt_tlb_check.h"
 
-#define P PAGE_SIZE
 #define SZ_2M (2ULL << 20)
 
 /* The user-half config of @p cfg's format, if its MMU checks BBM. */

@@ -24,17 +24,15 @@
 #include "ostd/config.h"
 #include "ostd/frame.h"
 #include "ostd/internal/page_table.h"
+#include "ostd/internal/vm_space_testing.h"
 #include "ostd/printf.h"
 #include "ostd/string.h"
 #include "ostd/test.h"
 
-#include "../../core/mm/vm_space_internal.h"
 #include "../lib/pt_test_util.h"
 #include "ktest_util.h"
 
 #if CONFIG_ARCH_USER_MODE
-
-#define P PAGE_SIZE
 
 static struct vm_space *space;
 static struct vm_space *space2;
@@ -231,7 +229,7 @@ static uint64_t kernel_target(unsigned int which, const struct vm_space *vs)
 		return (uint64_t)(uintptr_t)&kernel_data; /* Data. */
 	case 2: /* The linear map (or its equivalent) of a RAM frame. */
 		return (uint64_t)(uintptr_t)arch_paddr_to_ptr(
-			       vm_space_checked(vs)->pt.root) +
+			       vm_space_test_pt(vs)->root) +
 		       8;
 	default: /* A page-table node: this space's root, as the kernel sees it. */
 		return (uint64_t)(uintptr_t)arch_paddr_to_ptr(

@@ -7,6 +7,20 @@
 #include "ostd/internal/page_table.h"
 #include "ostd/vm_space.h"
 
+#if CONFIG_ARCH_HOST
+#include "ostd/host/sim.h"
+#endif
+
+const struct pt_prop prop_rw = {
+	.flags = PROT_R | PROT_W,
+	.cache = PT_CACHE_WRITEBACK,
+};
+
+const struct pt_prop prop_ro = {
+	.flags = PROT_R,
+	.cache = PT_CACHE_WRITEBACK,
+};
+
 const struct pt_config *pt_test_kernel_twin(const struct pt_config *user)
 {
 	return user->top_level_can_unmap ? user->twin : NULL;
@@ -73,3 +87,17 @@ void pt_test_kernel_parent_release(struct page_table *pt, bool owned)
 		page_table_destroy(pt);
 	}
 }
+
+#if CONFIG_ARCH_HOST
+void cpu_forget_root(void)
+{
+	struct sim_cpu *cpu = sim_cpu_current();
+
+	sim_cpu_set_root(cpu, NULL, pa_init(0), 0);
+	sim_tlb_flush_all(cpu, true);
+}
+#else
+void cpu_forget_root(void)
+{
+}
+#endif

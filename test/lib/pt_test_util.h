@@ -13,6 +13,13 @@
 #include "ostd/page_table.h"
 #include "ostd/pt_config.h"
 
+/* One base page: the unit the tests count in. */
+#define P PAGE_SIZE
+
+/* Write-back data, read-write and read-only. */
+extern const struct pt_prop prop_rw;
+extern const struct pt_prop prop_ro;
+
 /** The kernel twin of user config @p user ("x" -> "x-kernel"), or NULL. */
 const struct pt_config *pt_test_kernel_twin(const struct pt_config *user);
 
@@ -48,3 +55,12 @@ ostd_err_t pt_test_kernel_parent(const struct pt_config *kcfg,
 
 /** Gives back what pt_test_kernel_parent() returned. */
 void pt_test_kernel_parent_release(struct page_table *pt, bool owned);
+
+/**
+ * Leaves this simulated CPU with no root, as it booted (a no-op on a
+ * kernel image). A space destroyed while current leaves the CPU on the
+ * test's kernel table, which the test destroys too: no later test may
+ * translate through freed frames (or, worse, find a new space "current"
+ * because its root reuses the freed frame).
+ */
+void cpu_forget_root(void);

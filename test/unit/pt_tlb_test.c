@@ -22,8 +22,6 @@
 #include "../lib/pt_test_util.h"
 #include "../lib/pt_tlb_check.h"
 
-#define P PAGE_SIZE
-
 /* The kernel-half config of @p cfg's format. */
 static const struct pt_config *kernel_cfg(const struct pt_config *cfg)
 {

@@ -20,14 +20,15 @@
  *
  * On a divergence it prints the seed, the operation's index and what
  * differed, and fails. It runs where a space can be installed on this CPU
- * (CONFIG_ARCH_USER_SPACES: the host, and the kernel ports that finished
- * their arch issue, whose spaces sit on the kernel's own table).
+ * (CONFIG_ARCH_USER_SPACES: the host, and the kernel ports with a kernel
+ * page table, whose spaces sit on the kernel's own table).
  */
 
 #include "ostd/arch/mm.h"
 #include "ostd/arch/tlb.h"
 
 #include "ostd/frame.h"
+#include "ostd/internal/vm_space_testing.h"
 #include "ostd/page_table.h"
 #include "ostd/printf.h"
 #include "ostd/pt_config.h"
@@ -38,412 +39,13 @@
 #include "../../core/mm/vm_space_internal.h"
 #include "../lib/pt_test_util.h"
 #include "../lib/pt_tlb_check.h"
+#include "../lib/vm_model.h"
 
 #if CONFIG_ARCH_HOST
 #include "ostd/host/sim.h"
 #endif
-
-#define P PAGE_SIZE
-#define UBASE (1ULL << 30)
-#define MODEL_SEEDS 4U
-#define MODEL_OPS 5000U
-#define MODEL_SPACES 3
-#define MODEL_PAGES 8
-#define MODEL_TOKENS 6
-/* The shadows take room only where the test runs. */
-#define MODEL_FRAMES (IS_ENABLED(CONFIG_ARCH_USER_SPACES) ? 12 : 1)
-#define KBUF_SIZE (4 * P)
-/* Every this many operations, every shadow is compared with its frame. */
-#define FULL_CHECK_OPS 32U
-
-/* ---------------------------------------------------------------------
- * The model.
- * --------------------------------------------------------------------- */
-
-struct mframe {
-	struct frame f;
-	uint8_t bytes[P]; /* The shadow. */
-};
-
-struct mpage {
-	int frame; /* Pool index, or -1. */
-	bool writable;
-};
-
-struct mtoken {
-	bool used;
-	enum vm_io_kind kind;
-	enum vm_io_state state;
-	uint64_t life; /* Of the space it was created in. */
-	uint64_t va;
-	uint64_t len;
-	uint64_t cursor; /* The model's reader/writer position. */
-	uint64_t end;
-	/* The real ones. */
-	struct vm_user_reader r;
-	struct vm_user_writer w;
-	struct vm_io_owner tok;
-};
-
-struct mspace {
-	bool exists;    /* The object holds a space, maybe destroyed. */
-	bool destroyed; /* Its current life ended. */
-	uint64_t life;
-	bool shared;
-	bool active;         /* The owner's flag. */
-	struct vm_space *vs; /* The handle. */
-	struct mpage pages[MODEL_PAGES];
-	struct mtoken toks[MODEL_TOKENS];
-};
-
-static struct {
-	const struct pt_config *cfg;
-	struct page_table kpt_store;
-	struct page_table *kpt; /* kpt_store, or the kernel's own. */
-	bool kpt_ok;
-	bool kpt_owned;
-	struct mframe frames[MODEL_FRAMES];
-	struct mspace spaces[MODEL_SPACES];
-	int cur; /* The space current on this CPU, or -1. */
-	uint64_t next_life;
-	bool registry;
-	/* The failure, if any. */
-	bool failed;
-	unsigned int op;
-	uint64_t seed;
-} m;
-
 static uint8_t kbuf[KBUF_SIZE];
 static uint8_t kexp[KBUF_SIZE];
-
-/* Statistics for the closing line. */
-static struct {
-	uint64_t ops;
-	uint64_t copies;
-	uint64_t bytes;
-	uint64_t partial;
-	uint64_t errs[OSTD_ERR_COUNT]; /* Expected outcomes, by error. */
-	uint64_t full_checks;
-} tally;
-
-/* Records a divergence (the first one is printed). */
-static bool diverged(const char *what, uint64_t want, uint64_t got)
-{
-	if (!m.failed) {
-		ostd_printf("vm_model: %s seed %llu op %u: %s: expected %llu, "
-			    "got %llu\n",
-			    m.cfg->name, (unsigned long long)m.seed, m.op, what,
-			    (unsigned long long)want, (unsigned long long)got);
-	}
-	m.failed = true;
-	return false;
-}
-
-static bool expect_eq(const char *what, uint64_t want, uint64_t got)
-{
-	return want == got || diverged(what, want, got);
-}
-
-static bool expect_err(const char *what, ostd_err_t want, ostd_err_t got)
-{
-	if (want != got && !m.failed) {
-		ostd_printf("vm_model: %s seed %llu op %u: %s: expected %s, "
-			    "got %s\n",
-			    m.cfg->name, (unsigned long long)m.seed, m.op, what,
-			    ostd_err_name(want), ostd_err_name(got));
-		m.failed = true;
-	}
-	tally.errs[want]++;
-	return want == got;
-}
-
-/* The shadow byte behind user @p va of space @p s, if @p write may. */
-static uint8_t *m_byte(struct mspace *s, uint64_t va, bool write)
-{
-	if (va < UBASE || va - UBASE >= MODEL_PAGES * P) {
-		return NULL;
-	}
-	const struct mpage *pg = &s->pages[(va - UBASE) / P];
-
-	if (pg->frame < 0 || (write && !pg->writable)) {
-		return NULL;
-	}
-	return &m.frames[pg->frame].bytes[va & (P - 1)];
-}
-
-/* Bytes from @p va on that the access reaches before a fault, <= @p n. */
-static uint64_t m_run(struct mspace *s, uint64_t va, uint64_t n, bool write)
-{
-	uint64_t done = 0;
-
-	while (done < n && m_byte(s, va + done, write) != NULL) {
-		uint64_t chunk = P - ((va + done) & (P - 1));
-
-		done += chunk < n - done ? chunk : n - done;
-	}
-	return done;
-}
-
-/* Copies between the shadow and a kernel buffer, page by page. */
-static void m_copy(struct mspace *s, uint64_t va, uint8_t *buf, uint64_t n,
-		   bool to_user)
-{
-	for (uint64_t done = 0; done < n;) {
-		uint64_t chunk = P - ((va + done) & (P - 1));
-
-		chunk = chunk < n - done ? chunk : n - done;
-		uint8_t *b = m_byte(s, va + done, to_user);
-
-		if (to_user) {
-			memcpy(b, buf + done, chunk);
-		} else {
-			memcpy(buf + done, b, chunk);
-		}
-		done += chunk;
-	}
-}
-
-/* The token is the current life's and active: its copies may run. */
-static bool tok_usable(const struct mspace *s, const struct mtoken *t)
-{
-	return s->exists && !s->destroyed && t->life == s->life &&
-	       t->state == VM_IO_ACTIVE;
-}
-
-/* What a fallible side's check returns (vm_io.c's order). */
-static ostd_err_t side_err(const struct mspace *s, const struct mtoken *t)
-{
-	if (!tok_usable(s, t)) {
-		return OSTD_EBADSTATE;
-	}
-	return m.cur == s - m.spaces ? OSTD_OK : OSTD_ENOTCURRENT;
-}
-
-static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-/* can_create_reader / can_create_writer over the model's active tokens. */
-static bool m_can_create(const struct mspace *s, enum vm_io_kind kind,
-			 uint64_t va, uint64_t len)
-{
-	if (!m.registry) {
-		return true;
-	}
-	for (unsigned int i = 0; i < MODEL_TOKENS; i++) {
-		const struct mtoken *t = &s->toks[i];
-
-		if (!t->used || t->life != s->life ||
-		    t->state != VM_IO_ACTIVE ||
-		    !overlaps(t->va, t->len, va, len)) {
-			continue;
-		}
-		if (t->kind == VM_IO_WRITER || kind == VM_IO_WRITER ||
-		    !s->shared) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* ---------------------------------------------------------------------
- * Set-up and tear-down.
- * --------------------------------------------------------------------- */
-
-#if CONFIG_ARCH_HOST
-/* The kernel table goes away at the end: leave the CPU without a root. */
-static void cpu_forget_root(void)
-{
-	struct sim_cpu *cpu = sim_cpu_current();
-
-	sim_cpu_set_root(cpu, NULL, pa_init(0), 0);
-	sim_tlb_flush_all(cpu, true);
-}
-#else
-static void cpu_forget_root(void)
-{
-}
-#endif
-
-static bool model_begin(const struct pt_config *cfg, uint64_t seed)
-{
-	const struct pt_config *kcfg = pt_test_kernel_twin(cfg);
-
-	memset(&m, 0, sizeof(m));
-	m.cfg = cfg;
-	m.seed = seed;
-	m.cur = -1;
-	m.registry = IS_ENABLED(CONFIG_VM_OWNER_REGISTRY);
-	if (kcfg == NULL || pt_test_kernel_parent(kcfg, &m.kpt_store, &m.kpt,
-						  &m.kpt_owned) != OSTD_OK) {
-		return false;
-	}
-	m.kpt_ok = true;
-	for (int i = 0; i < MODEL_FRAMES; i++) {
-		/* Allocation zeroes: the shadow starts as zeros too. */
-		if (frame_alloc(&frame_type_untyped, &m.frames[i].f) !=
-		    OSTD_OK) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Disposes every active token and destroys every live space. */
-static void model_end(void)
-{
-	for (int i = 0; i < MODEL_SPACES; i++) {
-		struct mspace *s = &m.spaces[i];
-
-		if (!s->exists || s->destroyed) {
-			continue;
-		}
-		for (unsigned int j = 0; j < MODEL_TOKENS; j++) {
-			struct mtoken *t = &s->toks[j];
-
-			if (t->used && tok_usable(s, t)) {
-				(void)(t->kind == VM_IO_READER
-					       ? vm_space_dispose_reader(
-							 s->vs, &t->tok)
-					       : vm_space_dispose_writer(
-							 s->vs, &t->tok));
-			}
-		}
-		if (vm_space_destroy(s->vs) != OSTD_OK) {
-			/* Only after a divergence: force it. */
-			vm_space_test_dispose_all(s->vs);
-			(void)vm_space_destroy(s->vs);
-		}
-	}
-	for (int i = 0; i < MODEL_FRAMES; i++) {
-		if (pa_addr(m.frames[i].f.pa) != 0) {
-			frame_drop(&m.frames[i].f);
-		}
-	}
-	if (m.kpt_ok) {
-		cpu_forget_root();
-		pt_test_kernel_parent_release(m.kpt, m.kpt_owned);
-	}
-	pt_rcu_barrier();
-}
-
-/* ---------------------------------------------------------------------
- * Checks after every operation.
- * --------------------------------------------------------------------- */
-
-/* The active token is in the registry (the space's token table). */
-static bool in_registry(struct vm_space *slot, const struct mtoken *t)
-{
-	spin_lock(&slot->lock);
-	const struct vm_io_slot *r =
-		vm_space_slot_locked(slot, &t->tok, t->kind);
-	bool ok = r != NULL && r->state == VM_IO_ACTIVE && r->va == t->va &&
-		  r->len == t->len;
-
-	spin_unlock(&slot->lock);
-	return ok;
-}
-
-static bool check_space(int i)
-{
-	struct mspace *s = &m.spaces[i];
-	struct vm_space *slot = vm_space_checked(s->vs);
-	const struct vm_space_owner *o = slot == NULL ? NULL : &slot->owner;
-	unsigned int readers = 0;
-	unsigned int writers = 0;
-
-	if (!s->exists) {
-		return true;
-	}
-	if (slot == NULL) {
-		return diverged("the space's handle", 1, 0);
-	}
-	if (!vm_space_owner_inv(s->vs)) {
-		return diverged("owner invariant", 1, 0);
-	}
-	for (unsigned int j = 0; j < MODEL_TOKENS; j++) {
-		struct mtoken *t = &s->toks[j];
-
-		if (!t->used) {
-			continue;
-		}
-		/* An old life's token is another space's: refused. */
-		bool ok =
-			expect_eq("token state",
-				  t->life == s->life ? t->state : VM_IO_REMOVED,
-				  vm_space_io_state(s->vs, &t->tok));
-
-		ok = ok && (t->kind == VM_IO_READER
-				    ? expect_eq("reader cursor", t->cursor,
-						t->r.cursor) &&
-					      expect_eq("reader end", t->end,
-							t->r.end)
-				    : expect_eq("writer cursor", t->cursor,
-						t->w.cursor) &&
-					      expect_eq("writer end", t->end,
-							t->w.end));
-		if (!ok) {
-			return false;
-		}
-		if (t->life != s->life || t->state != VM_IO_ACTIVE) {
-			continue;
-		}
-		if (t->kind == VM_IO_READER) {
-			readers++;
-		} else {
-			writers++;
-		}
-		if (!in_registry(slot, t)) {
-			return diverged("active token registered", 1, 0);
-		}
-	}
-	if (s->destroyed) {
-		return expect_eq("destroyed", 1, slot->destroyed) &&
-		       expect_eq("current", 0, vm_space_is_current(s->vs));
-	}
-	return expect_eq("active tokens", readers + writers,
-			 o->active_tokens) &&
-	       expect_eq("readers", readers, o->reader_count) &&
-	       expect_eq("writers", writers, o->writer_count) &&
-	       expect_eq("owner active", s->active, o->active) &&
-	       expect_eq("current", m.cur == i, vm_space_is_current(s->vs)) &&
-	       expect_eq(
-		       "this CPU in the space's set", m.cur == i,
-		       cpu_set_contains(&slot->pt.active_cpus, arch_cpu_id()));
-}
-
-static bool check_all(bool full)
-{
-	for (int i = 0; i < MODEL_SPACES; i++) {
-		if (!check_space(i)) {
-			return false;
-		}
-	}
-	for (int k = 0; k < MODEL_FRAMES; k++) {
-		uint64_t maps = 0;
-
-		for (int i = 0; i < MODEL_SPACES; i++) {
-			const struct mspace *s = &m.spaces[i];
-
-			for (int p = 0;
-			     s->exists && !s->destroyed && p < MODEL_PAGES;
-			     p++) {
-				maps += s->pages[p].frame == k;
-			}
-		}
-		if (!expect_eq("frame refcount", 1 + maps,
-			       frame_refcount(m.frames[k].f.pa))) {
-			return false;
-		}
-		if (full && memcmp(arch_paddr_to_ptr(m.frames[k].f.pa),
-				   m.frames[k].bytes, P) != 0) {
-			return diverged("frame bytes match the shadow", 1, 0);
-		}
-	}
-	tally.full_checks += full;
-	return true;
-}
 
 /* ---------------------------------------------------------------------
  * Operations. Each returns false on a divergence.
@@ -530,8 +132,8 @@ static bool op_new_space(uint64_t *rs)
 		}
 		bool shared = pt_test_rng_pct(rs, 50);
 
-		if (!expect_err("vm_space_new", OSTD_OK,
-				vm_space_new(&s->vs, m.kpt, shared))) {
+		if (!EXPECT_EQ(vm_space_new(&s->vs, m.kpt, shared),
+			       tally_err(OSTD_OK))) {
 			return false;
 		}
 		s->exists = true;
@@ -564,7 +166,7 @@ static bool op_destroy(uint64_t *rs)
 			want = OSTD_EBUSY;
 		}
 	}
-	if (!expect_err("destroy", want, vm_space_destroy(s->vs))) {
+	if (!EXPECT_EQ(vm_space_destroy(s->vs), tally_err(want))) {
 		return false;
 	}
 	if (want == OSTD_OK) {
@@ -586,7 +188,7 @@ static bool op_activate_space(uint64_t *rs)
 	}
 	ostd_err_t want = s->destroyed ? OSTD_EBADSTATE : OSTD_OK;
 
-	if (!expect_err("activate space", want, vm_space_activate(s->vs))) {
+	if (!EXPECT_EQ(vm_space_activate(s->vs), tally_err(want))) {
 		return false;
 	}
 	if (want == OSTD_OK) {
@@ -630,10 +232,9 @@ static bool op_map(uint64_t *rs)
 	ostd_err_t err = vm_space_cursor_mut(s->vs, va, va + P, &cur);
 
 	if (s->destroyed) {
-		return expect_err("cursor on a destroyed space", OSTD_EBADSTATE,
-				  err);
+		return EXPECT_EQ(err, tally_err(OSTD_EBADSTATE));
 	}
-	if (!expect_err("cursor", OSTD_OK, err)) {
+	if (!EXPECT_EQ(err, tally_err(OSTD_OK))) {
 		return false;
 	}
 	struct pt_prop prop = { .flags = PROT_R | (writable ? PROT_W : 0),
@@ -642,9 +243,9 @@ static bool op_map(uint64_t *rs)
 	err = vm_space_map_frame(&cur, m.frames[f].f.pa, prop);
 	vm_space_cursor_drop(&cur);
 	if (s->pages[p].frame >= 0) {
-		return expect_err("map over a mapping", OSTD_EEXIST, err);
+		return EXPECT_EQ(err, tally_err(OSTD_EEXIST));
 	}
-	if (!expect_err("map", OSTD_OK, err)) {
+	if (!EXPECT_EQ(err, tally_err(OSTD_OK))) {
 		return false;
 	}
 	s->pages[p] = (struct mpage){ .frame = f, .writable = writable };
@@ -665,7 +266,7 @@ static bool op_unmap(uint64_t *rs)
 	uint64_t va = UBASE + p * P;
 	ostd_err_t err = vm_space_cursor_mut(s->vs, va, va + n * P, &cur);
 
-	if (!expect_err("cursor", OSTD_OK, err)) {
+	if (!EXPECT_EQ(err, tally_err(OSTD_OK))) {
 		return false;
 	}
 	err = vm_space_cursor_unmap(&cur, n * P, NULL);
@@ -673,7 +274,7 @@ static bool op_unmap(uint64_t *rs)
 	for (uint64_t q = p; q < p + n; q++) {
 		s->pages[q] = (struct mpage){ .frame = -1 };
 	}
-	return expect_err("unmap", OSTD_OK, err);
+	return EXPECT_EQ(err, tally_err(OSTD_OK));
 }
 
 /*
@@ -704,17 +305,16 @@ static struct mtoken *free_token(uint64_t *rs, struct mspace *s)
 	bool reader = t->kind == VM_IO_READER;
 
 	if (t->state == VM_IO_ACTIVE) {
-		if (!expect_err(
-			    "dispose to recycle", OSTD_OK,
-			    reader ? vm_space_dispose_reader(s->vs, &t->tok)
-				   : vm_space_dispose_writer(s->vs, &t->tok))) {
+		if (!EXPECT_EQ(reader ? vm_space_dispose_reader(s->vs, &t->tok)
+				      : vm_space_dispose_writer(s->vs, &t->tok),
+			       tally_err(OSTD_OK))) {
 			return NULL;
 		}
 		t->state = VM_IO_DISPOSED;
 	}
-	if (!expect_err("remove to recycle", OSTD_OK,
-			reader ? vm_space_remove_reader(s->vs, &t->tok)
-			       : vm_space_remove_writer(s->vs, &t->tok))) {
+	if (!EXPECT_EQ(reader ? vm_space_remove_reader(s->vs, &t->tok)
+			      : vm_space_remove_writer(s->vs, &t->tok),
+		       tally_err(OSTD_OK))) {
 		return NULL;
 	}
 	t->state = VM_IO_REMOVED;
@@ -813,12 +413,11 @@ static bool op_create(uint64_t *rs)
 				 : vm_space_create_writer(s->vs, va, len,
 							  &probe.w, &probe.tok);
 
-	if (!expect_err("create", want, err)) {
+	if (!EXPECT_EQ(err, tally_err(want))) {
 		return false;
 	}
 	if (err != OSTD_OK) {
-		return expect_eq("refused create left the token",
-				 vm_io_owner_eq(&probe.tok, &t->tok), 1);
+		return EXPECT_EQ(1, vm_io_owner_eq(&probe.tok, &t->tok));
 	}
 	*t = probe;
 	t->used = true;
@@ -828,8 +427,7 @@ static bool op_create(uint64_t *rs)
 	t->len = len;
 	t->cursor = va;
 	t->end = va + len;
-	if (!expect_eq("token state", VM_IO_CREATED,
-		       vm_space_io_state(s->vs, &t->tok))) {
+	if (!EXPECT_EQ(vm_space_io_state(s->vs, &t->tok), VM_IO_CREATED)) {
 		return false;
 	}
 	/* Mostly put to work at once: nothing changed since the checks. */
@@ -838,7 +436,7 @@ static bool op_create(uint64_t *rs)
 	}
 	err = kind == VM_IO_READER ? vm_space_activate_reader(s->vs, &t->tok)
 				   : vm_space_activate_writer(s->vs, &t->tok);
-	if (!expect_err("activate after create", OSTD_OK, err)) {
+	if (!EXPECT_EQ(err, tally_err(OSTD_OK))) {
 		return false;
 	}
 	t->state = VM_IO_ACTIVE;
@@ -848,7 +446,6 @@ static bool op_create(uint64_t *rs)
 /* Activate, dispose or remove: which = 0, 1, 2. */
 static bool op_token(uint64_t *rs, int which)
 {
-	static const char *const names[] = { "activate", "dispose", "remove" };
 	struct mspace *s = pick_space(rs, false);
 	static const enum want_tok wants[] = { WANT_INACTIVE, WANT_USABLE,
 					       WANT_INACTIVE };
@@ -902,7 +499,7 @@ static bool op_token(uint64_t *rs, int which)
 			      ? vm_space_remove_reader(to->vs, &t->tok)
 			      : vm_space_remove_writer(to->vs, &t->tok);
 	}
-	if (!expect_err(names[which], want, err)) {
+	if (!EXPECT_EQ(err, tally_err(want))) {
 		return false;
 	}
 	if (want == OSTD_OK) {
@@ -946,8 +543,7 @@ static bool op_copy_kernel(uint64_t *rs, bool to_user)
 		struct vm_reader kr = vm_reader_from_kernel(kbuf, klen);
 
 		err = vm_reader_read(&kr, &t->w, &copied);
-		if (!expect_eq("kernel reader moved", klen - done,
-			       vm_reader_remain(&kr))) {
+		if (!EXPECT_EQ(vm_reader_remain(&kr), klen - done)) {
 			return false;
 		}
 	} else {
@@ -955,14 +551,11 @@ static bool op_copy_kernel(uint64_t *rs, bool to_user)
 		struct vm_writer kw = vm_writer_from_kernel(kbuf, klen);
 
 		err = vm_reader_read(&t->r, &kw, &copied);
-		if (!expect_eq("kernel writer moved", klen - done,
-			       vm_writer_avail(&kw))) {
+		if (!EXPECT_EQ(vm_writer_avail(&kw), klen - done)) {
 			return false;
 		}
 	}
-	if (!expect_err(to_user ? "copy to user" : "copy from user", want,
-			err) ||
-	    !expect_eq("bytes copied", done, copied)) {
+	if (!EXPECT_EQ(err, tally_err(want)) || !EXPECT_EQ(copied, done)) {
 		return false;
 	}
 	if (to_user) {
@@ -971,7 +564,7 @@ static bool op_copy_kernel(uint64_t *rs, bool to_user)
 		memset(kexp, 0xcc, KBUF_SIZE);
 		m_copy(s, t->cursor, kexp, done, false);
 		if (memcmp(kbuf, kexp, KBUF_SIZE) != 0) {
-			return diverged("bytes read", 1, 0);
+			return ADD_FAILURE("bytes read");
 		}
 	}
 	t->cursor += done;
@@ -1013,8 +606,7 @@ static bool op_copy_user(uint64_t *rs)
 	uint64_t copied = UINT64_MAX;
 	ostd_err_t err = vm_reader_read(&r->r, &w->w, &copied);
 
-	if (!expect_err("copy user to user", want, err) ||
-	    !expect_eq("bytes copied", done, copied)) {
+	if (!EXPECT_EQ(err, tally_err(want)) || !EXPECT_EQ(copied, done)) {
 		return false;
 	}
 	m_copy(s, r->cursor, kexp, done, false);
@@ -1058,8 +650,8 @@ static bool op_val(uint64_t *rs, bool write)
 		want = reach == size ? OSTD_OK : OSTD_EFAULT;
 	}
 	if (write) {
-		if (!expect_err("write_val", want,
-				vm_writer_write_val(&t->w, val, size))) {
+		if (!EXPECT_EQ(vm_writer_write_val(&t->w, val, size),
+			       tally_err(want))) {
 			return false;
 		}
 		/* The bytes before a fault stay written. */
@@ -1067,14 +659,14 @@ static bool op_val(uint64_t *rs, bool write)
 	} else {
 		uint8_t got[8];
 
-		if (!expect_err("read_val", want,
-				vm_reader_read_val(&t->r, got, size))) {
+		if (!EXPECT_EQ(vm_reader_read_val(&t->r, got, size),
+			       tally_err(want))) {
 			return false;
 		}
 		if (want == OSTD_OK) {
 			m_copy(s, t->cursor, val, size, false);
 			if (memcmp(got, val, size) != 0) {
-				return diverged("read_val bytes", 1, 0);
+				return ADD_FAILURE("read_val bytes");
 			}
 		}
 	}
@@ -1099,9 +691,9 @@ static bool op_fill_zeros(uint64_t *rs)
 	uint64_t got = UINT64_MAX;
 
 	want = want == OSTD_OK && done < n ? OSTD_EFAULT : want;
-	if (!expect_err("fill_zeros", want,
-			vm_writer_fill_zeros(&t->w, len, &got)) ||
-	    !expect_eq("zeros filled", done, got)) {
+	if (!EXPECT_EQ(vm_writer_fill_zeros(&t->w, len, &got),
+		       tally_err(want)) ||
+	    !EXPECT_EQ(got, done)) {
 		return false;
 	}
 	m_copy(s, t->cursor, zeros, done, true);
@@ -1128,7 +720,7 @@ static bool op_skip_limit(uint64_t *rs)
 					 ? vm_reader_limit(&t->r, n)
 					 : vm_writer_limit(&t->w, n);
 
-		if (!expect_err("limit", want, err)) {
+		if (!EXPECT_EQ(err, tally_err(want))) {
 			return false;
 		}
 		t->end = want == OSTD_OK && n < left ? t->cursor + n : t->end;
@@ -1145,7 +737,7 @@ static bool op_skip_limit(uint64_t *rs)
 	if (want == OSTD_OK && n > left) {
 		want = OSTD_EINVAL;
 	}
-	if (!expect_err("skip", want, err)) {
+	if (!EXPECT_EQ(err, tally_err(want))) {
 		return false;
 	}
 	t->cursor += want != OSTD_OK ? 0 : n;
@@ -1183,19 +775,17 @@ static bool op_atomic(uint64_t *rs, bool cmpxchg)
 	uint32_t got = 0;
 
 	if (!cmpxchg) {
-		return expect_err("atomic_load", want,
-				  vm_reader_atomic_load(&t->r, &got)) &&
-		       (want != OSTD_OK ||
-			expect_eq("atomic_load value", cur_val, got));
+		return EXPECT_EQ(vm_reader_atomic_load(&t->r, &got),
+				 tally_err(want)) &&
+		       (want != OSTD_OK || EXPECT_EQ(got, cur_val));
 	}
 	uint32_t expected = pt_test_rng_pct(rs, 50)
 				    ? cur_val
 				    : (uint32_t)pt_test_rng_next(rs);
 	uint32_t new_val = (uint32_t)pt_test_rng_next(rs);
 
-	if (!expect_err(
-		    "cmpxchg", want,
-		    vm_writer_atomic_cmpxchg(&t->w, expected, new_val, &got))) {
+	if (!EXPECT_EQ(vm_writer_atomic_cmpxchg(&t->w, expected, new_val, &got),
+		       tally_err(want))) {
 		return false;
 	}
 	if (want != OSTD_OK) {
@@ -1204,7 +794,7 @@ static bool op_atomic(uint64_t *rs, bool cmpxchg)
 	if (cur_val == expected) {
 		memcpy(b, &new_val, 4);
 	}
-	return expect_eq("cmpxchg old", cur_val, got);
+	return EXPECT_EQ(got, cur_val);
 }
 
 static bool run_op(uint64_t *rs)
@@ -1295,6 +885,11 @@ static unsigned int run_seed(const struct pt_config *cfg, uint64_t seed)
 	if (failed_at == 0 && !check_all(true)) {
 		failed_at = MODEL_OPS;
 	}
+	if (failed_at != 0) {
+		/* The expectation that failed said what and where. */
+		ostd_printf("vm_model: %s seed %llu diverged at op %u\n",
+			    cfg->name, (unsigned long long)seed, failed_at - 1);
+	}
 	model_end();
 	return failed_at;
 }
@@ -1305,7 +900,7 @@ TEST_FORMAT(vm_model, random_ops_match_the_model)
 
 	/*
 	 * User copies need a space installed on this CPU (a port without
-	 * a kernel page table yet cannot). Spaces exist for user formats
+	 * a kernel page table cannot). Spaces exist for user formats
 	 * only.
 	 */
 	if (!IS_ENABLED(CONFIG_ARCH_USER_SPACES) || !cfg->top_level_can_unmap) {

@@ -10,10 +10,14 @@
  *   closing "N passed, N failed", and a failed assertion prints the file,
  *   line and values and returns from the test.
  *
- * A test is `TEST(suite, name) { ... }`. Assertions may only be used in the
- * test body itself, since on the kernel side they `return` from it.
+ * A test is `TEST(suite, name) { ... }`. Assertions (ASSERT_*) are fatal
+ * and may only be used in the test body itself, since on the kernel side
+ * they `return` from it. Expectations (EXPECT_*, as gtest's) are not: a
+ * failed one prints the file, line and values, marks the running test
+ * failed and lets it go on, so helpers may use them too.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,6 +101,76 @@ static inline unsigned int ostd_test_runs(const struct ostd_test_case *t)
 
 extern const struct ostd_test_case __start_ostd_tests[];
 extern const struct ostd_test_case __stop_ostd_tests[];
+
+/*
+ * Reports a failed expectation at @p file:@p line and marks the running
+ * test failed; each runner (test/harness) has its own.
+ */
+void ostd_test_expect_failed(const char *file, int line, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+
+enum ostd_test_op {
+	OSTD_TEST_EQ,
+	OSTD_TEST_NE,
+	OSTD_TEST_LE,
+	OSTD_TEST_LT,
+	OSTD_TEST_GE,
+	OSTD_TEST_GT,
+};
+
+static inline bool ostd_test_expect_true(const char *file, int line, bool ok,
+					 const char *what)
+{
+	if (!ok) {
+		ostd_test_expect_failed(file, line, "expected %s", what);
+	}
+	return ok;
+}
+
+static inline bool ostd_test_expect_cmp(const char *file, int line,
+					enum ostd_test_op op, const char *a_str,
+					const char *b_str, uint64_t a,
+					uint64_t b)
+{
+	static const char *const names[] = { "==", "!=", "<=", "<", ">=", ">" };
+	bool ok = op == OSTD_TEST_EQ   ? a == b
+		  : op == OSTD_TEST_NE ? a != b
+		  : op == OSTD_TEST_LE ? a <= b
+		  : op == OSTD_TEST_LT ? a < b
+		  : op == OSTD_TEST_GE ? a >= b
+				       : a > b;
+
+	if (!ok) {
+		ostd_test_expect_failed(
+			file, line, "expected %s %s %s: 0x%llx vs 0x%llx",
+			a_str, names[op], b_str, (unsigned long long)a,
+			(unsigned long long)b);
+	}
+	return ok;
+}
+
+/*
+ * Soft expectations: each evaluates its operands once and is an
+ * expression, true if it held, so a helper can still stop where going on
+ * makes no sense: `if (!EXPECT_EQ(setup(), OSTD_OK)) goto out;`. Operands
+ * compare as uint64_t, as ASSERT_EQ's do on the host.
+ */
+#define EXPECT_TRUE(x) ostd_test_expect_true(__FILE__, __LINE__, (x), #x)
+#define EXPECT_FALSE(x) \
+	ostd_test_expect_true(__FILE__, __LINE__, !(x), "!(" #x ")")
+#define OSTD_TEST_EXPECT_CMP_(op, a, b)                                     \
+	ostd_test_expect_cmp(__FILE__, __LINE__, op, #a, #b, (uint64_t)(a), \
+			     (uint64_t)(b))
+#define EXPECT_EQ(a, b) OSTD_TEST_EXPECT_CMP_(OSTD_TEST_EQ, a, b)
+#define EXPECT_NE(a, b) OSTD_TEST_EXPECT_CMP_(OSTD_TEST_NE, a, b)
+#define EXPECT_LE(a, b) OSTD_TEST_EXPECT_CMP_(OSTD_TEST_LE, a, b)
+#define EXPECT_LT(a, b) OSTD_TEST_EXPECT_CMP_(OSTD_TEST_LT, a, b)
+#define EXPECT_GE(a, b) OSTD_TEST_EXPECT_CMP_(OSTD_TEST_GE, a, b)
+#define EXPECT_GT(a, b) OSTD_TEST_EXPECT_CMP_(OSTD_TEST_GT, a, b)
+
+/* A failure found without a comparison: reports @p what; false. */
+#define ADD_FAILURE(what) \
+	ostd_test_expect_true(__FILE__, __LINE__, false, (what))
 
 #ifdef UNIT_TESTING
 
