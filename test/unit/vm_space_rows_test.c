@@ -579,8 +579,8 @@ TEST_FORMAT(vm_space, row32_stale_tokens)
 	ASSERT_EQ(io_use(&io_b, &copied), OSTD_EBADSTATE);
 	ASSERT_EQ(copied, 0);
 	/*
-	 * Pinned: retiring a token of a destroyed space is allowed (it
-	 * holds nothing); see the contract question in the report.
+	 * Retiring a created token of a destroyed space is allowed: it
+	 * holds nothing, and its owner must be able to give the slot back.
 	 */
 	ASSERT_EQ(io_remove(fx.vs, &io_c), OSTD_OK);
 

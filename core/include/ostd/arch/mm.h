@@ -111,7 +111,7 @@ void arch_kernel_pt_activate(struct page_table *kpt);
 
 /**
  * Installs @p pt as this CPU's user root (CR3 / satp / TTBR0) and flushes
- * what the previous root left (no ASIDs yet).
+ * what the previous root left (spaces carry no ASIDs).
  *
  * Context: vm_space_activate(), preemption off. Barriers: the root write
  * is ordered after the table's stores (x86 MOV CR3 serializes, SDM Vol.
