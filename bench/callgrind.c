@@ -160,15 +160,29 @@ CG void cg_h7_toy_cursor(struct toy_pt *t, uint64_t n)
 	BENCH_CHECK(toy_cursor_unmap(t, BASE_VA, n) == n);
 }
 
-/* H6: write-protect n pages, one protect_next() per leaf. */
+/* H6: write-protect n pages in one protect_mask() call. */
+CG void cg_h6_ostd(struct page_table *pt, uint64_t n);
+CG void cg_h6_ostd(struct page_table *pt, uint64_t n)
+{
+	struct pt_cursor cur;
+	uint64_t end = BASE_VA + n * PAGE_SIZE;
+	uint64_t count;
+
+	must_ok(pt_cursor_new_mut(pt, BASE_VA, end, &cur));
+	must_ok(pt_cursor_protect_mask(&cur, n * PAGE_SIZE, 0, PROT_W, &count));
+	pt_cursor_drop(&cur);
+	BENCH_CHECK(count == n);
+}
+
+/* H6 through the callback: one protect_next() per leaf. */
 static void clear_w(struct pt_prop *prop, void *ctx)
 {
 	(void)ctx;
 	prop->flags &= ~PROT_W;
 }
 
-CG void cg_h6_ostd(struct page_table *pt, uint64_t n);
-CG void cg_h6_ostd(struct page_table *pt, uint64_t n)
+CG void cg_h6_ostd_next(struct page_table *pt, uint64_t n);
+CG void cg_h6_ostd_next(struct page_table *pt, uint64_t n)
 {
 	struct pt_cursor cur;
 	uint64_t end = BASE_VA + n * PAGE_SIZE;
@@ -185,6 +199,16 @@ CG void cg_h6_ostd(struct page_table *pt, uint64_t n)
 			  (struct tlb_op){ .kind = TLB_OP_RANGE,
 					   .va = BASE_VA,
 					   .len = n * PAGE_SIZE });
+	pt_cursor_drop(&cur);
+}
+
+/* Makes n pages writable again, uncounted (not a cg_* function). */
+static void make_writable(struct page_table *pt, uint64_t n)
+{
+	struct pt_cursor cur;
+
+	must_ok(pt_cursor_new_mut(pt, BASE_VA, BASE_VA + n * PAGE_SIZE, &cur));
+	must_ok(pt_cursor_protect_mask(&cur, n * PAGE_SIZE, PROT_W, 0, NULL));
 	pt_cursor_drop(&cur);
 }
 
@@ -276,6 +300,9 @@ void bench_callgrind(void)
 	toy_pt_free(&toy);
 	bench_table_new(f, &pt);
 	bench_map_frames(&pt, BASE_VA, n7);
+	cg_h6_ostd_next(&pt, n7);
+	emit("cg_h6_ostd_next", n7);
+	make_writable(&pt, n7);
 	cg_h6_ostd(&pt, n7);
 	emit("cg_h6_ostd", n7);
 	cg_h7_ostd(&pt, n7);

@@ -302,7 +302,23 @@ static void clear_w(struct pt_prop *prop, void *ctx)
 	prop->flags &= ~PROT_W;
 }
 
+/* protect_mask: the whole range in one call, which queues one flush. */
 static void protect_run(void *p)
+{
+	struct walk_ctx *c = p;
+	uint64_t len = c->n * PAGE_SIZE;
+	struct pt_cursor cur;
+	uint64_t leaves = 0;
+
+	must_ok(pt_cursor_new_mut(&c->pt, BASE_VA, BASE_VA + len, &cur));
+	must_ok(pt_cursor_protect_mask(&cur, len, 0, PROT_W, &leaves));
+	pt_cursor_drop(&cur);
+	c->m->dispatches = (double)cur.flusher.dispatches;
+	BENCH_CHECK(leaves == c->n * PAGE_SIZE / pt_page_size(c->level));
+}
+
+/* protect_next: one call and one callback per leaf, as a general change. */
+static void protect_next_run(void *p)
 {
 	struct walk_ctx *c = p;
 	uint64_t len = c->n * PAGE_SIZE;
@@ -374,6 +390,7 @@ static void linux_teardown_unmap(void *p)
 
 static void h6(void)
 {
+	static char next_name[32];
 	static const uint64_t sizes[] = { 16, 512, 16384, 262144 };
 	unsigned int first = bench_opts.mode == BENCH_SMOKE ? 1 : 0;
 	unsigned int last = (unsigned int)bench_size(1, 2, 3);
@@ -395,6 +412,15 @@ static void h6(void)
 				c->f = bench_fmt(k);
 				c->level = level;
 			}
+			/* The callback path, on the first format only. */
+			snprintf(next_name, sizeof(next_name), "ostd-next/%s",
+				 bench_fmt(0)->name);
+			struct walk_ctx *nc =
+				add(&vs, next_name, ostd_setup,
+				    protect_next_run, ostd_teardown, n);
+
+			nc->f = bench_fmt(0);
+			nc->level = level;
 			if (level == 1) {
 				add(&vs, "toy-cursor", toy_setup, toy_protect,
 				    toy_teardown, n);

@@ -164,7 +164,9 @@ static bool may_straddle(const struct pt_cursor *cur, uint64_t b)
 
 unsigned int cursor_split_need(struct pt_cursor *cur, uint64_t b)
 {
-	if (!may_straddle(cur, b)) {
+	/* No leaf below the guard is larger than the guard's entries. */
+	if (is_aligned(b, pt_page_size(cur->guard_level)) ||
+	    !may_straddle(cur, b)) {
 		return 0;
 	}
 	struct pos p = cursor_walk(cur, b, 1);
@@ -220,6 +222,29 @@ void cursor_split_at(struct pt_cursor *cur, uint64_t b, struct reserve *r)
 		}
 		cursor_split_leaf(cur, &p, b, r);
 	}
+}
+
+ostd_err_t cursor_reserve_ends(struct pt_cursor *cur, uint64_t last,
+			       struct reserve *r)
+{
+	ostd_err_t err =
+		cursor_reserve_fill(r,
+				    cursor_split_need(cur, cur->va) +
+					    cursor_split_need(cur, last + 1),
+				    true);
+
+	if (err != OSTD_OK) {
+		cursor_reserve_release(r);
+	}
+	return err;
+}
+
+void cursor_split_ends(struct pt_cursor *cur, uint64_t last, struct reserve *r)
+{
+	cursor_split_at(cur, cur->va, r);
+	cursor_split_at(cur, last + 1, r);
+	/* The first split may have done part of the second's. */
+	cursor_reserve_release(r);
 }
 
 /* A probe with detach_entry(): it stops at the first leaf. */

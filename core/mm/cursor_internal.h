@@ -12,7 +12,7 @@
  *                     before-make, detaching a sub-tree, splitting a leaf
  *   cursor_map.c      map, with its fast path
  *   cursor_unmap.c    unmap
- *   cursor_protect.c  protect_next
+ *   cursor_protect.c  protect_next, protect_mask
  *
  * Prepare, then commit (Hafnium mm_ptable_prepare/commit; seL4
  * decode/perform). Every mutation is a plan struct filled by a prepare
@@ -116,7 +116,7 @@ static inline void pos_write(struct pt_cursor *cur, const struct pos *p,
 	}
 }
 
-/* Validates a length argument of find_next/unmap/protect_next. */
+/* Validates a length argument of find_next/unmap/protect_next/_mask. */
 WARN_UNUSED ostd_err_t cursor_check_len(const struct pt_cursor *cur,
 					uint64_t len);
 
@@ -210,6 +210,16 @@ void cursor_split_leaf(struct pt_cursor *cur, const struct pos *p, uint64_t va,
 
 /* Splits until @p b is a leaf boundary (or nothing straddles it). */
 void cursor_split_at(struct pt_cursor *cur, uint64_t b, struct reserve *r);
+
+/*
+ * Fills @p r with the nodes the splits at both ends of [va, @p last] need
+ * (unmap and protect_mask split only there); on error @p r is empty.
+ */
+WARN_UNUSED ostd_err_t cursor_reserve_ends(struct pt_cursor *cur, uint64_t last,
+					   struct reserve *r);
+
+/* Makes both ends of [va, @p last] leaf boundaries and empties @p r. */
+void cursor_split_ends(struct pt_cursor *cur, uint64_t last, struct reserve *r);
 
 /* ---------------------------------------------------------------------
  * Rules every map and protect keeps (cursor_map.c).

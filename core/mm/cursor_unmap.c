@@ -37,15 +37,7 @@ static ostd_err_t unmap_prepare(struct pt_cursor *cur, uint64_t len,
 		return OSTD_OK;
 	}
 	plan->last = cur->va + (len - 1);
-	err = cursor_reserve_fill(
-		&plan->nodes,
-		cursor_split_need(cur, cur->va) +
-			cursor_split_need(cur, plan->last + 1),
-		true);
-	if (err != OSTD_OK) {
-		cursor_reserve_release(&plan->nodes);
-	}
-	return err;
+	return cursor_reserve_ends(cur, plan->last, &plan->nodes);
 }
 
 /* Root entries of the kernel half are shared forever: never detached. */
@@ -115,10 +107,7 @@ static void unmap_commit(struct pt_cursor *cur, struct unmap_plan *plan)
 	if (plan->len == 0) {
 		return;
 	}
-	cursor_split_at(cur, cur->va, &plan->nodes);
-	cursor_split_at(cur, plan->last + 1, &plan->nodes);
-	/* The first split may have done part of the second's. */
-	cursor_reserve_release(&plan->nodes);
+	cursor_split_ends(cur, plan->last, &plan->nodes);
 	for (uint64_t v = cur->va;;) {
 		uint64_t slot = unmap_slot(cur, v, plan->last, &plan->removed);
 

@@ -89,6 +89,15 @@ ostd_err_t vm_space_cursor_protect_next(struct vm_space_cursor *c, uint64_t len,
 				      range_start, range_len);
 }
 
+ostd_err_t vm_space_cursor_protect_mask(struct vm_space_cursor *c, uint64_t len,
+					uint32_t set, uint32_t clear,
+					uint64_t *count)
+{
+	/* The table's user-mapping rules refuse the privileged bits. */
+	return pt_cursor_protect_mask(vm_space_cursor_raw(c), len, set, clear,
+				      count);
+}
+
 /*
  * S6: the privileged bits are the framework's, never the caller's. The
  * accessed bit is set up front, as Linux's default protections do: an

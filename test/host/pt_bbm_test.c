@@ -137,6 +137,25 @@ static void make_read_only(struct pt_prop *prop, void *ctx)
  * Every overwrite of a live entry by the core, with the old translation in
  * the TLBs: no violation (the runner counts them; checked here too).
  */
+/* Maps two 2 MiB blocks of [pa, pa + 4 MiB) at @p va. */
+static bool map_two_blocks(struct page_table *pt, uint64_t va, paddr_t pa)
+{
+	struct pt_cursor cur;
+
+	if (pt_cursor_new_mut(pt, va, va + 2 * SZ_2M, &cur) != OSTD_OK) {
+		return false;
+	}
+	bool ok =
+		pt_cursor_map(&cur, pt_item_untracked(pa, 2), rw) == OSTD_OK &&
+		pt_cursor_map(
+			&cur,
+			pt_item_untracked(pa_init(pa_addr(pa) + SZ_2M), 2),
+			rw) == OSTD_OK;
+
+	pt_cursor_drop(&cur);
+	return ok;
+}
+
 TEST_FORMAT(pt_bbm, core_breaks_before_make)
 {
 	const struct pt_config *ucfg = bbm_cfg(cfg);
@@ -154,14 +173,7 @@ TEST_FORMAT(pt_bbm, core_breaks_before_make)
 	ASSERT_EQ(page_table_new_user(ucfg, NULL, &pt), OSTD_OK);
 	ASSERT_TRUE(pt_test_tlb_attach(&pt));
 	/* A split of a cached block (unmap of one page inside it). */
-	ASSERT_EQ(pt_cursor_new_mut(&pt, va, va + 2 * SZ_2M, &cur), OSTD_OK);
-	ASSERT_EQ(pt_cursor_map(&cur, pt_item_untracked(pa, 2), rw), OSTD_OK);
-	ASSERT_EQ(pt_cursor_map(
-			  &cur,
-			  pt_item_untracked(pa_init(pa_addr(pa) + SZ_2M), 2),
-			  rw),
-		  OSTD_OK);
-	pt_cursor_drop(&cur);
+	ASSERT_TRUE(map_two_blocks(&pt, va, pa));
 	ASSERT_TRUE(pt_test_tlb_touch(va));
 	ASSERT_TRUE(pt_test_tlb_touch(va + SZ_2M));
 	ASSERT_EQ(pt_cursor_new_mut(&pt, va + P, va + 2 * P, &cur), OSTD_OK);
@@ -204,6 +216,55 @@ TEST_FORMAT(pt_bbm, core_breaks_before_make)
 	ASSERT_EQ(sim_bbm_violations(), before);
 	ASSERT_GT(sim_cpu(0)->flushes, flushes);
 
+	pt_test_tlb_detach(&pt);
+	page_table_destroy(&pt);
+}
+
+/*
+ * protect_mask over cached pages: a split at each end and a run of
+ * permission changes written in place; then nG (PT_GLOBAL), which needs
+ * break-before-make for every leaf of the run.
+ */
+TEST_FORMAT(pt_bbm, protect_mask_breaks_before_make)
+{
+	const struct pt_config *ucfg = bbm_cfg(cfg);
+	struct page_table pt;
+	struct pt_cursor cur;
+	uint64_t count = 0;
+
+	if (ucfg == NULL) {
+		return;
+	}
+	uint64_t va = 8 * SZ_2M;
+	paddr_t pa = pa_init(1ULL << 40);
+	uint64_t before = sim_bbm_violations();
+
+	ASSERT_EQ(page_table_new_user(ucfg, NULL, &pt), OSTD_OK);
+	ASSERT_TRUE(pt_test_tlb_attach(&pt));
+	ASSERT_TRUE(map_two_blocks(&pt, va, pa));
+	ASSERT_TRUE(pt_test_tlb_touch(va + P));
+	ASSERT_TRUE(pt_test_tlb_touch(va + SZ_2M + P));
+	ASSERT_EQ(pt_cursor_new_mut(&pt, va, va + 2 * SZ_2M, &cur), OSTD_OK);
+	ASSERT_EQ(pt_cursor_jump(&cur, va + P), OSTD_OK);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, SZ_2M, 0, PROT_W, &count),
+		  OSTD_OK);
+	ASSERT_EQ(count, SZ_2M / P);
+	pt_cursor_drop(&cur);
+	ASSERT_EQ(sim_bbm_violations(), before);
+
+	if ((ucfg->legal_flags & PT_GLOBAL) != 0) {
+		ASSERT_TRUE(pt_test_tlb_touch(va + 2 * P));
+		ASSERT_TRUE(pt_test_tlb_touch(va + SZ_2M));
+		ASSERT_EQ(pt_cursor_new_mut(&pt, va, va + 2 * SZ_2M, &cur),
+			  OSTD_OK);
+		ASSERT_EQ(pt_cursor_protect_mask(&cur, 2 * SZ_2M, PT_GLOBAL, 0,
+						 &count),
+			  OSTD_OK);
+		/* Both blocks were split by the first call. */
+		ASSERT_EQ(count, 2 * SZ_2M / P);
+		pt_cursor_drop(&cur);
+		ASSERT_EQ(sim_bbm_violations(), before);
+	}
 	pt_test_tlb_detach(&pt);
 	page_table_destroy(&pt);
 }

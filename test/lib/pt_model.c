@@ -477,6 +477,73 @@ struct pt_model_res pt_model_protect_next(struct pt_model *m, uint64_t len,
 	return r;
 }
 
+/* The flags protect_mask() gives @p flags. */
+static uint32_t mask_flags(uint32_t flags, uint32_t set, uint32_t clear)
+{
+	return (flags & ~clear) | set;
+}
+
+/* True if every mapping overlapping [lo, last] may take the masks. */
+static bool mask_legal(const struct pt_model *m, uint64_t lo, uint64_t last,
+		       uint32_t set, uint32_t clear)
+{
+	/* W+X is refused in a kernel table (S5). */
+	bool kernel = !m->cfg->top_level_can_unmap;
+
+	for (unsigned int i = first_ending_from(m, lo);
+	     i < m->count && m->maps[i].va <= last; i++) {
+		struct pt_prop prop = m->maps[i].prop;
+
+		prop.flags = mask_flags(prop.flags, set, clear);
+		if (!prop_legal(m->cfg, prop) ||
+		    (kernel &&
+		     (prop.flags & (PROT_W | PROT_X)) == (PROT_W | PROT_X))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+struct pt_model_res pt_model_protect_mask(struct pt_model *m, uint64_t len,
+					  uint32_t set, uint32_t clear)
+{
+	struct pt_model_res r = res_new();
+
+	if (((set | clear) & ~PT_FLAGS_ALL) != 0 || (set & clear) != 0) {
+		res_err(&r, OSTD_EINVAL);
+	}
+	if (((set | clear) & PT_AVAIL1) != 0) {
+		res_err(&r, OSTD_EPERM);
+	}
+	if (len_bad(m, &r, len, true) || len == 0) {
+		return r;
+	}
+	uint64_t end = m->cur + len; /* <= m->end: never wraps. */
+
+	if (!mask_legal(m, m->cur, end - 1, set, clear)) {
+		/* Nothing changes, not even a split; the cursor stays. */
+		r.err = OSTD_EPERM;
+		r.ok_errs = PT_MODEL_ERR(OSTD_EPERM);
+		return r;
+	}
+	int first = containing(m, m->cur);
+	int last = containing(m, end - 1);
+
+	r.lo = first >= 0 ? m->maps[first].va : m->cur;
+	r.last = last >= 0 ? map_last(&m->maps[last]) : end - 1;
+	if (!split_at(m, m->cur) || !split_at(m, end)) {
+		return r;
+	}
+	for (unsigned int i = first_ending_from(m, m->cur);
+	     i < m->count && m->maps[i].va < end; i++) {
+		m->maps[i].prop.flags =
+			mask_flags(m->maps[i].prop.flags, set, clear);
+		r.count++;
+	}
+	m->cur = end;
+	return r;
+}
+
 /* ---------------------------------------------------------------------
  * Comparison with a real table.
  * --------------------------------------------------------------------- */

@@ -18,6 +18,9 @@
  *   (OSTD_EEXIST; DESIGN.md §4 makes that an error where vostd replaces).
  * - unmap_spec: split at both ends, remove every mapping starting inside;
  *   the count is taken after the splits.
+ * - protect_mask (no vostd spec): every mapping in the range, split at both
+ *   ends as unmap_spec splits, gets the masks; one illegal result refuses
+ *   the whole call (OSTD_EPERM) with nothing changed.
  * - protect_spec: the first mapping overlapping the range is split while it
  *   sticks out of the range (split_while_huge at max(cursor, its start)
  *   until the piece there fits below the range end), and the op changes
@@ -150,6 +153,15 @@ struct pt_model_res pt_model_map(struct pt_model *m, struct pt_item item,
 struct pt_model_res pt_model_unmap(struct pt_model *m, uint64_t len);
 struct pt_model_res pt_model_protect_next(struct pt_model *m, uint64_t len,
 					  pt_protect_op op, void *ctx);
+
+/**
+ * pt_cursor_protect_mask(): split at both ends, then every mapping inside
+ * gets (flags & ~@p clear) | @p set, the count taken after the splits. If
+ * any mapping's new prop is illegal (or W+X in a kernel table), nothing
+ * changes (OSTD_EPERM).
+ */
+struct pt_model_res pt_model_protect_mask(struct pt_model *m, uint64_t len,
+					  uint32_t set, uint32_t clear);
 
 /**
  * The mapping protect_next(@p len) would change, before any split, or NULL

@@ -16,9 +16,11 @@
  * --------------------------------------------------------------------- */
 
 const char *const op_names[] = {
-	[OP_CURSOR] = "cursor",  [OP_TABLE] = "table",     [OP_MAP] = "map",
-	[OP_UNMAP] = "unmap",    [OP_PROTECT] = "protect", [OP_QUERY] = "query",
-	[OP_FIND] = "find_next", [OP_JUMP] = "jump",
+	[OP_CURSOR] = "cursor",   [OP_TABLE] = "table",
+	[OP_MAP] = "map",         [OP_UNMAP] = "unmap",
+	[OP_PROTECT] = "protect", [OP_QUERY] = "query",
+	[OP_FIND] = "find_next",  [OP_PROTECT_MASK] = "protect_mask",
+	[OP_JUMP] = "jump",
 };
 void print_op(unsigned int i, const struct op *o)
 {
@@ -39,6 +41,10 @@ void print_op(unsigned int i, const struct op *o)
 	case OP_PROTECT:
 		ostd_printf("  #%u protect_next %#llx (preference %u)\n", i,
 			    (unsigned long long)o->a, o->pref);
+		break;
+	case OP_PROTECT_MASK:
+		ostd_printf("  #%u protect_mask %#llx set %#x clear %#x\n", i,
+			    (unsigned long long)o->a, o->set, o->clear);
 		break;
 	case OP_UNMAP:
 	case OP_FIND:
@@ -273,6 +279,41 @@ void gen_jump(uint64_t *s, struct op *o)
 	}
 }
 
+void gen_protect_mask(uint64_t *s, struct op *o)
+{
+	static const struct {
+		uint32_t set;
+		uint32_t clear;
+	} masks[] = {
+		{ 0, PROT_W },
+		{ PROT_W, 0 },
+		{ PROT_X, 0 },
+		{ 0, PROT_X },
+		{ PROT_R | PROT_W, PROT_X },
+		{ PT_DIRTY, 0 },
+		{ 0, PROT_R }, /* W without R is illegal on RISC-V. */
+		{ 0, 0 },
+	};
+	uint64_t p = pt_test_rng_below(s, 100);
+
+	o->kind = OP_PROTECT_MASK;
+	o->a = gen_len(s);
+	if (p < 94) {
+		unsigned int k =
+			(unsigned int)pt_test_rng_below(s, ARRAY_SIZE(masks));
+
+		o->set = masks[k].set;
+		o->clear = masks[k].clear;
+	} else if (p < 96) {
+		o->set = PT_AVAIL1; /* The core's bit: OSTD_EPERM. */
+	} else if (p < 98) {
+		o->set = PROT_W; /* Overlapping masks: OSTD_EINVAL. */
+		o->clear = PROT_W;
+	} else {
+		o->clear = 1U << 20; /* Not a flag: OSTD_EINVAL. */
+	}
+}
+
 void gen_cursor(const struct run *r, uint64_t *s, struct op *o)
 {
 	unsigned int total = 0;
@@ -384,10 +425,12 @@ void gen_op(const struct run *r, uint64_t *s, struct op *o)
 	} else if (p < 60) {
 		o->kind = OP_UNMAP;
 		o->a = gen_len(s);
-	} else if (p < 75) {
+	} else if (p < 68) {
 		o->kind = OP_PROTECT;
 		o->a = gen_len(s);
 		o->pref = (uint8_t)pt_test_rng_next(s);
+	} else if (p < 75) {
+		gen_protect_mask(s, o);
 	} else if (p < 82) {
 		o->kind = OP_QUERY;
 	} else if (p < 90) {

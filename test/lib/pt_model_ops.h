@@ -43,8 +43,9 @@ enum op_kind {
 	OP_UNMAP,   /* len a */
 	OP_PROTECT, /* len a */
 	OP_QUERY,
-	OP_FIND, /* len a */
-	OP_JUMP, /* va a */
+	OP_FIND,         /* len a */
+	OP_PROTECT_MASK, /* len a, masks set and clear */
+	OP_JUMP,         /* va a */
 };
 
 enum prot_kind {
@@ -64,6 +65,9 @@ struct op {
 	bool mut;
 	/* OP_PROTECT: a preference; the op is chosen when it runs. */
 	uint8_t pref;
+	/* OP_PROTECT_MASK. */
+	uint32_t set;
+	uint32_t clear;
 	struct pt_prop prop;
 	uint64_t a;
 	uint64_t b; /* OP_CURSOR: end. OP_MAP: untracked pa. */
@@ -105,6 +109,9 @@ void gen_map(const struct run *r, uint64_t *s, struct op *o);
 const struct pt_model_map *pick_mapping(uint64_t *s, uint64_t lo, uint64_t hi);
 
 void gen_jump(uint64_t *s, struct op *o);
+
+/* A protect_mask: mostly legal masks, a few bad ones (the model's errors). */
+void gen_protect_mask(uint64_t *s, struct op *o);
 
 void gen_cursor(const struct run *r, uint64_t *s, struct op *o);
 

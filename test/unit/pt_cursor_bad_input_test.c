@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 /*
  * Page-table cursors (DESIGN.md §4), run once per format, user and kernel
- * halves: the bad-input table B1-B20 of TESTING.md.
+ * halves: the bad-input table B1-B20 of TESTING.md, and B21 for
+ * protect_mask.
  *
  * Error codes are page_table.h's, which are more specific than
  * TESTING.md's "-EINVAL". Where one bad range breaks two rules, the
@@ -649,4 +650,73 @@ TEST_FORMAT(pt_cursor, bad_input_20_map_over_existing)
 	fixture_teardown();
 	ASSERT_EQ(frame_refcount(h.pa), 1);
 	frame_drop(&h);
+}
+
+/*
+ * protect_mask's bad inputs: the length rules of protect_next, masks that
+ * are malformed (OSTD_EINVAL) or touch the core's bit (OSTD_EPERM), a
+ * read cursor, and a range where one leaf's new flags are refused, which
+ * must leave every leaf, the huge page unsplit and no node allocated.
+ */
+TEST_FORMAT(pt_cursor, bad_input_21_protect_mask)
+{
+	uint64_t count = 77;
+
+	ASSERT_EQ(fixture_cursor(cfg, true), OSTD_OK);
+	uint64_t used = frame_stats_in_use();
+
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, 1, 0, PROT_W, &count),
+		  OSTD_EUNALIGNED);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, P + 1, 0, PROT_W, &count),
+		  OSTD_EUNALIGNED);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, 5 * P, 0, PROT_W, &count),
+		  OSTD_EINVAL);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, ~0ULL & ~(P - 1), 0, PROT_W,
+					 &count),
+		  OSTD_EINVAL);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, 0 - fx.base, 0, PROT_W, &count),
+		  OSTD_EINVAL);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, P, PROT_W, PROT_W, &count),
+		  OSTD_EINVAL);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, P, 1U << 20, 0, &count),
+		  OSTD_EINVAL);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, P, 0, 1U << 31, &count),
+		  OSTD_EINVAL);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, P, PT_AVAIL1, 0, &count),
+		  OSTD_EPERM);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, P, 0, PT_AVAIL1, &count),
+		  OSTD_EPERM);
+	ASSERT_EQ(count, 77);
+	ASSERT_EQ(pt_cursor_va(&cur), fx.base);
+	/* Nothing to do is no error, and moves to the end of the range. */
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, 0, 0, PROT_W, &count), OSTD_OK);
+	ASSERT_EQ(count, 0);
+	ASSERT_EQ(pt_cursor_va(&cur), fx.base);
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
+	fixture_teardown();
+
+	count = 77;
+	ASSERT_EQ(fixture_cursor(cfg, false), OSTD_OK);
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, P, 0, PROT_W, &count),
+		  OSTD_EPERM);
+	ASSERT_EQ(count, 77);
+	pt_cursor_drop(&cur);
+	ASSERT_TRUE(fixture_same_leaves());
+	fixture_teardown();
+
+	/* S5: W+X in a kernel table, met past a huge page to split. */
+	if (cfg->top_level_can_unmap || (cfg->legal_flags & PROT_X) == 0) {
+		return;
+	}
+	ASSERT_EQ(fixture_setup(cfg), OSTD_OK);
+	ASSERT_EQ(pt_cursor_new_mut(&fx.pt, fx.base, fx.huge + 2 * P, &cur),
+		  OSTD_OK);
+	used = frame_stats_in_use();
+	ASSERT_EQ(pt_cursor_protect_mask(&cur, fx.huge + P - fx.base, PROT_X, 0,
+					 &count),
+		  OSTD_EPERM);
+	ASSERT_EQ(count, 77);
+	ASSERT_EQ(pt_cursor_va(&cur), fx.base);
+	ASSERT_CURSOR_LEFT_FIXTURE(used);
+	fixture_teardown();
 }

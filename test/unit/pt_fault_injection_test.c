@@ -398,23 +398,31 @@ static ostd_err_t op_protect_in_2m(struct fi_env *e, struct pt_cursor *cur)
 	return protect_one(cur, e->b + PAGE_SIZE);
 }
 
-/* Unmaps [va, va + len) and checks the count. */
-static ostd_err_t unmap_range(struct pt_cursor *cur, uint64_t va, uint64_t len)
+/*
+ * Unmaps or (@p protect) write-protects [va, va + len) in one call, which
+ * splits the huge pages at both ends first; checks the count.
+ */
+static ostd_err_t range_call(struct pt_cursor *cur, uint64_t va, uint64_t len,
+			     bool protect)
 {
 	uint64_t count = UINT64_MAX;
+	const char *what = protect ? "protect_mask" : "unmap";
 	ostd_err_t err = pt_cursor_jump(cur, va);
 
 	if (err != OSTD_OK) {
 		return err;
 	}
-	err = stayed(cur, va, pt_cursor_unmap(cur, len, &count));
+	err = stayed(
+		cur, va,
+		protect ? pt_cursor_protect_mask(cur, len, 0, PROT_W, &count)
+			: pt_cursor_unmap(cur, len, &count));
 	if (err != OSTD_OK && count != UINT64_MAX) {
 		/* "A failed call leaves ... its outputs untouched." */
-		ostd_printf("  fi: a failed unmap wrote its count\n");
+		ostd_printf("  fi: a failed %s wrote its count\n", what);
 		return OSTD_EINVAL;
 	}
 	if (err == OSTD_OK && count != len / PAGE_SIZE) {
-		ostd_printf("  fi: unmap removed %llu\n",
+		ostd_printf("  fi: %s counted %llu\n", what,
 			    (unsigned long long)count);
 		return OSTD_EINVAL;
 	}
@@ -433,23 +441,51 @@ static ostd_err_t setup_two_2m(struct fi_env *e)
 	return err != OSTD_OK ? err : map_at(e, e->b + 2 * SZ_2M, 2);
 }
 
-/* Both ends of one 2 MiB page stay: one split. */
-static ostd_err_t op_unmap_inside_2m(struct fi_env *e, struct pt_cursor *cur)
+/*
+ * The ranges of the splitting scenarios: both ends inside one 2 MiB page
+ * (one split), from inside one 2 MiB page to inside the next, and one page
+ * inside a 1 GiB page. Unmapped, or (@p protect) write-protected.
+ */
+enum split_case { INSIDE_2M, ACROSS_2M, IN_1G };
+
+static ostd_err_t split_call(struct fi_env *e, struct pt_cursor *cur,
+			     enum split_case c, bool protect)
 {
-	return unmap_range(cur, e->b + SZ_2M + PAGE_SIZE,
-			   SZ_2M - 2 * PAGE_SIZE);
+	static const uint64_t lens[] = { SZ_2M - 2 * PAGE_SIZE,
+					 2 * SZ_2M - 2 * PAGE_SIZE, PAGE_SIZE };
+	uint64_t va = (c == IN_1G ? e->b : e->b + SZ_2M) + PAGE_SIZE;
+
+	return range_call(cur, va, lens[c], protect);
 }
 
-/* The range starts inside one 2 MiB page and ends inside the next. */
+static ostd_err_t op_unmap_inside_2m(struct fi_env *e, struct pt_cursor *cur)
+{
+	return split_call(e, cur, INSIDE_2M, false);
+}
+
 static ostd_err_t op_unmap_across_2m(struct fi_env *e, struct pt_cursor *cur)
 {
-	return unmap_range(cur, e->b + SZ_2M + PAGE_SIZE,
-			   2 * SZ_2M - 2 * PAGE_SIZE);
+	return split_call(e, cur, ACROSS_2M, false);
 }
 
 static ostd_err_t op_unmap_in_1g(struct fi_env *e, struct pt_cursor *cur)
 {
-	return unmap_range(cur, e->b + PAGE_SIZE, PAGE_SIZE);
+	return split_call(e, cur, IN_1G, false);
+}
+
+static ostd_err_t op_mask_inside_2m(struct fi_env *e, struct pt_cursor *cur)
+{
+	return split_call(e, cur, INSIDE_2M, true);
+}
+
+static ostd_err_t op_mask_across_2m(struct fi_env *e, struct pt_cursor *cur)
+{
+	return split_call(e, cur, ACROSS_2M, true);
+}
+
+static ostd_err_t op_mask_in_1g(struct fi_env *e, struct pt_cursor *cur)
+{
+	return split_call(e, cur, IN_1G, true);
 }
 
 /* Only the cursor: its creation may need nodes to lock its range. */
@@ -535,6 +571,27 @@ static const struct scenario sc_unmap_across_2m = {
 };
 static const struct scenario sc_unmap_1g = {
 	"unmap splitting a 1G page", has_1g, setup_1g, range_1g, op_unmap_in_1g,
+};
+static const struct scenario sc_mask_inside_2m = {
+	"protect_mask splitting a 2M page at both ends",
+	has_2m,
+	setup_2m_at_2m,
+	range_8m,
+	op_mask_inside_2m,
+};
+static const struct scenario sc_mask_across_2m = {
+	"protect_mask splitting two 2M pages",
+	has_2m,
+	setup_two_2m,
+	range_8m,
+	op_mask_across_2m,
+};
+static const struct scenario sc_mask_1g = {
+	"protect_mask splitting a 1G page",
+	has_1g,
+	setup_1g,
+	range_1g,
+	op_mask_in_1g,
 };
 static const struct scenario sc_cursor_nodes = {
 	"cursor creation needing intermediate nodes",
@@ -755,6 +812,14 @@ TEST_FORMAT(pt_fault_injection, protect_splitting_huge_pages)
 {
 	ASSERT_TRUE(fi_run(cfg, &sc_protect_1g));
 	ASSERT_TRUE(fi_run(cfg, &sc_protect_2m));
+}
+
+/* Allocation failure during a split leaves the table as it was. */
+TEST_FORMAT(pt_fault_injection, protect_mask_splitting_huge_pages)
+{
+	ASSERT_TRUE(fi_run(cfg, &sc_mask_inside_2m));
+	ASSERT_TRUE(fi_run(cfg, &sc_mask_across_2m));
+	ASSERT_TRUE(fi_run(cfg, &sc_mask_1g));
 }
 
 TEST_FORMAT(pt_fault_injection, unmap_splitting_huge_pages)

@@ -453,6 +453,43 @@ static bool do_protect(struct run *r, unsigned int i, const struct op *o)
 	return expect_range(r, i, want.lo, want.last);
 }
 
+static bool do_protect_mask(struct run *r, unsigned int i, const struct op *o)
+{
+	struct pt_model_res want =
+		pt_model_protect_mask(&model, o->a, o->set, o->clear);
+	uint64_t count = UINT64_MAX;
+	ostd_err_t err =
+		pt_cursor_protect_mask(&r->cur, o->a, o->set, o->clear, &count);
+
+	if (!expect(r, i, "protect_mask", err, &want) || !expect_va(r, i) ||
+	    !model_ok(r, i)) {
+		return false;
+	}
+	tally_op(OP_PROTECT_MASK, err);
+	if (err != OSTD_OK) {
+		if (count != UINT64_MAX) {
+			return diverge(r, i,
+				       "a failed protect_mask wrote its count");
+		}
+		/* Nothing changed: the range must still match the model. */
+		uint64_t len = o->a <= model.end - model.cur ? o->a : 0;
+
+		return len == 0 ||
+		       expect_range(r, i, model.cur, model.cur + (len - 1));
+	}
+	tally.split_protects += want.last - want.lo + 1 > o->a;
+	if (count != want.count) {
+		if (!r->quiet) {
+			ostd_printf("  protect_mask changed %llu, the model "
+				    "%llu\n",
+				    (unsigned long long)count,
+				    (unsigned long long)want.count);
+		}
+		return diverge(r, i, "protect_mask count");
+	}
+	return want.lo > want.last || expect_range(r, i, want.lo, want.last);
+}
+
 static bool all_bytes(const void *p, size_t n, uint8_t v)
 {
 	const uint8_t *b = p;
@@ -561,6 +598,9 @@ static bool exec_op_body(struct run *r, unsigned int i, const struct op *o)
 		break;
 	case OP_PROTECT:
 		ok = do_protect(r, i, o);
+		break;
+	case OP_PROTECT_MASK:
+		ok = do_protect_mask(r, i, o);
 		break;
 	case OP_QUERY:
 		ok = do_query(r, i);

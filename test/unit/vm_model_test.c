@@ -252,29 +252,91 @@ static bool op_map(uint64_t *rs)
 	return true;
 }
 
-static bool op_unmap(uint64_t *rs)
+/*
+ * Picks a live space and 1 to @p most of its pages from a random one, and
+ * opens the mutable cursor over them. NULL with *ok true: no live space;
+ * NULL with *ok false: the cursor failed (a divergence).
+ */
+static struct mspace *cursor_over_pages(uint64_t *rs, uint64_t most,
+					uint64_t *p, uint64_t *n, bool *ok)
 {
 	struct mspace *s = pick_space(rs, true);
 
+	*ok = true;
 	if (s == NULL) {
-		return true;
+		return NULL;
 	}
-	uint64_t p = pt_test_rng_below(rs, MODEL_PAGES);
-	uint64_t n = 1 + pt_test_rng_below(rs, 3);
+	*p = pt_test_rng_below(rs, MODEL_PAGES);
+	*n = 1 + pt_test_rng_below(rs, most);
+	*n = *p + *n > MODEL_PAGES ? MODEL_PAGES - *p : *n;
+	uint64_t va = UBASE + *p * P;
 
-	n = p + n > MODEL_PAGES ? MODEL_PAGES - p : n;
-	uint64_t va = UBASE + p * P;
-	ostd_err_t err = vm_space_cursor_mut(s->vs, va, va + n * P, &cur);
+	*ok = EXPECT_EQ(vm_space_cursor_mut(s->vs, va, va + *n * P, &cur),
+			tally_err(OSTD_OK));
+	return *ok ? s : NULL;
+}
 
-	if (!EXPECT_EQ(err, tally_err(OSTD_OK))) {
-		return false;
+static bool op_unmap(uint64_t *rs)
+{
+	uint64_t p;
+	uint64_t n;
+	bool ok;
+	struct mspace *s = cursor_over_pages(rs, 3, &p, &n, &ok);
+
+	if (s == NULL) {
+		return ok;
 	}
-	err = vm_space_cursor_unmap(&cur, n * P, NULL);
+	ostd_err_t err = vm_space_cursor_unmap(&cur, n * P, NULL);
+
 	vm_space_cursor_drop(&cur);
 	for (uint64_t q = p; q < p + n; q++) {
 		s->pages[q] = (struct mpage){ .frame = -1 };
 	}
 	return EXPECT_EQ(err, tally_err(OSTD_OK));
+}
+
+/*
+ * Write-protects or unprotects a few pages with one protect_mask call;
+ * now and then asks for a privileged bit, which is refused with nothing
+ * changed.
+ */
+static bool op_protect(uint64_t *rs)
+{
+	uint64_t p;
+	uint64_t n;
+	bool ok;
+	struct mspace *s = cursor_over_pages(rs, 4, &p, &n, &ok);
+
+	if (s == NULL) {
+		return ok;
+	}
+	bool writable = pt_test_rng_pct(rs, 50);
+	uint32_t set = writable ? PROT_W : 0;
+	uint32_t clear = writable ? 0 : PROT_W;
+	bool bad = pt_test_rng_pct(rs, 10);
+	uint64_t count = UINT64_MAX;
+	uint64_t want = 0;
+
+	if (bad) {
+		static const uint32_t privileged[] = { PROT_USER, PT_GLOBAL,
+						       PT_AVAIL1, PT_AVAIL2 };
+
+		set |= privileged[pt_test_rng_below(rs, 4)];
+	}
+	ostd_err_t err =
+		vm_space_cursor_protect_mask(&cur, n * P, set, clear, &count);
+	vm_space_cursor_drop(&cur);
+	if (bad) {
+		return EXPECT_EQ(err, tally_err(OSTD_EPERM)) &&
+		       EXPECT_EQ(count, UINT64_MAX);
+	}
+	for (uint64_t q = p; q < p + n; q++) {
+		if (s->pages[q].frame >= 0) {
+			s->pages[q].writable = writable;
+			want++;
+		}
+	}
+	return EXPECT_EQ(err, tally_err(OSTD_OK)) && EXPECT_EQ(count, want);
 }
 
 /*
@@ -816,8 +878,11 @@ static bool run_op(uint64_t *rs)
 	if (k < 25) {
 		return op_map(rs);
 	}
-	if (k < 30) {
+	if (k < 28) {
 		return op_unmap(rs);
+	}
+	if (k < 30) {
+		return op_protect(rs);
 	}
 	if (k < 40) {
 		return op_create(rs);

@@ -410,6 +410,36 @@ WARN_UNUSED ostd_err_t pt_cursor_protect_next(struct pt_cursor *cur,
 					      void *ctx, uint64_t *range_start,
 					      uint64_t *range_len);
 
+/**
+ * Sets the flags @p set and clears the flags @p clear in every leaf in
+ * [va, va + len), splitting the huge leaves that straddle the range's
+ * ends, and moves to va + len. The cache policy and the address of each
+ * leaf stay. One call for a whole range: no callback, and the codec runs
+ * once per run of leaves with the same attributes. Every leaf is checked
+ * before any is written, so on any error the mapping set is unchanged.
+ * One flush for the span the leaves cover is queued on the cursor's
+ * flusher (done at the latest when the cursor is dropped); where the
+ * format needs break-before-make for the change, each leaf is broken and
+ * flushed first, as for protect_next().
+ *
+ * @param[out] count The number of leaves in the range after the splits,
+ *             each now with the new flags (may be NULL; written on
+ *             success only).
+ * @retval OSTD_OK Done (also for @p len 0, or a range with no leaf).
+ * @retval OSTD_EPERM Not mutable; or a mask holds PT_AVAIL1 (the
+ *         core's), or on a VmSpace's table PROT_USER, PT_GLOBAL or
+ *         PT_AVAIL2; or a leaf's new flags are illegal for the format,
+ *         W+X in a kernel table, or break the user-mapping rules.
+ * @retval OSTD_EINVAL A mask holds bits outside PT_FLAGS_ALL, the masks
+ *         overlap, or @p len runs past the cursor's end (checked without
+ *         overflow).
+ * @retval OSTD_EUNALIGNED @p len is not page aligned.
+ * @retval OSTD_ENOMEM A split needed memory; nothing changed.
+ */
+WARN_UNUSED ostd_err_t pt_cursor_protect_mask(struct pt_cursor *cur,
+					      uint64_t len, uint32_t set,
+					      uint32_t clear, uint64_t *count);
+
 /** The flusher of a mutable cursor. */
 static inline struct tlb_flusher *pt_cursor_flusher(struct pt_cursor *cur)
 {

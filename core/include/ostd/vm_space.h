@@ -259,6 +259,15 @@ WARN_UNUSED ostd_err_t vm_space_cursor_protect_next(struct vm_space_cursor *c,
 						    uint64_t *range_start,
 						    uint64_t *range_len);
 
+/**
+ * As pt_cursor_protect_mask(); a mask with PROT_USER, PT_GLOBAL or a
+ * software bit is refused (OSTD_EPERM).
+ */
+WARN_UNUSED ostd_err_t vm_space_cursor_protect_mask(struct vm_space_cursor *c,
+						    uint64_t len, uint32_t set,
+						    uint32_t clear,
+						    uint64_t *count);
+
 /** The flusher of a mutable cursor. */
 struct tlb_flusher *vm_space_cursor_flusher(struct vm_space_cursor *c);
 
