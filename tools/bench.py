@@ -54,6 +54,7 @@ CG_FUNCS = (
     "cg_h5_ostd_rand",
     "cg_h5_toy_xv6_rand",
     "cg_h6_ostd",
+    "cg_h6_ostd_next",
     "cg_h6_toy_cursor",
     "cg_h7_ostd",
     "cg_h7_toy_cursor",
