@@ -193,6 +193,7 @@ ostd_err_t vm_space_new(struct vm_space **out, struct page_table *kernel,
 	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
 		vs->tokens[i] = (struct vm_io_slot){ .id = 0 };
 	}
+	vs->index = (struct vm_io_index){ .used = { 0 } };
 	vs->fault_handler = NULL;
 	vs->fault_ctx = NULL;
 	vs->claimed = false;

@@ -43,6 +43,28 @@ struct vm_space_owner {
 	unsigned int writer_count; /* Active writers. */
 };
 
+/* Words of the token table's in-use bitmap. */
+#define VM_SPACE_TOKEN_WORDS ((VM_SPACE_MAX_TOKENS + 63) / 64)
+
+_Static_assert(VM_SPACE_MAX_TOKENS <= UINT8_MAX,
+	       "the active lists hold slot numbers in a uint8_t");
+
+/*
+ * Indexes over the token table, so that create and activate cost what the
+ * active tokens cost, not what the table's size costs: a bitmap of slots
+ * in use (create takes the lowest clear bit, as a first-fit scan would),
+ * and per kind a dense list of the active slots (the overlap checks scan
+ * only the kind they check). Kept by the token calls under the space's
+ * lock and re-checked by the owner invariant.
+ */
+struct vm_io_index {
+	uint64_t used[VM_SPACE_TOKEN_WORDS];
+	/* active[kind][0 .. count): slots; count is reader/writer_count. */
+	uint8_t active[2][VM_SPACE_MAX_IO];
+	/* For an active slot, its place in its kind's list. */
+	uint8_t pos[VM_SPACE_MAX_TOKENS];
+};
+
 /*
  * Slots are this aligned, so a handle (struct vm_space * as callers hold
  * it) is the slot's address plus a tag in the low bits: the slot's
@@ -66,6 +88,7 @@ struct vm_space {
 	unsigned int task_refs;
 	uint64_t next_token;
 	struct vm_io_slot tokens[VM_SPACE_MAX_TOKENS];
+	struct vm_io_index index;
 	vm_fault_handler fault_handler;
 	void *fault_ctx;
 };

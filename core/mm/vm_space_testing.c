@@ -15,6 +15,7 @@
 struct snap {
 	struct vm_space_owner owner;
 	struct vm_io_slot tokens[VM_SPACE_MAX_TOKENS];
+	struct vm_io_index index;
 	uint64_t id;
 	uint64_t next_token;
 	bool destroyed;
@@ -124,6 +125,7 @@ void vm_space_test_snap_take(struct vm_space *vs, unsigned int i)
 
 	s->owner = slot->owner;
 	memcpy(s->tokens, slot->tokens, sizeof(s->tokens));
+	s->index = slot->index;
 	s->id = slot->id;
 	s->next_token = slot->next_token;
 	s->destroyed = slot->destroyed;
@@ -143,6 +145,7 @@ bool vm_space_test_snap_same(struct vm_space *vs, unsigned int i)
 		    o->reader_count == p->reader_count &&
 		    o->writer_count == p->writer_count &&
 		    memcmp(slot->tokens, s->tokens, sizeof(s->tokens)) == 0 &&
+		    memcmp(&slot->index, &s->index, sizeof(s->index)) == 0 &&
 		    slot->id == s->id && slot->next_token == s->next_token &&
 		    slot->destroyed == s->destroyed;
 

@@ -19,19 +19,98 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-/* An active token of @p kind other than slot @p skip overlaps the range. */
+static unsigned int *count_of(struct vm_space *vs, enum vm_io_kind kind)
+{
+	return kind == VM_IO_READER ? &vs->owner.reader_count
+				    : &vs->owner.writer_count;
+}
+
+static unsigned int count_of_const(const struct vm_space *vs,
+				   enum vm_io_kind kind)
+{
+	return kind == VM_IO_READER ? vs->owner.reader_count
+				    : vs->owner.writer_count;
+}
+
+/*
+ * An active token of @p kind other than slot @p skip overlaps the range.
+ * Scans the kind's active list only: with no other token active this is
+ * no loop at all.
+ */
 static bool overlaps_active(const struct vm_space *vs, enum vm_io_kind kind,
 			    unsigned int skip, uint64_t va, uint64_t len)
 {
-	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
+	const uint8_t *list = vs->index.active[kind];
+	unsigned int n = count_of_const(vs, kind);
+
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int i = list[k];
 		const struct vm_io_slot *t = &vs->tokens[i];
 
-		if (i != skip && t->id != 0 && t->state == VM_IO_ACTIVE &&
-		    t->kind == kind && overlaps(t->va, t->len, va, len)) {
+		if (i != skip && overlaps(t->va, t->len, va, len)) {
 			return true;
 		}
 	}
 	return false;
+}
+
+/* Slot @p i of @p kind becomes active: appended to its kind's list. */
+static void active_add(struct vm_space *vs, unsigned int i,
+		       enum vm_io_kind kind)
+{
+	unsigned int *count = count_of(vs, kind);
+
+	CHECK(*count < VM_SPACE_MAX_IO);
+	vs->index.active[kind][*count] = (uint8_t)i;
+	vs->index.pos[i] = (uint8_t)*count;
+	(*count)++;
+	vs->owner.active_tokens++;
+}
+
+/* Slot @p i of @p kind stops being active: the list's last takes its place. */
+static void active_del(struct vm_space *vs, unsigned int i,
+		       enum vm_io_kind kind)
+{
+	unsigned int *count = count_of(vs, kind);
+	uint8_t *list = vs->index.active[kind];
+	unsigned int p = vs->index.pos[i];
+
+	CHECK(vs->owner.active_tokens > 0 && *count > 0 && p < *count &&
+	      list[p] == i);
+	(*count)--;
+	vs->owner.active_tokens--;
+	list[p] = list[*count];
+	vs->index.pos[list[p]] = (uint8_t)p;
+}
+
+static bool slot_used(const struct vm_space *vs, unsigned int i)
+{
+	return (vs->index.used[i / 64] >> (i % 64)) & 1;
+}
+
+/* The lowest free slot, or VM_SPACE_MAX_TOKENS when the table is full. */
+static unsigned int free_slot(const struct vm_space *vs)
+{
+	for (unsigned int w = 0; w < VM_SPACE_TOKEN_WORDS; w++) {
+		uint64_t free = ~vs->index.used[w];
+
+		if (free != 0) {
+			unsigned int i =
+				w * 64 + (unsigned int)__builtin_ctzll(free);
+
+			return i < VM_SPACE_MAX_TOKENS ? i
+						       : VM_SPACE_MAX_TOKENS;
+		}
+	}
+	return VM_SPACE_MAX_TOKENS;
+}
+
+static void set_used(struct vm_space *vs, unsigned int i, bool used)
+{
+	uint64_t bit = 1ULL << (i % 64);
+
+	vs->index.used[i / 64] = used ? vs->index.used[i / 64] | bit
+				      : vs->index.used[i / 64] & ~bit;
 }
 
 /* vostd VmSpaceOwner::can_create_reader / can_create_writer. Lock held. */
@@ -59,6 +138,9 @@ static bool owner_inv_locked(const struct vm_space *vs)
 	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
 		const struct vm_io_slot *t = &vs->tokens[i];
 
+		if (slot_used(vs, i) != (t->id != 0)) {
+			return false; /* The bitmap says what the table says. */
+		}
 		if (t->id == 0) {
 			continue;
 		}
@@ -69,6 +151,13 @@ static bool owner_inv_locked(const struct vm_space *vs)
 		}
 		if (t->state != VM_IO_ACTIVE) {
 			continue;
+		}
+		/* It sits in its kind's active list, where pos says. */
+		unsigned int p = vs->index.pos[i];
+
+		if (p >= count_of_const(vs, t->kind) ||
+		    vs->index.active[t->kind][p] != i) {
+			return false;
 		}
 		*(t->kind == VM_IO_READER ? &readers : &writers) += 1;
 		if (IS_ENABLED(CONFIG_VM_OWNER_REGISTRY) &&
@@ -162,21 +251,16 @@ ostd_err_t vm_space_io_create(struct vm_space *vs, enum vm_io_kind kind,
 	}
 	spin_lock(&vs->lock);
 	ostd_err_t err = create_check(vs, kind, va, len);
-	unsigned int slot = VM_SPACE_MAX_TOKENS;
+	unsigned int slot = free_slot(vs);
 
-	for (unsigned int i = 0; err == OSTD_OK && i < VM_SPACE_MAX_TOKENS;
-	     i++) {
-		if (vs->tokens[i].id == 0) {
-			slot = i;
-			break;
-		}
-	}
 	if (err == OSTD_OK && slot == VM_SPACE_MAX_TOKENS) {
 		err = OSTD_ENOMEM; /* The token table is full. */
 	}
 	if (err == OSTD_OK) {
 		unsigned int active = vs->owner.active_tokens;
 
+		CHECK(vs->tokens[slot].id == 0);
+		set_used(vs, slot, true);
 		vs->tokens[slot] = (struct vm_io_slot){
 			.id = vs->next_token++,
 			.kind = kind,
@@ -233,12 +317,6 @@ ostd_err_t vm_space_create_writer(struct vm_space *vs, uint64_t va,
 	return err;
 }
 
-static unsigned int *count_of(struct vm_space *vs, enum vm_io_kind kind)
-{
-	return kind == VM_IO_READER ? &vs->owner.reader_count
-				    : &vs->owner.writer_count;
-}
-
 /*
  * Checks the handles and takes the space's lock for a call on token @p t
  * of @p kind: returns the space's slot (NULL: a bad handle, nothing
@@ -280,8 +358,7 @@ ostd_err_t vm_space_io_activate(struct vm_space *vs,
 		err = OSTD_ENOMEM;
 	}
 	if (err == OSTD_OK) {
-		(*count)++;
-		vs->owner.active_tokens++;
+		active_add(vs, t->slot, kind);
 		s->state = VM_IO_ACTIVE;
 		ASSERT(owner_inv_locked(vs));
 	}
@@ -299,12 +376,9 @@ ostd_err_t vm_space_io_dispose(struct vm_space *vs, const struct vm_io_owner *t,
 		return OSTD_EINVAL;
 	}
 	ostd_err_t err = OSTD_EBADSTATE;
-	unsigned int *count = count_of(vs, kind);
 
 	if (s != NULL && !vs->destroyed && s->state == VM_IO_ACTIVE) {
-		CHECK(vs->owner.active_tokens > 0 && *count > 0);
-		(*count)--;
-		vs->owner.active_tokens--;
+		active_del(vs, t->slot, kind);
 		s->state = VM_IO_DISPOSED;
 		err = OSTD_OK;
 		ASSERT(owner_inv_locked(vs));
@@ -328,6 +402,7 @@ ostd_err_t vm_space_io_remove(struct vm_space *vs, const struct vm_io_owner *t,
 	if (s != NULL && s->state != VM_IO_ACTIVE) {
 		/* Its number is never handed out again. */
 		*s = (struct vm_io_slot){ .id = 0 };
+		set_used(vs, t->slot, false);
 		err = OSTD_OK;
 	}
 	spin_unlock(&vs->lock);
@@ -409,11 +484,9 @@ void vm_space_test_dispose_all(struct vm_space *vs)
 	for (unsigned int i = 0; i < VM_SPACE_MAX_TOKENS; i++) {
 		if (vs->tokens[i].id != 0 &&
 		    vs->tokens[i].state == VM_IO_ACTIVE) {
+			active_del(vs, i, vs->tokens[i].kind);
 			vs->tokens[i].state = VM_IO_DISPOSED;
 		}
 	}
-	vs->owner.active_tokens = 0;
-	vs->owner.reader_count = 0;
-	vs->owner.writer_count = 0;
 	spin_unlock(&vs->lock);
 }

@@ -698,3 +698,67 @@ out:
 TEST_READER_WRITER(reader_activate_rechecks_registry,
 		   writer_activate_rechecks_registry, activate_rechecks,
 		   NEEDS_ACTIVE)
+
+/*
+ * The registry's indexes (the in-use bitmap and the per-kind active lists
+ * that the overlap checks scan) follow every life-cycle step: a full
+ * house of tokens of @p kind, disposed and removed out of order, each
+ * step checked by the owner invariant (which compares the indexes with
+ * the table) and by what the overlap check then allows.
+ */
+static void indexes_follow_churn(const struct pt_config *cfg,
+				 enum vm_io_kind kind, bool shared)
+{
+	static struct io many[VM_SPACE_MAX_IO];
+	struct io probe;
+
+	if (!IS_ENABLED(CONFIG_VM_OWNER_REGISTRY)) {
+		return; /* The overlap answers below need the registry. */
+	}
+	if (!EXPECT_EQ(fx_setup_active(cfg, shared), OSTD_OK)) {
+		goto out;
+	}
+	for (unsigned int i = 0; i < VM_SPACE_MAX_IO; i++) {
+		if (!EXPECT_EQ(io_open(fx.vs, &many[i], kind, UBASE + i * P, P),
+			       OSTD_OK)) {
+			goto out;
+		}
+	}
+	/* 7 is prime to VM_SPACE_MAX_IO: every token, in a shuffled order. */
+	for (unsigned int k = 0; k < VM_SPACE_MAX_IO; k++) {
+		unsigned int i = (k * 7 + 3) % VM_SPACE_MAX_IO;
+		unsigned int j = (i + 1) % VM_SPACE_MAX_IO;
+
+		if (!EXPECT_EQ(io_close(fx.vs, &many[i]), OSTD_OK) ||
+		    !EXPECT_TRUE(vm_space_owner_inv(fx.vs))) {
+			goto out;
+		}
+		/* The freed range is open to a writer again... */
+		if (!EXPECT_EQ(io_open(fx.vs, &probe, VM_IO_WRITER,
+				       UBASE + i * P, P),
+			       OSTD_OK) ||
+		    !EXPECT_EQ(io_close(fx.vs, &probe), OSTD_OK)) {
+			goto out;
+		}
+		/* ...and a neighbour that is still active still is. */
+		if (vm_space_io_state(fx.vs, &many[j].tok) == VM_IO_ACTIVE &&
+		    !EXPECT_REFUSED(fx.vs, VM_IO_WRITER, UBASE + j * P, P,
+				    OSTD_EBUSY)) {
+			goto out;
+		}
+	}
+	if (!EXPECT_EQ(vm_space_test_active_tokens(fx.vs), 0U)) {
+		goto out;
+	}
+	/* Every slot is free again: a new token takes the lowest. */
+	if (!EXPECT_EQ(io_create(fx.vs, &probe, kind, UBASE, P), OSTD_OK) ||
+	    !EXPECT_EQ(probe.tok.slot, 0U) ||
+	    !EXPECT_EQ(io_remove(fx.vs, &probe), OSTD_OK)) {
+		goto out;
+	}
+out:
+	fx_teardown();
+}
+
+TEST_READER_WRITER(reader_indexes_follow_churn, writer_indexes_follow_churn,
+		   indexes_follow_churn, NEEDS_ACTIVE)
