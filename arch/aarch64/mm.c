@@ -11,6 +11,7 @@
 
 #include "ostd/arch/mm.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -97,4 +98,63 @@ void arch_sync_icache(paddr_t pa, uint64_t len)
 		__asm__ volatile("ic ivau, %0" : : "r"(p) : "memory");
 	}
 	__asm__ volatile("dsb ish\n\tisb" : : : "memory");
+}
+
+/*
+ * DCZID_EL0 (Arm ARM D17.2, "DCZID_EL0, Data Cache Zero ID register"):
+ * BS [3:0] is log2 of the DC ZVA block in 4-byte words; DZP [4] set means
+ * DC ZVA is prohibited (a hypervisor's HCR_EL2.TDZ, say). Read once: it
+ * is the same on every CPU of a system.
+ */
+#define DCZID_BS_MASK 0xfULL
+#define DCZID_DZP (1ULL << 4)
+
+/* The DC ZVA block in bytes; 0 if prohibited, UINT64_MAX before known. */
+static _Atomic uint64_t zva_block = UINT64_MAX;
+
+static uint64_t zva_block_find(void)
+{
+	uint64_t dczid = aarch64_read_sysreg(dczid_el0);
+	uint64_t block =
+		(dczid & DCZID_DZP) != 0 ? 0 : 4ULL << (dczid & DCZID_BS_MASK);
+
+	/* A block larger than a page cannot tile one. */
+	if (block > PAGE_SIZE) {
+		block = 0;
+	}
+	atomic_store_explicit(&zva_block, block, memory_order_relaxed);
+	return block;
+}
+
+void arch_zero_pages(void *p, uint64_t nr_pages)
+{
+	uint64_t block = atomic_load_explicit(&zva_block, memory_order_relaxed);
+	uintptr_t va = (uintptr_t)p;
+	uintptr_t end = va + (nr_pages << PAGE_SHIFT);
+
+	if (block == UINT64_MAX) {
+		block = zva_block_find();
+	}
+	if (block != 0) {
+		/*
+		 * DC ZVA (Arm ARM C5.3, "DC ZVA, Data Cache Zero by VA") zeroes
+		 * one naturally aligned block without reading it first; on
+		 * Normal memory, which the linear map's RAM is. Pages are
+		 * aligned to every block size that fits in one.
+		 */
+		for (; va < end; va += block) {
+			__asm__ volatile("dc zva, %0" : : "r"(va) : "memory");
+		}
+		return;
+	}
+	/* Prohibited: pairs of zero registers, 64 bytes a step (STP, C6.2). */
+	for (; va < end; va += 64) {
+		__asm__ volatile("stp xzr, xzr, [%0]\n\t"
+				 "stp xzr, xzr, [%0, #16]\n\t"
+				 "stp xzr, xzr, [%0, #32]\n\t"
+				 "stp xzr, xzr, [%0, #48]"
+				 :
+				 : "r"(va)
+				 : "memory");
+	}
 }

@@ -93,3 +93,32 @@ void arch_sync_icache(paddr_t pa, uint64_t len)
 	}
 	arch_irq_restore(flags);
 }
+
+void arch_zero_pages(void *p, uint64_t nr_pages)
+{
+	/*
+	 * A store loop, 64 bytes a step, written as assembly so the
+	 * compiler cannot turn it back into a call to the freestanding
+	 * byte-wise memset(). Zicboz's cbo.zero (RISC-V CMO spec v1.0,
+	 * section 2.5) zeroes a whole cache block, but S-mode may execute
+	 * it only where M-mode set menvcfg.CBZE (Privileged Spec v1.12,
+	 * 3.1.18), which S-mode cannot read; the QEMU these images run on
+	 * (7.2) does not offer the extension either.
+	 */
+	uintptr_t va = (uintptr_t)p;
+	uintptr_t end = va + (nr_pages << PAGE_SHIFT);
+
+	for (; va < end; va += 64) {
+		__asm__ volatile("sd zero, 0(%0)\n\t"
+				 "sd zero, 8(%0)\n\t"
+				 "sd zero, 16(%0)\n\t"
+				 "sd zero, 24(%0)\n\t"
+				 "sd zero, 32(%0)\n\t"
+				 "sd zero, 40(%0)\n\t"
+				 "sd zero, 48(%0)\n\t"
+				 "sd zero, 56(%0)"
+				 :
+				 : "r"(va)
+				 : "memory");
+	}
+}

@@ -8,9 +8,12 @@
 
 #include "ostd/frame.h"
 
+#include <stddef.h>
+
 #include "ostd/arch/mm.h"
 
 #include "ostd/assert.h"
+#include "ostd/internal/cpu_local.h"
 #include "ostd/math.h"
 #include "ostd/page_table.h"
 #include "ostd/printf.h"
@@ -33,7 +36,6 @@ static struct frame_meta *meta_array;
 static uint64_t meta_base_pfn;
 static uint64_t meta_nr_pfns;
 static uint64_t total_frames;
-static _Atomic uint64_t in_use;
 
 static struct buddy buddy;
 /* The kernel image, which frame_init() leaves out. */
@@ -42,8 +44,12 @@ static uint64_t image_end;
 static bool boot_memory_released;
 static struct frame_allocator *allocator;
 
-static _Atomic uint64_t fi_count;
-static _Atomic uint64_t fi_target;
+/*
+ * Fault injection: the allocations still to go before one fails (1: the
+ * next), 0 when off. Only read on the allocation path while off, so the
+ * line stays shared between CPUs.
+ */
+static _Atomic uint64_t fi_left;
 
 /* ---------------------------------------------------------------------
  * Initialisation: which frames are free.
@@ -211,7 +217,6 @@ ostd_err_t frame_init(const struct ostd_boot_info *info)
 	buddy_init(&buddy, meta_array, meta_base_pfn, meta_nr_pfns);
 	allocator = &buddy.base;
 	total_frames = 0;
-	atomic_store(&in_use, 0);
 	for (unsigned int i = 0; i < info->mem_count; i++) {
 		if (info->mem[i].kind == OSTD_MEM_USABLE) {
 			struct range f = usable_frames(&info->mem[i]);
@@ -250,9 +255,25 @@ ostd_err_t frame_release_boot_memory(paddr_t pa, uint64_t len)
 	return OSTD_OK;
 }
 
+/* The sum of one per-CPU counter over every CPU (modulo 2^64). */
+static uint64_t sum_per_cpu(size_t offset)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < OSTD_MAX_CPUS; i++) {
+		_Atomic uint64_t *v =
+			(_Atomic uint64_t *)(void *)((char *)&cpu_local_of(i)
+							     ->frame_cache +
+						     offset);
+
+		sum += atomic_load_explicit(v, memory_order_relaxed);
+	}
+	return sum;
+}
+
 uint64_t frame_stats_in_use(void)
 {
-	return atomic_load(&in_use);
+	return sum_per_cpu(offsetof(struct frame_cache, in_use));
 }
 
 uint64_t frame_stats_total(void)
@@ -265,18 +286,19 @@ struct frame_allocator *frame_allocator_set(struct frame_allocator *a)
 	struct frame_allocator *old = allocator;
 
 	CHECK(a != NULL);
+	frame_cache_drain();
 	allocator = a;
 	return old;
 }
 
 void frame_fi_fail_nth(uint64_t n)
 {
-	atomic_store(&fi_target, n == 0 ? 0 : atomic_load(&fi_count) + n);
+	atomic_store(&fi_left, n);
 }
 
 uint64_t frame_fi_alloc_count(void)
 {
-	return atomic_load(&fi_count);
+	return sum_per_cpu(offsetof(struct frame_cache, attempts));
 }
 
 /* ---------------------------------------------------------------------
@@ -359,20 +381,201 @@ uint8_t *frame_storage(paddr_t pa, const struct frame_type *type)
 }
 
 /* ---------------------------------------------------------------------
- * Allocation and release.
+ * The per-CPU caches (struct frame_cache, ostd/internal/cpu_local.h).
+ *
+ * A cache holds free single frames as a stack of frame numbers; nothing
+ * of a cached frame's metadata slot is touched until it is allocated.
+ * An empty cache takes FRAME_CACHE_BATCH frames from the allocator in one
+ * call (a contiguous run, smaller runs when memory is fragmented); a full
+ * one gives its FRAME_CACHE_BATCH oldest frames back. Frames can sit in a
+ * cache whose CPU no longer allocates (a CPU gone idle, a host thread that
+ * ran as that CPU); frame_cache_drain() takes them from any CPU, and an
+ * allocation the allocator refuses runs it before it gives up.
+ *
+ * Locking: a cache's lock is held across every use of it, so a task that
+ * moves to another CPU, or two host threads that run as the same CPU,
+ * only ever use a cache whole; it is uncontended but for a drain. It
+ * nests outside the allocator's own lock. Frames are neither allocated
+ * nor freed in interrupt handlers (the allocator's spinlock already
+ * relies on it), so the lock does not mask interrupts.
  * --------------------------------------------------------------------- */
+
+#define FRAME_CACHE_BATCH 16
+
+_Static_assert(FRAME_CACHE_CAP >= 2 * FRAME_CACHE_BATCH,
+	       "A refill must fit below the drain mark.");
+
+static struct frame_cache *this_cache(void)
+{
+	return &cpu_local()->frame_cache;
+}
+
+/* Adds @p d to a counter of a cache whose lock is held (see cpu_local.h). */
+static void counter_add(_Atomic uint64_t *v, uint64_t d)
+{
+	atomic_store_explicit(v,
+			      atomic_load_explicit(v, memory_order_relaxed) + d,
+			      memory_order_relaxed);
+}
+
+/*
+ * Gives @p n frame numbers from @p pfns to the allocator, a run of
+ * consecutive ones per call.
+ */
+static void dealloc_pfns(const uint64_t *pfns, unsigned int n)
+{
+	unsigned int i = 0;
+
+	while (i < n) {
+		unsigned int j = i + 1;
+
+		while (j < n && pfns[j] == pfns[j - 1] + 1) {
+			j++;
+		}
+		allocator->dealloc(allocator, pfns[i], j - i);
+		i = j;
+	}
+}
+
+/* Fills an empty cache from the allocator; false if it has nothing. */
+static bool cache_refill(struct frame_cache *c)
+{
+	for (uint64_t run = FRAME_CACHE_BATCH; run > 0; run /= 2) {
+		uint64_t pfn;
+
+		if (allocator->alloc(allocator, run, &pfn) == OSTD_OK) {
+			/* Pushed downwards: allocations come out ascending. */
+			for (uint64_t i = run; i > 0; i--) {
+				c->pfn[c->count++] = pfn + i - 1;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Caches [@p pfn, + @p nr), @p nr <= FRAME_CACHE_BATCH. Lock held. */
+static void cache_push(struct frame_cache *c, uint64_t pfn, uint64_t nr)
+{
+	if (c->count + nr > FRAME_CACHE_CAP) {
+		/* The oldest frames go: the newest are the warmest in cache. */
+		dealloc_pfns(c->pfn, FRAME_CACHE_BATCH);
+		c->count -= FRAME_CACHE_BATCH;
+		memmove(c->pfn, c->pfn + FRAME_CACHE_BATCH,
+			c->count * sizeof(c->pfn[0]));
+	}
+	for (uint64_t i = nr; i > 0; i--) {
+		c->pfn[c->count++] = pfn + i - 1;
+	}
+}
+
+uint64_t frame_cache_drain(void)
+{
+	uint64_t drained = 0;
+
+	for (unsigned int i = 0; i < OSTD_MAX_CPUS; i++) {
+		struct frame_cache *c = &cpu_local_of(i)->frame_cache;
+
+		spin_lock(&c->lock);
+		dealloc_pfns(c->pfn, c->count);
+		drained += c->count;
+		c->count = 0;
+		spin_unlock(&c->lock);
+	}
+	return drained;
+}
+
+uint64_t frame_stats_cached(void)
+{
+	uint64_t cached = 0;
+
+	for (unsigned int i = 0; i < OSTD_MAX_CPUS; i++) {
+		struct frame_cache *c = &cpu_local_of(i)->frame_cache;
+
+		spin_lock(&c->lock);
+		cached += c->count;
+		spin_unlock(&c->lock);
+	}
+	return cached;
+}
+
+/* True if fault injection fails this allocation. */
+static bool fi_fires(void)
+{
+	uint64_t v = atomic_load_explicit(&fi_left, memory_order_relaxed);
+
+	while (v != 0) {
+		if (atomic_compare_exchange_weak(&fi_left, &v, v - 1)) {
+			return v == 1;
+		}
+	}
+	return false;
+}
+
+/* One allocation of @p nr frames from @p c or the allocator. Lock held. */
+static ostd_err_t take_locked(struct frame_cache *c, uint64_t nr, uint64_t *pfn)
+{
+	if (nr == 1 && (c->count > 0 || cache_refill(c))) {
+		*pfn = c->pfn[--c->count];
+	} else {
+		ostd_err_t err = allocator->alloc(allocator, nr, pfn);
+
+		if (err != OSTD_OK) {
+			return err;
+		}
+	}
+	counter_add(&c->in_use, nr);
+	return OSTD_OK;
+}
 
 static ostd_err_t raw_alloc(uint64_t nr, uint64_t *pfn)
 {
-	uint64_t n = atomic_fetch_add(&fi_count, 1) + 1;
-	uint64_t target = atomic_load(&fi_target);
+	struct frame_cache *c = this_cache();
 
-	if (target != 0 && n == target) {
-		atomic_store(&fi_target, 0);
+	spin_lock(&c->lock);
+	counter_add(&c->attempts, 1);
+	/*
+	 * Before the cache, and without the retry below: an injected
+	 * failure fails a warm cache too.
+	 */
+	if (fi_fires()) {
+		spin_unlock(&c->lock);
 		return OSTD_ENOMEM;
 	}
-	return allocator->alloc(allocator, nr, pfn);
+	ostd_err_t err = take_locked(c, nr, pfn);
+
+	spin_unlock(&c->lock);
+	if (err == OSTD_ENOMEM && frame_cache_drain() != 0) {
+		/* The frames other CPUs cached were all there was. */
+		c = this_cache();
+		spin_lock(&c->lock);
+		err = take_locked(c, nr, pfn);
+		spin_unlock(&c->lock);
+	}
+	return err;
 }
+
+/*
+ * Frees [@p pfn, + @p nr), whose slots are released: a short run into this
+ * CPU's cache, a long one straight to the allocator.
+ */
+static void free_pfns(uint64_t pfn, uint64_t nr)
+{
+	struct frame_cache *c = this_cache();
+
+	spin_lock(&c->lock);
+	counter_add(&c->in_use, (uint64_t)0 - nr);
+	if (nr <= FRAME_CACHE_BATCH) {
+		cache_push(c, pfn, nr);
+	} else {
+		allocator->dealloc(allocator, pfn, nr);
+	}
+	spin_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------------------
+ * Allocation and release.
+ * --------------------------------------------------------------------- */
 
 /* Frees the frame's slot; the caller gives the frame to the allocator. */
 static void release_meta(paddr_t pa, struct frame_meta *m)
@@ -389,8 +592,23 @@ static void release_meta(paddr_t pa, struct frame_meta *m)
 static void release(paddr_t pa, struct frame_meta *m)
 {
 	release_meta(pa, m);
-	atomic_fetch_sub(&in_use, 1);
-	allocator->dealloc(allocator, pa_addr(pa) >> PAGE_SHIFT, 1);
+	free_pfns(pa_addr(pa) >> PAGE_SHIFT, 1);
+}
+
+/*
+ * Initialises the slot of a frame being allocated: the one place a slot
+ * is written for an allocation, once, and nothing else of it is read but
+ * the count that says it is free.
+ */
+static void meta_claim(struct frame_meta *m, const struct frame_type *type,
+		       uint64_t refcount)
+{
+	CHECK(atomic_load_explicit(&m->refcount, memory_order_relaxed) ==
+	      FRAME_REF_UNUSED);
+	m->type = type;
+	memset(m->storage, 0, sizeof(m->storage));
+	/* Release: the slot's initialisation is seen before its count. */
+	atomic_store_explicit(&m->refcount, refcount, memory_order_release);
 }
 
 static ostd_err_t alloc_run(uint64_t nr, const struct frame_type *type,
@@ -407,22 +625,16 @@ static ostd_err_t alloc_run(uint64_t nr, const struct frame_type *type,
 		return err;
 	}
 	paddr_t pa = pa_init(pfn << PAGE_SHIFT);
+	/* The allocator's frames are managed: their slots are consecutive. */
+	struct frame_meta *m = held_meta(pa);
 
+	CHECK(nr <= meta_nr_pfns - (pfn - meta_base_pfn));
 	for (uint64_t i = 0; i < nr; i++) {
-		struct frame_meta *m =
-			held_meta(pa_init(pa_addr(pa) + (i << PAGE_SHIFT)));
-
-		CHECK(atomic_load(&m->refcount) == FRAME_REF_UNUSED);
-		m->type = type;
-		memset(m->storage, 0, sizeof(m->storage));
-		/* Release: the slot's initialisation is seen before its count. */
-		atomic_store_explicit(&m->refcount, refcount,
-				      memory_order_release);
+		meta_claim(&m[i], type, refcount);
 	}
 	if ((flags & FRAME_ALLOC_NOZERO) == 0) {
-		memset(arch_paddr_to_ptr(pa), 0, (size_t)(nr << PAGE_SHIFT));
+		arch_zero_pages(arch_paddr_to_ptr(pa), nr);
 	}
-	atomic_fetch_add(&in_use, nr);
 	*out = pa;
 	return OSTD_OK;
 }
@@ -539,8 +751,7 @@ void frame_ref_put(paddr_t pa)
 void frame_put_batch_flush(struct frame_put_batch *b)
 {
 	if (b->count != 0) {
-		atomic_fetch_sub(&in_use, b->count);
-		allocator->dealloc(allocator, b->pfn, b->count);
+		free_pfns(b->pfn, b->count);
 		b->count = 0;
 	}
 }

@@ -306,57 +306,6 @@ TEST(frame, fail_nth_fails_exactly_that_allocation)
 	frame_fi_fail_nth(0);
 }
 
-/* An injected allocator sees every request. */
-struct counting_allocator {
-	struct frame_allocator base;
-	struct frame_allocator *inner;
-	unsigned int allocs;
-	unsigned int frees;
-};
-
-static struct counting_allocator counting;
-
-static ostd_err_t counting_alloc(struct frame_allocator *self, uint64_t nr,
-				 uint64_t *pfn)
-{
-	(void)self;
-	counting.allocs++;
-	return counting.inner->alloc(counting.inner, nr, pfn);
-}
-
-static void counting_free(struct frame_allocator *self, uint64_t pfn,
-			  uint64_t nr)
-{
-	(void)self;
-	counting.frees++;
-	counting.inner->dealloc(counting.inner, pfn, nr);
-}
-
-static uint64_t counting_free_frames(struct frame_allocator *self)
-{
-	(void)self;
-	return counting.inner->nr_free(counting.inner);
-}
-
-TEST(frame, allocator_is_injectable)
-{
-	counting = (struct counting_allocator){
-		.base = { .name = "counting",
-			  .alloc = counting_alloc,
-			  .dealloc = counting_free,
-			  .nr_free = counting_free_frames },
-	};
-	counting.inner = frame_allocator_set(&counting.base);
-
-	struct frame f;
-
-	ASSERT_EQ(frame_alloc(&frame_type_untyped, &f), OSTD_OK);
-	frame_drop(&f);
-	ASSERT_TRUE(frame_allocator_set(counting.inner) == &counting.base);
-	ASSERT_EQ(counting.allocs, 1);
-	ASSERT_EQ(counting.frees, 1);
-}
-
 /*
  * Boot memory goes back to the allocator once, and only from inside the
  * kernel image; every refusal leaves the allocator as it was. Valid

@@ -683,6 +683,27 @@ static bool check_table(struct fi_env *e)
 }
 
 /*
+ * The per-CPU frame caches (ostd/frame.h) before injection @p k: empty
+ * for odd @p k, so the operation's allocations refill through the
+ * allocator around the failing one; holding frames for even @p k, so the
+ * injected failure meets a warm cache and must fail all the same.
+ */
+static bool set_cache_state(uint64_t k)
+{
+	if (k % 2 == 1) {
+		frame_cache_drain();
+		return frame_stats_cached() == 0;
+	}
+	struct frame f;
+
+	if (frame_alloc(&frame_type_kernel, &f) != OSTD_OK) {
+		return false;
+	}
+	frame_drop(&f);
+	return frame_stats_cached() != 0;
+}
+
+/*
  * Runs the operation with its allocation @p k failing; false with a
  * message if the outcome is wrong.
  */
@@ -698,6 +719,11 @@ static bool inject(const struct pt_config *cfg, const struct scenario *s,
 		return false;
 	}
 	snapshot(&e.pt, e.frame.pa, &pre_leaves);
+	if (!set_cache_state(k)) {
+		ostd_printf("fi: the frame cache is not as set\n");
+		env_free(&e);
+		return false;
+	}
 	frame_fi_fail_nth(k);
 	ostd_err_t err = drive(&e, s, &obs);
 

@@ -95,16 +95,42 @@ struct frame_allocator {
 	uint64_t (*nr_free)(struct frame_allocator *self);
 };
 
-/** Installs @p a as the allocator; returns the previous one. */
+/*
+ * In front of the allocator, each CPU keeps a small cache of free single
+ * frames (up to FRAME_CACHE_CAP, ostd/internal/cpu_local.h), refilled from
+ * and drained to the allocator in batches through its alloc() and
+ * dealloc(). Frames in a cache are free: frame_stats_in_use() does not
+ * count them, and an allocation the allocator cannot satisfy drains every
+ * CPU's cache and tries again, so no cached frame is out of reach.
+ */
+
+/**
+ * Installs @p a as the allocator; returns the previous one. Every CPU's
+ * cache is drained into the previous allocator first, so each frame goes
+ * back to the allocator it came from.
+ */
 struct frame_allocator *frame_allocator_set(struct frame_allocator *a);
 
 /**
+ * Gives every frame in every CPU's cache back to the allocator (for tests
+ * that compare the allocator's counts); returns how many.
+ */
+uint64_t frame_cache_drain(void);
+
+/** Frames waiting in the CPUs' caches. */
+uint64_t frame_stats_cached(void);
+
+/**
  * Fault injection: makes the @p n-th allocation from now fail with
- * OSTD_ENOMEM (1 = the next one); 0 turns it off.
+ * OSTD_ENOMEM (1 = the next one), even if a cache holds frames; 0 turns it
+ * off.
  */
 void frame_fi_fail_nth(uint64_t n);
 
-/** Allocation attempts since boot (for counting fail-nth sites). */
+/**
+ * Allocation attempts since boot (for counting fail-nth sites): the sum
+ * of per-CPU counts, exact once the allocating CPUs are quiet.
+ */
 uint64_t frame_fi_alloc_count(void);
 
 /* ---------------------------------------------------------------------
@@ -132,7 +158,10 @@ WARN_UNUSED ostd_err_t frame_init(const struct ostd_boot_info *info);
  */
 WARN_UNUSED ostd_err_t frame_release_boot_memory(paddr_t pa, uint64_t len);
 
-/** Frames handed out and not yet freed. */
+/**
+ * Frames handed out and not yet freed (cached frames are free): the sum
+ * of per-CPU counts, exact once the allocating CPUs are quiet.
+ */
 uint64_t frame_stats_in_use(void);
 
 /** Frames the allocator manages (free or not). */

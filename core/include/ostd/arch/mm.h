@@ -99,6 +99,17 @@ paddr_t arch_ptr_to_paddr(const void *ptr);
 void arch_sync_icache(paddr_t pa, uint64_t len);
 
 /**
+ * Zeroes @p nr_pages pages from @p p, a page-aligned pointer to normal
+ * (cacheable) memory from arch_paddr_to_ptr(), with the fastest stores
+ * the CPU has: x86_64 `rep stosb` (ERMS) or `rep stosq`, AArch64 `DC ZVA`
+ * where it is permitted, RISC-V a store loop, the host memset().
+ * Called by frame allocation for every zeroed frame.
+ *
+ * Context: any, once the kernel's linear map reaches the pages.
+ */
+void arch_zero_pages(void *p, uint64_t nr_pages);
+
+/**
  * Fills the kernel page table @p kpt (just created by
  * vm_space_init_kernel(), empty) with the port's kernel mappings and
  * switches this CPU to it; the boot translation is unused afterwards.

@@ -30,6 +30,31 @@ struct smp_call_slot {
 	atomic_bool busy;
 };
 
+/* Frames one CPU's cache holds at most. */
+#define FRAME_CACHE_CAP 64
+
+/*
+ * One CPU's cache of free order-0 frames in front of the frame allocator
+ * (core/mm/frame.c). Its lock is taken by this CPU, by host threads that
+ * run as this CPU, and by frame_cache_drain() on any CPU; it nests outside
+ * the allocator's lock.
+ */
+struct frame_cache {
+	struct spinlock lock;
+	unsigned int count;
+	/*
+	 * Frames allocated here less frames freed here, modulo 2^64, and
+	 * allocation attempts made here: summed over every CPU when read.
+	 * Written under the lock by a plain load and store (no shared
+	 * read-modify-write on the allocation path); atomic only so that
+	 * readers on other CPUs may load them without the lock.
+	 */
+	_Atomic uint64_t in_use;
+	_Atomic uint64_t attempts;
+	/* count entries, the most recently freed last. */
+	uint64_t pfn[FRAME_CACHE_CAP];
+};
+
 struct cpu_local {
 	/*
 	 * Offsets 0 .. 63 belong to the arch's entry code (kernel stack on
@@ -73,6 +98,8 @@ struct cpu_local {
 	/* Statistics, for tests and the banner. */
 	_Atomic uint64_t ipis_received;
 	_Atomic uint64_t ticks;
+	/* Free order-0 frames and frame counters (core/mm/frame.c). */
+	struct frame_cache frame_cache;
 } __attribute__((aligned(64)));
 
 /* The arch's assembly relies on these. */
