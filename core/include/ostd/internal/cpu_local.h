@@ -73,6 +73,17 @@ struct cpu_local {
 	/* Statistics, for tests and the banner. */
 	_Atomic uint64_t ipis_received;
 	_Atomic uint64_t ticks;
+	/*
+	 * Address-space identifiers (core/mm/asid.c), under its lock: the id
+	 * this CPU runs with; the one it kept across the last rollover; it
+	 * must drop every ASID's entries before it uses a new-generation one.
+	 * asid_hw_on: the arch switched its ASID hardware on here (x86
+	 * CR4.PCIDE, set by the CPU itself on its first ASID switch).
+	 */
+	uint64_t asid_active;
+	uint64_t asid_reserved;
+	bool asid_flush_pending;
+	bool asid_hw_on;
 } __attribute__((aligned(64)));
 
 /* The arch's assembly relies on these. */
