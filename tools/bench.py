@@ -1304,7 +1304,115 @@ def guest_main(args, ostd):
             indent=1,
         )
     print("wrote %s" % os.path.relpath(os.path.join(OUT, "guest.json"), TOP))
+    ok = guest_switch_main(args, ostd, names) and ok
     sys.exit(0 if ok else 1)
+
+
+# In-guest switch+touch (--guest): test/kernel/switch_bench.c, each kernel
+# configuration built twice, ASIDs on (the default) and off.
+
+SWITCH_LINE = re.compile(
+    r"guest-switch: (\S+) asid_bits=(\d+) switches=(\d+) ticks=(\d+) hz=(\d+)"
+)
+
+
+def switch_rows(lines):
+    """The guest-switch rows of a test log: switches per second."""
+    rows = []
+    for line in lines:
+        m = SWITCH_LINE.search(line)
+        if m:
+            fmt, bits, switches, ticks, hz = m.groups()
+            ticks, hz = int(ticks), int(hz)
+            rows.append(
+                {
+                    "format": fmt,
+                    "asid_bits": int(bits),
+                    "switches": int(switches),
+                    "seconds": ticks / hz,
+                    "per_s": int(switches) * hz / ticks if ticks else None,
+                }
+            )
+    return rows
+
+
+def guest_switch_run(ostd, name, asid):
+    """One boot of `name`'s test image built with ASID=`asid`: its
+    guest-switch rows and how the run ended."""
+    ostd.configure_and_build(name, ["ASID=%s" % asid])
+    board = ostd.board_of(name)
+    if not board.qemu:
+        return None
+    status, lines, how = ostd.run_qemu(
+        name,
+        board,
+        "ktest",
+        [],
+        900,
+        echo=False,
+        log=os.path.join(TOP, "out", name, "bench-switch-asid-%s.log" % asid),
+    )
+    return {"status": status, "how": how, "rows": switch_rows(lines)}
+
+
+def guest_switch_table(results):
+    """Prints ASIDs on vs off per configuration; False if a run gave no
+    guest-switch line."""
+    print(
+        "\nIn-guest switch+touch, two spaces, one read each after every "
+        "switch (QEMU TCG; ratio = switches/s with ASIDs on / off):"
+    )
+    print(
+        "  %-22s %-8s %5s %12s %12s %7s"
+        % ("config", "format", "bits", "on /s", "off /s", "ratio")
+    )
+    ok = True
+    for r in results:
+        on, off = r["on"], r["off"]
+        if not on or not off or not on["rows"] or not off["rows"]:
+            ok = False
+            print("  %-22s no guest-switch lines" % r["config"])
+            continue
+        a, b = on["rows"][0], off["rows"][0]
+        ratio = (
+            "%.2fx" % (a["per_s"] / b["per_s"]) if a["per_s"] and b["per_s"] else "-"
+        )
+        print(
+            "  %-22s %-8s %5d %12.0f %12.0f %7s"
+            % (
+                r["config"],
+                a["format"],
+                a["asid_bits"],
+                a["per_s"] or 0,
+                b["per_s"] or 0,
+                ratio,
+            )
+        )
+    return ok
+
+
+def guest_switch_main(args, ostd, names):
+    """The switch+touch comparison of ./ostd bench --guest: every
+    configuration in `names` with ASID=y and ASID=n, one table, and
+    out/bench/guest-switch.json. Each configuration is left built with
+    its defconfig's ASID=y."""
+    results = []
+    for name in names:
+        print("guest switch bench: %s (ASID=y, ASID=n)" % name, flush=True)
+        off = guest_switch_run(ostd, name, "n")
+        on = guest_switch_run(ostd, name, "y")
+        if on is None:
+            continue
+        results.append({"config": name, "on": on, "off": off})
+    ok = guest_switch_table(results)
+    with open(os.path.join(OUT, "guest-switch.json"), "w") as f:
+        json.dump(
+            {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "results": results},
+            f,
+            indent=1,
+        )
+    print("wrote %s" % os.path.relpath(os.path.join(OUT, "guest-switch.json"), TOP))
+    return ok
 
 
 if __name__ == "__main__":

@@ -144,7 +144,8 @@ static void choose_pan(uint64_t root)
 		 * No FEAT_PAN (Cortex-A53): Linux's software PAN
 		 * (CONFIG_ARM64_SW_TTBR0_PAN). In the kernel TTBR0_EL1 is our
 		 * root, whose lower half stays empty, with ASID 0; user
-		 * leaves are non-global and tagged with ASID 1 (vm.c), so no
+		 * leaves are non-global and tagged with their space's ASID,
+		 * never 0 (vm.c, core/mm/asid.c), so no
 		 * TLB entry of them matches either (D5.9.1 "Global and
 		 * process-specific translation table entries"): a raw access
 		 * takes a translation fault. trap.S, user.S and usercopy.S

@@ -22,9 +22,11 @@
  * DSB ISHST for every PE's. After: DSB completes the invalidation, ISB
  * makes this CPU's later instructions translate afresh (D8.13.8).
  *
- * By VA, all ASIDs (TLBI VAAE1[IS]): user leaves carry ASID 0, or 1 under
- * software PAN (vm.c, kernel_pt.c), and kernel leaves are global; the
- * by-ASID form TLBI VAE1 would need the right one. These are not the
+ * By VA, all ASIDs (TLBI VAAE1[IS]): user leaves carry their space's ASID
+ * (0 or 1 with ASIDs off, vm.c, kernel_pt.c) and kernel leaves are
+ * global; the all-ASID form also reaches the entries a space left under
+ * its ASID on CPUs that switched away from it, so with ASIDs on a
+ * broadcast flush leaves none of them stale anywhere. These are not the
  * "last level" forms (VAALE1): they also drop cached intermediate table
  * entries (walk caches) for the VA, which a freed table page needs.
  * TLB_OP_ALL and TLB_OP_ALL_GLOBAL both use VMALLE1[IS]: every stage 1

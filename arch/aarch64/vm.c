@@ -2,16 +2,21 @@
 /*
  * Installing a user space: TTBR0_EL1. TTBR1_EL1 stays on the kernel
  * table (kernel_pt.c), and with T0SZ = 17 TTBR0 reaches only root entries
- * 0..255, the user half (aarch64_layout.h).
+ * 0..255, the user half (aarch64_layout.h). "Arm ARM" is DDI 0487 (G.b).
  *
- * ASIDs: not used. Every space runs with ASID 0 (TTBR0_EL1.ASID = 0,
- * TCR_EL1.A1 = 0; ASID 1 under software PAN, kernel_pt.c, only to keep
- * user entries apart from the closed state), and a switch flushes this
- * CPU's whole TLB (TLBI VMALLE1), so no translation of the previous space
- * survives it (S7).
- * Kernel leaves are global, but flushing them too keeps the rule simple
- * and leaves nothing cached from an intermediate table of the old space
- * either. "Arm ARM" is DDI 0487 (G.b).
+ * ASIDs: TTBR0_EL1.ASID [63:48] (TCR_EL1.A1 = 0), 8 bits (TCR_EL1.AS = 0,
+ * boot.S). With ASIDs off every space runs with ASID 0, or 1 under
+ * software PAN, and a switch flushes this CPU's whole TLB (TLBI VMALLE1),
+ * so no translation of the previous space survives it (S7); kernel
+ * leaves are global, but flushing them too keeps the rule simple and
+ * leaves nothing cached from an intermediate table of the old space.
+ * With ASIDs on (core/mm/asid.c) each space's non-global entries carry
+ * its own ASID, 1 up, and a switch flushes only what the allocator says.
+ *
+ * Software PAN and the allocator: PAN's closed TTBR0_EL1 runs with ASID
+ * 0 (kernel_pt.c), which the allocator never hands out, so no user entry
+ * matches while the window is closed, whichever ASID the space has; the
+ * open value (AARCH64_CL_UACCESS_OPEN) carries the space's ASID.
  */
 
 #include "ostd/arch/aarch64.h"
@@ -45,6 +50,60 @@ void arch_vm_activate(struct page_table *pt)
 			 :
 			 :
 			 : "memory");
+}
+
+/* ID_AA64MMFR0_EL1.ASIDBits [7:4] (Arm ARM D13.2): 0b0000 8, 0b0010 16. */
+#define ID_MMFR0_ASIDBITS_SHIFT 4
+#define TTBR_ASID_SHIFT 48
+
+unsigned int arch_asid_bits(void)
+{
+	uint64_t mmfr0 = aarch64_read_sysreg(id_aa64mmfr0_el1);
+	unsigned int field =
+		(unsigned int)(mmfr0 >> ID_MMFR0_ASIDBITS_SHIFT) & 0xfU;
+
+	/*
+	 * 8 even on 16-bit parts: boot.S leaves TCR_EL1.AS = 0, and then
+	 * the upper 8 bits of TTBR0_EL1.ASID are ignored (D13.2,
+	 * TTBR0_EL1 and TCR_EL1).
+	 */
+	return field == 0 || field == 2 ? 8 : 0;
+}
+
+void arch_vm_activate_asid(struct page_table *pt, uint16_t asid,
+			   enum asid_flush flush)
+{
+	uint64_t ttbr0 = pa_addr(pt->root) | (uint64_t)asid << TTBR_ASID_SHIFT;
+
+	/* As in arch_vm_activate(): descriptors complete first (D5.10.1). */
+	__asm__ volatile("dsb ish" : : : "memory");
+	if (aarch64_uaccess_closed != 0) {
+		*aarch64_cpu_word(AARCH64_CL_UACCESS_OPEN) = ttbr0;
+	} else {
+		aarch64_write_sysreg(ttbr0_el1, ttbr0);
+	}
+	/*
+	 * The ISB makes the write take effect (D13.1.2). Entries the old
+	 * ASID's owner left, if the allocator says there are any: TLBI
+	 * ASIDE1 with the ASID in [63:48] drops that ASID's non-global
+	 * entries, TLBI VMALLE1 every entry (C5.5); DSB NSH waits for it and
+	 * the ISB keeps later instructions from using a dropped one
+	 * (D5.10.2). A walk between the TTBR write and the TLBI fills only
+	 * entries the TLBI then drops.
+	 */
+	if (flush == ASID_FLUSH_ONE) {
+		__asm__ volatile("isb\n\ttlbi aside1, %0\n\tdsb nsh\n\tisb"
+				 :
+				 : "r"((uint64_t)asid << TTBR_ASID_SHIFT)
+				 : "memory");
+	} else if (flush == ASID_FLUSH_ALL) {
+		__asm__ volatile("isb\n\ttlbi vmalle1\n\tdsb nsh\n\tisb"
+				 :
+				 :
+				 : "memory");
+	} else {
+		__asm__ volatile("isb" : : : "memory");
+	}
 }
 
 paddr_t arch_vm_current_root(void)

@@ -50,9 +50,10 @@ void riscv_satp_switch(uint64_t satp)
 	/*
 	 * 4.1.11 satp and 4.2.1 SFENCE.VMA: the first fence orders earlier
 	 * page-table stores before the walks of the new root; the write
-	 * itself flushes nothing, and every space uses ASID 0, so the second
-	 * fence (all addresses, all ASIDs) drops the old root's translations
-	 * before anything runs on the new one (TESTING.md S7).
+	 * itself flushes nothing, and every root switched to here uses ASID 0
+	 * (spaces with their own ASID switch in vm.c), so the second fence
+	 * (all addresses, all ASIDs) drops the old root's translations before
+	 * anything runs on the new one (TESTING.md S7).
 	 */
 	__asm__ volatile("sfence.vma zero, zero\n\t"
 			 "csrw satp, %0\n\t"

@@ -323,7 +323,9 @@ long riscv_sbi_call_harts(unsigned long ext, unsigned long fid, uint64_t cpus,
  * (SBI v1.0.0, 8.2): the firmware interrupts the target harts in M-mode,
  * which S-mode cannot mask, so a target spinning with sstatus.SIE clear
  * still flushes, and it covers every ASID like the local
- * `sfence.vma va, zero` (all spaces here use ASID 0). OpenSBI returns
+ * `sfence.vma va, zero`: the targets drop the pages under whatever
+ * ASID they cache them, so one that switched away from the space since
+ * the flusher read its set keeps nothing stale either. OpenSBI returns
  * only once every target has fenced (lib/sbi/sbi_tlb.c, tlb_sync: the
  * caller waits for each target's acknowledgement), as the contract
  * (ostd/arch/tlb.h) needs before kept frames are freed; Linux relies on

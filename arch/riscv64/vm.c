@@ -14,8 +14,57 @@
 
 void arch_vm_activate(struct page_table *pt)
 {
-	/* satp, then SFENCE.VMA: every space uses ASID 0 (kernel_pt.c). */
+	/*
+	 * satp with ASID 0, then SFENCE.VMA (kernel_pt.c): the kernel table,
+	 * and every space when ASIDs are off.
+	 */
 	riscv_satp_switch(riscv_satp_for(pt));
+}
+
+unsigned int arch_asid_bits(void)
+{
+	uint64_t satp = riscv_csr_read(satp);
+
+	/*
+	 * 4.1.11: ASIDLEN is found by writing ones to every ASID bit of
+	 * satp and reading back which stay set (the low ones are implemented
+	 * first). The same root stays installed throughout; the fence drops
+	 * whatever was cached under the probe's ASID meanwhile (4.2.1).
+	 */
+	riscv_csr_write(satp, satp | RISCV_SATP_ASID_MASK);
+	uint64_t back = riscv_csr_read(satp);
+
+	riscv_csr_write(satp, satp);
+	__asm__ volatile("sfence.vma zero, zero" : : : "memory");
+	return (unsigned int)__builtin_popcountll(back & RISCV_SATP_ASID_MASK);
+}
+
+void arch_vm_activate_asid(struct page_table *pt, uint16_t asid,
+			   enum asid_flush flush)
+{
+	uint64_t satp = riscv_satp_for(pt) | (uint64_t)asid
+						     << RISCV_SATP_ASID_SHIFT;
+
+	/*
+	 * 4.1.11: a satp write flushes nothing and needs no fence when the
+	 * ASID's cached entries are still good: that is the point of an
+	 * ASID. When the allocator says they are not, SFENCE.VMA after the
+	 * write drops them before anything runs on the new root (4.2.1):
+	 * rs1 = x0 and rs2 = the ASID, that ASID's non-global entries; rs2 =
+	 * x0, every ASID's (a rollover). Without a fence the walker is not
+	 * ordered after this hart's newest PTE stores of the space (4.2.1):
+	 * the same as for a mapping added to the loaded space, which also
+	 * gets no fence (a map flushes nothing, core/mm/tlb.c).
+	 */
+	riscv_csr_write(satp, satp);
+	if (flush == ASID_FLUSH_ONE) {
+		__asm__ volatile("sfence.vma zero, %0"
+				 :
+				 : "r"((uint64_t)asid)
+				 : "memory");
+	} else if (flush == ASID_FLUSH_ALL) {
+		__asm__ volatile("sfence.vma zero, zero" : : : "memory");
+	}
 }
 
 paddr_t arch_vm_current_root(void)

@@ -531,7 +531,10 @@ ostd_err_t arch_cpu_start(struct cpu_local *cl, uintptr_t stack_top)
  * acknowledges. With CR4.PCIDE clear, every CR3 write drops all
  * non-global entries (4.10.4.1), so a target that has switched tables
  * since the flusher read its set holds no stale entry of @p pt; the CR3
- * reload it does for TLB_OP_ALL is then merely redundant.
+ * reload it does for TLB_OP_ALL is then merely redundant. With PCIDs on,
+ * such a target marks @p pt's PCID stale for itself (tlb.c) and drops it
+ * before it loads @p pt again; CPUs that ran @p pt earlier were marked by
+ * the flusher (core/mm/asid.c) and get no IPI.
  */
 void arch_tlb_flush_remote(uint64_t cpus, const struct page_table *pt,
 			   const struct tlb_op *ops, unsigned int count)

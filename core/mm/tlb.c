@@ -2,14 +2,17 @@
 /*
  * The TLB flusher (DESIGN.md §6). A cursor queues flush operations and the
  * things that must outlive them; dispatch() performs the flushes on this
- * CPU and on every other CPU that has the table active; sync() then
- * releases what was kept. This ordering is what keeps a freed frame or
- * node out of every TLB and every lock-free walker (TESTING.md S2).
+ * CPU and on every other CPU that has the table active, and with ASIDs
+ * on marks the space's ASID stale on the CPUs that ran it and left
+ * (core/mm/asid.c); sync() then releases what was kept. This ordering is
+ * what keeps a freed frame or node out of every TLB and every lock-free
+ * walker (TESTING.md S2).
  */
 
 #include "ostd/arch/tlb.h"
 
 #include "ostd/config.h"
+#include "ostd/internal/asid.h"
 
 #include "pt_internal.h"
 
@@ -81,6 +84,20 @@ void tlb_flusher_dispatch(struct tlb_flusher *f)
 	const struct tlb_op *ops = f->flush_all ? &all : f->ops;
 	unsigned int count = f->flush_all ? 1 : f->op_count;
 	unsigned int self = arch_cpu_id();
+	struct asid_ctx *asid = count > 0 ? asid_ctx_of_table(f->pt) : NULL;
+
+	/*
+	 * Before the active set is read (the store-buffering pair of
+	 * asid.c): a CPU that loads the space after this read takes the
+	 * mark. Only this CPU changes its own bit of the set, and it does
+	 * not switch in a cursor, so the bit says whether it flushes itself.
+	 */
+	if (asid != NULL && !CONFIG_TEST_PLANT_SKIP_ASID_FLUSH) {
+		asid_mark_stale(asid,
+				atomic_load_explicit(&f->pt->active_cpus.bits,
+						     memory_order_relaxed) &
+					(1ULL << self));
+	}
 	uint64_t targets = atomic_load(&f->pt->active_cpus.bits);
 
 	if (count > 0) {

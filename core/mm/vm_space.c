@@ -17,8 +17,11 @@
 #include "ostd/vm_space.h"
 
 #include "ostd/arch/cpu.h"
+#include "ostd/arch/mm.h"
 #include "ostd/arch/tlb.h"
 
+#include "ostd/config.h"
+#include "ostd/internal/asid.h"
 #include "ostd/internal/cpu_local.h"
 #include "ostd/printf.h"
 #include "ostd/smp.h"
@@ -42,6 +45,8 @@ ostd_err_t vm_space_init_kernel(const struct pt_config *kernel)
 	ostd_err_t err = page_table_new_kernel(kernel, &kernel_pt);
 
 	kernel_pt_ready = err == OSTD_OK;
+	/* Before any space exists, on the boot CPU: the width is fixed. */
+	asid_init(CONFIG_ASID ? arch_asid_bits() : 0);
 	return err;
 }
 
@@ -196,6 +201,12 @@ ostd_err_t vm_space_new(struct vm_space **out, struct page_table *kernel,
 	vs->index = (struct vm_io_index){ .used = { 0 } };
 	vs->fault_handler = NULL;
 	vs->fault_ctx = NULL;
+	/*
+	 * No id yet: the slot's last space's ASID stays taken until the
+	 * generation rolls over (asid.c), so this space cannot inherit its
+	 * entries.
+	 */
+	asid_ctx_init(&vs->asid);
 	vs->claimed = false;
 	vs->destroyed = false;
 	spin_unlock(&vs->lock);
@@ -230,7 +241,12 @@ ostd_err_t vm_space_destroy(struct vm_space *vs)
 	/* Its created and disposed tokens stay, to be removed (only). */
 	spin_unlock(&vs->lock);
 
-	/* Unmap everything; the cursor's drop flushes every active CPU. */
+	/*
+	 * Unmap everything; the cursor's drop flushes every active CPU and
+	 * marks the space's ASID stale on the CPUs that ran it. The ASID is
+	 * not freed: it stays taken until the generation rolls over, when
+	 * every CPU drops every ASID's entries (asid.c).
+	 */
 	struct pt_cursor cur;
 	ostd_err_t err = pt_cursor_new_mut_internal(&vs->pt, vs->pt.va_start,
 						    vs->pt.va_last + 1, &cur);
@@ -281,6 +297,25 @@ static void drop_table_here(void *arg)
 	cpu_set_remove(&pt->active_cpus, cl->id);
 }
 
+/*
+ * The root switch: with ASIDs on, a space keeps its TLB entries across
+ * switches and the allocator says what must go (asid.c); a kernel table
+ * and every space with ASIDs off run with ASID 0 and flush.
+ */
+static void switch_root(struct cpu_local *cl, struct page_table *pt)
+{
+	struct asid_ctx *ctx = asid_ctx_of_table(pt);
+
+	if (ctx == NULL) {
+		arch_vm_activate(pt);
+		return;
+	}
+	enum asid_flush flush;
+	uint16_t asid = asid_switch(ctx, cl->id, &flush);
+
+	arch_vm_activate_asid(pt, asid, flush);
+}
+
 /* Loads @p pt on this CPU (NULL: nothing to load), keeping the sets. */
 static void load_table(struct page_table *pt)
 {
@@ -292,7 +327,7 @@ static void load_table(struct page_table *pt)
 	}
 	/* In the set before the root is loaded: no flush can miss us. */
 	cpu_set_add(&pt->active_cpus, cl->id);
-	arch_vm_activate(pt);
+	switch_root(cl, pt);
 	cl->current_pt = pt;
 	/* The old space no longer needs this CPU's TLB shootdowns. */
 	if (prev != NULL) {

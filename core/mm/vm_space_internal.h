@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ostd/internal/asid.h"
 #include "ostd/page_table.h"
 #include "ostd/sync.h"
 #include "ostd/vm_space.h"
@@ -91,6 +92,8 @@ struct vm_space {
 	struct vm_io_index index;
 	vm_fault_handler fault_handler;
 	void *fault_ctx;
+	/* Its address-space identifier (core/mm/asid.c). */
+	struct asid_ctx asid;
 };
 
 /**

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ostd/internal/asid.h"
 #include "ostd/pt_config.h"
 #include "ostd/types.h"
 
@@ -122,7 +123,8 @@ void arch_kernel_pt_activate(struct page_table *kpt);
 
 /**
  * Installs @p pt as this CPU's user root (CR3 / satp / TTBR0) and flushes
- * what the previous root left (spaces carry no ASIDs).
+ * what the previous root left: the switch with ASIDs off, and the switch
+ * to a kernel table (ASID 0).
  *
  * Context: vm_space_activate(), preemption off. Barriers: the root write
  * is ordered after the table's stores (x86 MOV CR3 serializes, SDM Vol.
@@ -131,6 +133,22 @@ void arch_kernel_pt_activate(struct page_table *kpt);
  * Arm ARM D8.2).
  */
 void arch_vm_activate(struct page_table *pt);
+
+/**
+ * The ASID width of this CPU's MMU that the port uses: 0 (none, or the
+ * port does not use them) up to ASID_MAX_BITS. Called once, on the boot
+ * CPU, by vm_space_init_kernel(); the other CPUs are assumed alike.
+ */
+unsigned int arch_asid_bits(void);
+
+/**
+ * arch_vm_activate() with ASIDs on: installs @p pt tagged with @p asid
+ * (never 0), first dropping what @p flush says (ostd/internal/asid.h);
+ * with ASID_FLUSH_NONE the TLB keeps every entry. Same context and
+ * barriers as arch_vm_activate().
+ */
+void arch_vm_activate_asid(struct page_table *pt, uint16_t asid,
+			   enum asid_flush flush);
 
 /** The root this CPU translates user addresses with. */
 paddr_t arch_vm_current_root(void);

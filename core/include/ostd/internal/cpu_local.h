@@ -100,6 +100,18 @@ struct cpu_local {
 	_Atomic uint64_t ticks;
 	/* Free order-0 frames and frame counters (core/mm/frame.c). */
 	struct frame_cache frame_cache;
+
+	/*
+	 * Address-space identifiers (core/mm/asid.c), under its lock: the id
+	 * this CPU runs with; the one it kept across the last rollover; it
+	 * must drop every ASID's entries before it uses a new-generation one.
+	 * asid_hw_on: the arch switched its ASID hardware on here (x86
+	 * CR4.PCIDE, set by the CPU itself on its first ASID switch).
+	 */
+	uint64_t asid_active;
+	uint64_t asid_reserved;
+	bool asid_flush_pending;
+	bool asid_hw_on;
 } __attribute__((aligned(64)));
 
 /* The arch's assembly relies on these. */

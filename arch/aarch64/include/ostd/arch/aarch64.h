@@ -90,7 +90,7 @@ extern uint8_t aarch64_has_pan;
 /*
  * Software PAN on a CPU without FEAT_PAN (kernel_pt.c): the kernel runs
  * with TTBR0_EL1 = aarch64_uaccess_closed (an empty lower half, ASID 0)
- * and switches to aarch64_uaccess_open (the active space, ASID 1) only at
+ * and switches to aarch64_uaccess_open (the active space, its ASID) only at
  * EL0 and inside the user copies. closed is 0 while PAN is hardware's.
  */
 extern uint64_t aarch64_uaccess_closed;

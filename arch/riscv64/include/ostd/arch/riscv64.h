@@ -49,6 +49,9 @@
 #define RISCV_SATP_MODE_SV39 RISCV_UL(8)
 #define RISCV_SATP_MODE_SV48 RISCV_UL(9)
 #define RISCV_SATP_PPN_MASK ((RISCV_UL(1) << 44) - 1)
+/* 4.1.11 Figure 4.12 (Sv39/Sv48): ASID in satp[59:44], at most 16 bits. */
+#define RISCV_SATP_ASID_SHIFT 44
+#define RISCV_SATP_ASID_MASK (RISCV_UL(0xffff) << RISCV_SATP_ASID_SHIFT)
 
 /* Privileged Spec v1.12, 4.1.2 stvec: MODE is bits [1:0]. */
 #define RISCV_STVEC_MODE_DIRECT RISCV_UL(0)

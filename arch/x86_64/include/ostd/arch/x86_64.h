@@ -150,3 +150,10 @@ void x86_64_smp_scan(uint64_t rsdp_pa);
 
 /* e_machine of our executables: EM_X86_64 (gABI 4.1 "ELF Header", e_machine). */
 #define ARCH_ELF_MACHINE 62
+
+/*
+ * Drops every TLB and paging-structure-cache entry of every PCID, global
+ * ones included: a CR4 write that changes CR4.PGE (SDM vol 3A, 4.10.4.1),
+ * toggled and restored (tlb.c).
+ */
+void x86_64_flush_all_pcids(void);
