@@ -1219,6 +1219,91 @@ def host_h14():
     return out
 
 
+# ---------------------------------------------------------------------------
+# In-guest copies (--guest): test/kernel/copy_bench.c prints one
+# "guest-copy:" line per copy kind and size; H12 inside each guest is the
+# ratio to the guest's own memcpy (counter units differ per arch).
+
+GUEST_COPY_LINE = re.compile(r"guest-copy: (\S+) bytes=(\d+) reps=(\d+) counts=(\d+)")
+# The copies compared with memcpy, in table order.
+COPY_KINDS = ("read", "write", "rep-movsb")
+
+
+def guest_copy_rows(lines):
+    """{bytes: {kind: counter units per copy}} from a test log."""
+    out = {}
+    for line in lines:
+        m = GUEST_COPY_LINE.search(line)
+        if m:
+            kind, n, reps, counts = m.groups()
+            per = int(counts) / max(int(reps), 1)
+            out.setdefault(int(n), {})[kind] = per
+    return out
+
+
+def guest_copy_ratios(copies):
+    """Per size, each kind's throughput over memcpy's (memcpy time / its
+    time: above 1 is faster than memcpy)."""
+    out = []
+    for n in sorted(copies):
+        base = copies[n].get("memcpy")
+        row = {"bytes": n}
+        for kind in COPY_KINDS:
+            t = copies[n].get(kind)
+            row[kind] = base / t if base and t else None
+        out.append(row)
+    return out
+
+
+def guest_copy_verdict(ratios):
+    """H12 inside one guest: >= 0.9x memcpy throughput from 4 KiB on and
+    <= 1.5x memcpy latency (>= 1/1.5 as a throughput ratio) for
+    64-256 B, over both directions; (met, worst large, worst small)."""
+    large = [
+        r[k] for r in ratios if r["bytes"] >= 4096 for k in ("read", "write") if r[k]
+    ]
+    small = [
+        r[k]
+        for r in ratios
+        if 64 <= r["bytes"] <= 256
+        for k in ("read", "write")
+        if r[k]
+    ]
+    if not large or not small:
+        return None, None, None
+    met = min(large) >= 0.9 and 1 / min(small) <= 1.5
+    return met, min(large), 1 / min(small)
+
+
+def print_guest_copies(results):
+    """The in-guest H12 table: per configuration and size, VmReader (read,
+    user to kernel), VmWriter (write, kernel to user) and, on x86_64, REP
+    MOVSB as throughput over the guest's memcpy."""
+    print(
+        "\nIn-guest copies (H12; QEMU TCG, ratio only; x = throughput / the "
+        "guest's memcpy):"
+    )
+    print("  %-22s %8s %7s %7s %9s" % ("config", "bytes", "read", "write", "rep-movsb"))
+    for r in results:
+        ratios = r.get("copies")
+        if not ratios:
+            print("  %-22s no guest-copy lines" % r["config"])
+            continue
+        for row in ratios:
+            cells = ["%.2fx" % row[k] if row[k] else "-" for k in COPY_KINDS]
+            print(
+                "  %-22s %8d %7s %7s %9s"
+                % (r["config"], row["bytes"], cells[0], cells[1], cells[2])
+            )
+        met, large, small = guest_copy_verdict(ratios)
+        if met is not None:
+            print(
+                "  %-22s H12 %s: >= 4 KiB worst %.2fx (>= 0.9x), 64-256 B "
+                "worst %.2fx memcpy's time (<= 1.5x)"
+                % ("", "met" if met else "MISS", large, small)
+            )
+
+
 def guest_main(args, ostd):
     """./ostd bench --guest: boots each kernel configuration's test image
     with --guest-cpus vCPUs and reports ops/s(N CPUs) / ops/s(1 CPU). The
@@ -1252,6 +1337,7 @@ def guest_main(args, ostd):
                 "how": how,
                 "online": online,
                 "rows": rows,
+                "copies": guest_copy_ratios(guest_copy_rows(lines)),
             }
         )
     print(
@@ -1293,6 +1379,7 @@ def guest_main(args, ostd):
         print(
             "  host H14: no saved run (./ostd bench writes out/bench/" "results.json)"
         )
+    print_guest_copies(results)
     with open(os.path.join(OUT, "guest.json"), "w") as f:
         json.dump(
             {

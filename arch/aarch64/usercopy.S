@@ -15,11 +15,20 @@
  * it again on both exits. MSR PAN is UNDEFINED without FEAT_PAN, hence the
  * aarch64_has_pan test.
  *
+ * LDTR/STTR have no pair form and move at most 8 bytes (C6.2 LDTR,
+ * STTR): that is the floor of a secure copy here, and the loops
+ * get close to it by moving 64 bytes a round in eight of them, with the
+ * kernel side in LDP/STP pairs. Opening PAN for LDP/STP pairs would lose
+ * the EL0 permission check on the user pointer, so it is not done.
+ *
  * Exact partial counts: bytes go one at a time until the user address is
- * 8-aligned, then 8 at a time, then the tail byte-wise. An aligned 8-byte
- * access lies in one page, so when it faults none of its bytes was
- * accessible and the count so far (x3) is exactly the bytes done before
- * the faulting one.
+ * 8-aligned, then 64 bytes a round while 64 remain, then 8 at a time,
+ * then the tail byte-wise. An aligned 8-byte access lies in one page, so
+ * when it faults none of its bytes was accessible. A round that faults
+ * has not advanced the count (x3), so its fixup goes on 8 bytes at a time
+ * from the round's start and faults again on the exact word: the count is
+ * then exactly the bytes done before the faulting one. The words a
+ * faulting round stored before its fault are stored again, unchanged.
  *
  * Before the first user access: DSB ISHST and ISB, so a translation this
  * CPU just wrote is seen by the walk (D5.10.1 "General TLB maintenance
@@ -77,6 +86,18 @@
 	isb
 .endm
 
+/* A faulting access of a 64-byte round (31-38) goes on in words (3). */
+.macro ROUND_FIXUPS
+	EXTABLE(31b, 3b)
+	EXTABLE(32b, 3b)
+	EXTABLE(33b, 3b)
+	EXTABLE(34b, 3b)
+	EXTABLE(35b, 3b)
+	EXTABLE(36b, 3b)
+	EXTABLE(37b, 3b)
+	EXTABLE(38b, 3b)
+.endm
+
 /*
  * The stores of arch_copy_to_user and arch_fill_user, user access open:
  * x0 the user cursor, x2 the length, x3 the count done. With \copy the
@@ -85,10 +106,20 @@
  */
 .macro STORE_USER copy
 	mov	x3, #0
-1:	cmp	x3, x2
+	.if !\copy
+	mov	x6, x4
+	mov	x7, x4
+	mov	x8, x4
+	mov	x9, x4
+	mov	x10, x4
+	mov	x11, x4
+	mov	x12, x4
+	mov	x13, x4
+	.endif
+1:	cmp	x3, x2				/* Head: until dst is aligned. */
 	b.hs	9f
 	tst	x0, #7
-	b.eq	3f
+	b.eq	30f
 	.if \copy
 	ldrb	w4, [x1, x3]
 	.endif
@@ -96,7 +127,28 @@
 	add	x0, x0, #1
 	add	x3, x3, #1
 	b	1b
-3:	sub	x5, x2, x3
+30:	sub	x5, x2, x3			/* Rounds of 64 bytes. */
+	cmp	x5, #64
+	b.lo	3f
+	.if \copy
+	add	x5, x1, x3
+	ldp	x6, x7, [x5]
+	ldp	x8, x9, [x5, #16]
+	ldp	x10, x11, [x5, #32]
+	ldp	x12, x13, [x5, #48]
+	.endif
+31:	sttr	x6, [x0]
+32:	sttr	x7, [x0, #8]
+33:	sttr	x8, [x0, #16]
+34:	sttr	x9, [x0, #24]
+35:	sttr	x10, [x0, #32]
+36:	sttr	x11, [x0, #40]
+37:	sttr	x12, [x0, #48]
+38:	sttr	x13, [x0, #56]
+	add	x0, x0, #64
+	add	x3, x3, #64
+	b	30b
+3:	sub	x5, x2, x3			/* Words. */
 	cmp	x5, #8
 	b.lo	5f
 	.if \copy
@@ -106,7 +158,7 @@
 	add	x0, x0, #8
 	add	x3, x3, #8
 	b	3b
-5:	cmp	x3, x2
+5:	cmp	x3, x2				/* Tail. */
 	b.hs	9f
 	.if \copy
 	ldrb	w4, [x1, x3]
@@ -119,6 +171,7 @@
 	mov	x0, x3
 	ret
 	EXTABLE(2b, 9b)
+	ROUND_FIXUPS
 	EXTABLE(4b, 9b)
 	EXTABLE(6b, 9b)
 .endm
@@ -134,12 +187,31 @@ arch_copy_from_user:
 1:	cmp	x3, x2				/* Head: until src is aligned. */
 	b.hs	9f
 	tst	x1, #7
-	b.eq	3f
+	b.eq	30f
 2:	ldtrb	w4, [x1]
 	strb	w4, [x0, x3]
 	add	x1, x1, #1
 	add	x3, x3, #1
 	b	1b
+30:	sub	x5, x2, x3			/* Rounds of 64 bytes. */
+	cmp	x5, #64
+	b.lo	3f
+31:	ldtr	x6, [x1]
+32:	ldtr	x7, [x1, #8]
+33:	ldtr	x8, [x1, #16]
+34:	ldtr	x9, [x1, #24]
+35:	ldtr	x10, [x1, #32]
+36:	ldtr	x11, [x1, #40]
+37:	ldtr	x12, [x1, #48]
+38:	ldtr	x13, [x1, #56]
+	add	x5, x0, x3
+	stp	x6, x7, [x5]
+	stp	x8, x9, [x5, #16]
+	stp	x10, x11, [x5, #32]
+	stp	x12, x13, [x5, #48]
+	add	x1, x1, #64
+	add	x3, x3, #64
+	b	30b
 3:	sub	x5, x2, x3			/* Words. */
 	cmp	x5, #8
 	b.lo	5f
@@ -159,6 +231,7 @@ arch_copy_from_user:
 	mov	x0, x3
 	ret
 	EXTABLE(2b, 9b)
+	ROUND_FIXUPS
 	EXTABLE(4b, 9b)
 	EXTABLE(6b, 9b)
 

@@ -8,10 +8,16 @@
  * way out, so a raw kernel access to a U=1 page faults everywhere else.
  * The probes never set SUM.
  *
- * Copies run in 8-byte words while both sides are aligned and at least 8
- * bytes remain. A word access is within one page, so when it faults the
- * byte loop takes over at the same offset and faults again on the exact
- * first byte that cannot be accessed: the count returned is exact.
+ * Copies whose two sides are equally aligned modulo 8 go byte-wise until
+ * they are aligned, then 64 bytes a round in eight ld/sd, then 8-byte
+ * words, then bytes; other copies go byte-wise throughout (a misaligned
+ * ld/sd may trap to the SBI and be emulated: Privileged Spec v1.12,
+ * 3.6.3.2 "Misaligned accesses"). The count of bytes done (t0) only
+ * moves once a round or word has been stored whole. A faulting round
+ * goes on in words from its start, a faulting word in bytes: an aligned
+ * word lies in one page, so the copy faults again on exactly the first
+ * byte that cannot be accessed and the count returned is exact. What a
+ * faulting round stored before its fault is stored again, unchanged.
  */
 
 #include "ostd/arch/riscv64.h"
@@ -48,9 +54,53 @@
 arch_copy_from_user:
 	user_access_on
 	li t0, 0
-	or t1, a0, a1
+	xor t1, a0, a1
 	andi t1, t1, 7
 	bnez t1, .Lfrom_bytes
+.Lfrom_head:
+	add t3, a1, t0
+	andi t1, t3, 7
+	beqz t1, .Lfrom_rounds
+	bgeu t0, a2, .Lfrom_done
+.Lfrom_head_load:
+	lbu t4, 0(t3)
+	add t3, a0, t0
+.Lfrom_head_store:
+	sb t4, 0(t3)
+	addi t0, t0, 1
+	j .Lfrom_head
+.Lfrom_rounds:
+	sub t1, a2, t0
+	li t2, 64
+	bltu t1, t2, .Lfrom_words
+	add t3, a1, t0
+.Lfrom_r0:
+	ld a3, 0(t3)
+.Lfrom_r1:
+	ld a4, 8(t3)
+.Lfrom_r2:
+	ld a5, 16(t3)
+.Lfrom_r3:
+	ld a6, 24(t3)
+.Lfrom_r4:
+	ld a7, 32(t3)
+.Lfrom_r5:
+	ld t4, 40(t3)
+.Lfrom_r6:
+	ld t5, 48(t3)
+.Lfrom_r7:
+	ld t6, 56(t3)
+	add t3, a0, t0
+	sd a3, 0(t3)
+	sd a4, 8(t3)
+	sd a5, 16(t3)
+	sd a6, 24(t3)
+	sd a7, 32(t3)
+	sd t4, 40(t3)
+	sd t5, 48(t3)
+	sd t6, 56(t3)
+	addi t0, t0, 64
+	j .Lfrom_rounds
 .Lfrom_words:
 	sub t1, a2, t0
 	li t2, 8
@@ -59,6 +109,7 @@ arch_copy_from_user:
 .Lfrom_word_load:
 	ld t4, 0(t3)
 	add t3, a0, t0
+.Lfrom_word_store:
 	sd t4, 0(t3)
 	addi t0, t0, 8
 	j .Lfrom_words
@@ -68,6 +119,7 @@ arch_copy_from_user:
 .Lfrom_byte_load:
 	lbu t4, 0(t3)
 	add t3, a0, t0
+.Lfrom_byte_store:
 	sb t4, 0(t3)
 	addi t0, t0, 1
 	j .Lfrom_bytes
@@ -75,6 +127,15 @@ arch_copy_from_user:
 	user_access_off
 	mv a0, t0
 	ret
+	extable .Lfrom_head_load, .Lfrom_done
+	extable .Lfrom_r0, .Lfrom_words
+	extable .Lfrom_r1, .Lfrom_words
+	extable .Lfrom_r2, .Lfrom_words
+	extable .Lfrom_r3, .Lfrom_words
+	extable .Lfrom_r4, .Lfrom_words
+	extable .Lfrom_r5, .Lfrom_words
+	extable .Lfrom_r6, .Lfrom_words
+	extable .Lfrom_r7, .Lfrom_words
 	extable .Lfrom_word_load, .Lfrom_bytes
 	extable .Lfrom_byte_load, .Lfrom_done
 
@@ -86,14 +147,59 @@ arch_copy_from_user:
 arch_copy_to_user:
 	user_access_on
 	li t0, 0
-	or t1, a0, a1
+	xor t1, a0, a1
 	andi t1, t1, 7
 	bnez t1, .Lto_bytes
+.Lto_head:
+	add t3, a1, t0
+	andi t1, t3, 7
+	beqz t1, .Lto_rounds
+	bgeu t0, a2, .Lto_done
+.Lto_head_load:
+	lbu t4, 0(t3)
+	add t3, a0, t0
+.Lto_head_store:
+	sb t4, 0(t3)
+	addi t0, t0, 1
+	j .Lto_head
+.Lto_rounds:
+	sub t1, a2, t0
+	li t2, 64
+	bltu t1, t2, .Lto_words
+	add t3, a1, t0
+	ld a3, 0(t3)
+	ld a4, 8(t3)
+	ld a5, 16(t3)
+	ld a6, 24(t3)
+	ld a7, 32(t3)
+	ld t4, 40(t3)
+	ld t5, 48(t3)
+	ld t6, 56(t3)
+	add t3, a0, t0
+.Lto_w0:
+	sd a3, 0(t3)
+.Lto_w1:
+	sd a4, 8(t3)
+.Lto_w2:
+	sd a5, 16(t3)
+.Lto_w3:
+	sd a6, 24(t3)
+.Lto_w4:
+	sd a7, 32(t3)
+.Lto_w5:
+	sd t4, 40(t3)
+.Lto_w6:
+	sd t5, 48(t3)
+.Lto_w7:
+	sd t6, 56(t3)
+	addi t0, t0, 64
+	j .Lto_rounds
 .Lto_words:
 	sub t1, a2, t0
 	li t2, 8
 	bltu t1, t2, .Lto_bytes
 	add t3, a1, t0
+.Lto_word_load:
 	ld t4, 0(t3)
 	add t3, a0, t0
 .Lto_word_store:
@@ -103,6 +209,7 @@ arch_copy_to_user:
 .Lto_bytes:
 	bgeu t0, a2, .Lto_done
 	add t3, a1, t0
+.Lto_byte_load:
 	lbu t4, 0(t3)
 	add t3, a0, t0
 .Lto_byte_store:
@@ -113,6 +220,15 @@ arch_copy_to_user:
 	user_access_off
 	mv a0, t0
 	ret
+	extable .Lto_head_store, .Lto_done
+	extable .Lto_w0, .Lto_words
+	extable .Lto_w1, .Lto_words
+	extable .Lto_w2, .Lto_words
+	extable .Lto_w3, .Lto_words
+	extable .Lto_w4, .Lto_words
+	extable .Lto_w5, .Lto_words
+	extable .Lto_w6, .Lto_words
+	extable .Lto_w7, .Lto_words
 	extable .Lto_word_store, .Lto_bytes
 	extable .Lto_byte_store, .Lto_done
 
@@ -128,8 +244,38 @@ arch_fill_user:
 	/* The byte in all 8 lanes of t4. */
 	li t1, 0x0101010101010101
 	mul t4, a1, t1
-	andi t1, a0, 7
-	bnez t1, .Lfill_bytes
+.Lfill_head:
+	add t3, a0, t0
+	andi t1, t3, 7
+	beqz t1, .Lfill_rounds
+	bgeu t0, a2, .Lfill_done
+.Lfill_head_store:
+	sb a1, 0(t3)
+	addi t0, t0, 1
+	j .Lfill_head
+.Lfill_rounds:
+	sub t1, a2, t0
+	li t2, 64
+	bltu t1, t2, .Lfill_words
+	add t3, a0, t0
+.Lfill_w0:
+	sd t4, 0(t3)
+.Lfill_w1:
+	sd t4, 8(t3)
+.Lfill_w2:
+	sd t4, 16(t3)
+.Lfill_w3:
+	sd t4, 24(t3)
+.Lfill_w4:
+	sd t4, 32(t3)
+.Lfill_w5:
+	sd t4, 40(t3)
+.Lfill_w6:
+	sd t4, 48(t3)
+.Lfill_w7:
+	sd t4, 56(t3)
+	addi t0, t0, 64
+	j .Lfill_rounds
 .Lfill_words:
 	sub t1, a2, t0
 	li t2, 8
@@ -150,6 +296,15 @@ arch_fill_user:
 	user_access_off
 	mv a0, t0
 	ret
+	extable .Lfill_head_store, .Lfill_done
+	extable .Lfill_w0, .Lfill_words
+	extable .Lfill_w1, .Lfill_words
+	extable .Lfill_w2, .Lfill_words
+	extable .Lfill_w3, .Lfill_words
+	extable .Lfill_w4, .Lfill_words
+	extable .Lfill_w5, .Lfill_words
+	extable .Lfill_w6, .Lfill_words
+	extable .Lfill_w7, .Lfill_words
 	extable .Lfill_word_store, .Lfill_bytes
 	extable .Lfill_byte_store, .Lfill_done
 

@@ -14,6 +14,7 @@
 #include "ostd/frame.h"
 #include "ostd/internal/page_table.h"
 #include "ostd/internal/vm_space_testing.h"
+#include "ostd/math.h"
 #include "ostd/page_table.h"
 #include "ostd/printf.h"
 #include "ostd/pt_config.h"
@@ -462,6 +463,79 @@ TEST_FORMAT(vm_space, copy_partial_exact_counts)
 	ASSERT_EQ(io_close(fx.vs, &io_a), OSTD_OK);
 	ASSERT_EQ(io_close(fx.vs, &io_b), OSTD_OK);
 	fx_teardown();
+}
+
+/*
+ * The arch copy loops change gear at 8 bytes (words), 32 or 64 (unrolled
+ * rounds) and 2048 (x86_64's REP MOVSB / STOSB). A fault in any gear
+ * still stops the copy on exactly the first byte that cannot be reached:
+ * copies and fills of lengths on each side of every boundary, with the
+ * fault k bytes in (k at each boundary too, so that the page end falls
+ * in a head, a round, a word and a tail), user to kernel into the hole
+ * at page 1, kernel to user into the read-only page 3.
+ */
+static const uint64_t gear_lens[] = {
+	7, 8, 9, 31, 32, 33, 63, 64, 65, 127, 128, 129, 2047, 2048, 2049, 4096
+};
+static const uint64_t gear_ks[] = {
+	1, 7, 8, 9, 31, 33, 63, 64, 65, 2047, 2049
+};
+
+/* One length @p n, the fault @p k bytes in; false (reported) on a miss. */
+static bool gear_check(uint64_t n, uint64_t k)
+{
+	uint64_t done = 0;
+	uint64_t ka = UBASE + P - k;     /* k bytes before the hole. */
+	uint64_t kw = UBASE + 3 * P - k; /* k bytes before read-only. */
+	ostd_err_t want = k < n ? OSTD_EFAULT : OSTD_OK;
+	uint64_t want_done = MIN(k, n);
+
+	for (uint64_t i = 0; i < n; i++) {
+		kbuf[i] = (uint8_t)(i * 29 + n + k);
+	}
+	if (!EXPECT_EQ(vm_space_copy_to_user(fx.vs, kw, kbuf, n, &done),
+		       want) ||
+	    !EXPECT_EQ(done, want_done) ||
+	    !EXPECT_EQ(memcmp(layout_ptr(kw), kbuf, (size_t)done), 0) ||
+	    !EXPECT_TRUE(is_pat(frame_bytes(fx.pa[3]), UBASE + 3 * P, 64))) {
+		return false;
+	}
+	memset(kbuf, 0x5a, (size_t)n + 1);
+	if (!EXPECT_EQ(vm_space_copy_from_user(fx.vs, kbuf, ka, n, &done),
+		       want) ||
+	    !EXPECT_EQ(done, want_done) ||
+	    !EXPECT_TRUE(is_pat(kbuf, ka, done)) ||
+	    !EXPECT_TRUE(all_bytes(kbuf + done, n + 1 - done, 0x5a))) {
+		return false;
+	}
+	if (!EXPECT_EQ(io_open(fx.vs, &io_b, VM_IO_WRITER, ka, n), OSTD_OK)) {
+		return false;
+	}
+	bool ok = EXPECT_EQ(vm_writer_fill_zeros(&io_b.w, n, &done), want) &&
+		  EXPECT_EQ(done, want_done) &&
+		  EXPECT_EQ(io_b.w.cursor, ka + done) &&
+		  EXPECT_TRUE(all_bytes(layout_ptr(ka), done, 0));
+
+	ok = EXPECT_EQ(io_close(fx.vs, &io_b), OSTD_OK) && ok;
+	fill_page(fx.pa[0], UBASE);
+	return ok;
+}
+
+TEST_FORMAT(vm_space, copy_fault_at_every_gear)
+{
+	if (!user_format(cfg) || !IS_ENABLED(CONFIG_ARCH_USER_SPACES)) {
+		return; /* Needs activation. */
+	}
+	ASSERT_EQ(fx_setup_layout(cfg, false), OSTD_OK);
+	bool ok = true;
+
+	for (unsigned int i = 0; ok && i < ARRAY_SIZE(gear_lens); i++) {
+		for (unsigned int j = 0; ok && j < ARRAY_SIZE(gear_ks); j++) {
+			ok = gear_check(gear_lens[i], gear_ks[j]);
+		}
+	}
+	fx_teardown();
+	ASSERT_TRUE(ok);
 }
 
 /*
