@@ -21,6 +21,7 @@
 #include "ostd/sync.h"
 
 struct task;
+struct pt_node_meta;
 
 /* One cross-CPU call slot per sender, in the target's area. */
 struct smp_call_slot {
@@ -28,6 +29,25 @@ struct smp_call_slot {
 	void *arg;
 	/* Set by the sender when it posts, cleared by the target when done. */
 	atomic_bool busy;
+};
+
+/*
+ * The guard the last cursor on this CPU locked after a walk from the root
+ * (core/mm/cursor_lock.c): a hint that lets the next cursor whose guard is
+ * in the same slot of the same table lock it without the walk. Read and
+ * written only by its CPU, with preemption off.
+ */
+struct pt_guard_hint {
+	const struct page_table *pt;
+	paddr_t node;
+	/* Its metadata: the node stays allocated while the hint is trusted. */
+	struct pt_node_meta *meta;
+	/* An address the node covers (the walk's). */
+	uint64_t va;
+	/* pt_guard_epoch when the walk that found the node began. */
+	uint64_t epoch;
+	/* The node's level; 0: no hint. */
+	pt_level_t level;
 };
 
 struct cpu_local {
@@ -73,6 +93,7 @@ struct cpu_local {
 	/* Statistics, for tests and the banner. */
 	_Atomic uint64_t ipis_received;
 	_Atomic uint64_t ticks;
+	struct pt_guard_hint guard_hint;
 } __attribute__((aligned(64)));
 
 /* The arch's assembly relies on these. */
