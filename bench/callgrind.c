@@ -86,6 +86,19 @@ CG void cg_h3_toy_xv6(struct toy_pt *t, uint64_t n)
 	}
 }
 
+/* H1: create and drop a mutable 4 KiB cursor, over and over. */
+CG void cg_h1_ostd(struct page_table *pt, uint64_t n);
+CG void cg_h1_ostd(struct page_table *pt, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct pt_cursor cur;
+
+		must_ok(pt_cursor_new_mut(pt, BASE_VA, BASE_VA + PAGE_SIZE,
+					  &cur));
+		pt_cursor_drop(&cur);
+	}
+}
+
 /* H5: sequential query through one cursor; random with fresh cursors. */
 CG uint64_t cg_h5_ostd_seq(struct page_table *pt, uint64_t n);
 CG uint64_t cg_h5_ostd_seq(struct page_table *pt, uint64_t n)
@@ -266,6 +279,8 @@ void bench_callgrind(void)
 	uint64_t b = cg_h5_ostd_rand(&pt, idx, m);
 
 	emit("cg_h5_ostd_rand", m);
+	cg_h1_ostd(&pt, m);
+	emit("cg_h1_ostd", m);
 	bench_table_destroy(&pt);
 	toy_pt_new(&toy);
 	cg_h2_toy_cursor(&toy, n);

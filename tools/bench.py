@@ -44,6 +44,7 @@ BASELINES = (
 # Every benchmark the smoke run must report.
 SMOKE_IDS = ["H%d" % i for i in range(1, 16)]
 CG_FUNCS = (
+    "cg_h1_ostd",
     "cg_h2_ostd",
     "cg_h2_toy_cursor",
     "cg_h2_flat",

@@ -288,6 +288,16 @@ static bool a64_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 #define AARCH64_BBM_ATTR_BITS \
 	(AARCH64_PTE_ATTRINDX_MASK | AARCH64_PTE_SH_MASK | AARCH64_PTE_NG)
 
+/*
+ * Table entries as data (pt_cfg_table_child()): bits 1:0 = 0b11 above Arm
+ * level 3 is a table descriptor, whose next-level table address is bits
+ * 47:12 in place ("Table descriptor format", D8.3.1 of DDI 0487K).
+ */
+#define AARCH64_TABLE_DATA                          \
+	.table_kind_mask = AARCH64_PTE_TYPE_MASK,   \
+	.table_kind_match = AARCH64_PTE_TYPE_TABLE, \
+	.table_pa_bits = AARCH64_PTE_ADDR_MASK, .table_pa_rot = 0
+
 #define AARCH64_COMMON                                                        \
 	.nr_levels = 4, .highest_translation_level = AARCH64_BLOCK_LEVEL_MAX, \
 	.va_bits = 48, .va_sign_extend = true, .pa_bits = AARCH64_PA_BITS,    \
@@ -295,7 +305,7 @@ static bool a64_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 	.break_before_make = true, .bbm_attr_bits = AARCH64_BBM_ATTR_BITS,    \
 	.new_absent = a64_new_absent, .new_page = a64_new_page,               \
 	.new_pt = a64_new_pt, .classify = a64_classify, .paddr = a64_paddr,   \
-	.prop = a64_prop, .prop_ok = a64_prop_ok
+	.prop = a64_prop, .prop_ok = a64_prop_ok, AARCH64_TABLE_DATA
 
 /*
  * TTBR0_EL1 with T0SZ = 16: the lower half, root entries 0..255. TTBR0

@@ -118,6 +118,11 @@ static bool hostile_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 		[4] = { .shift = 39, .leaf_ok = false, .name = "H4" }, \
 	}
 
+/*
+ * No table-entry data (table_kind_match 0): a table entry is rotated by a
+ * different amount at every level, so no one mask finds it, and the core
+ * keeps calling classify() and paddr() on this format's walks.
+ */
 #define HOSTILE_COMMON                                                  \
 	.nr_levels = 4, .highest_translation_level = 3, .va_bits = 48,  \
 	.va_sign_extend = true, .pa_bits = HOSTILE_PA_BITS,             \

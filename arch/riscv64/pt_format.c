@@ -218,10 +218,22 @@ static bool riscv_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 #define RISCV_LEVEL_4 \
 	[4] = { .shift = 39, .leaf_ok = false, .name = "VPN[3] table" }
 
-#define RISCV_HOOKS                                                 \
-	.new_absent = riscv_new_absent, .new_page = riscv_new_page, \
-	.new_pt = riscv_new_pt, .classify = riscv_classify,         \
-	.paddr = riscv_paddr, .prop = riscv_prop, .prop_ok = riscv_prop_ok
+/*
+ * Table entries as data (pt_cfg_table_child()): V=1 with R=W=X=0 is a
+ * pointer to the next level (4.3.2 step 4), which new_pt() makes above
+ * level 1; the child is the PPN field, rotated as for a leaf.
+ */
+#define RISCV_TABLE_DATA                                                      \
+	.table_kind_mask =                                                    \
+		RISCV_PTE_V | RISCV_PTE_R | RISCV_PTE_W | RISCV_PTE_X,        \
+	.table_kind_match = RISCV_PTE_V, .table_pa_bits = RISCV_PTE_PPN_MASK, \
+	.table_pa_rot = RISCV_LEAF_PA_ROT
+
+#define RISCV_HOOKS                                                         \
+	.new_absent = riscv_new_absent, .new_page = riscv_new_page,         \
+	.new_pt = riscv_new_pt, .classify = riscv_classify,                 \
+	.paddr = riscv_paddr, .prop = riscv_prop, .prop_ok = riscv_prop_ok, \
+	RISCV_TABLE_DATA
 
 /*
  * The lower half of the root (indices 0..255) is user space, the upper

@@ -177,13 +177,24 @@ static bool x86_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 		[4] = { .shift = 39, .leaf_ok = false, .name = "PML4" }, \
 	}
 
+/*
+ * Table entries as data (pt_cfg_table_child()): new_pt() makes P=1, PS=0
+ * at every level, which classify() calls a table (PS selects a page in a
+ * PDE or PDPTE, Tables 4-16 and 4-18, and is reserved in a PML4E); the
+ * child's address is bits 51:12 in place (Tables 4-15, 4-17, 4-19).
+ */
+#define X86_TABLE_DATA                                                     \
+	.table_kind_mask = X86_PTE_P | X86_PTE_PS,                         \
+	.table_kind_match = X86_PTE_P, .table_pa_bits = X86_PTE_ADDR_MASK, \
+	.table_pa_rot = 0
+
 #define X86_COMMON                                                          \
 	.nr_levels = 4, .highest_translation_level = 3, .va_bits = 48,      \
 	.va_sign_extend = true, .pa_bits = X86_PA_BITS,                     \
 	.legal_flags = PT_FLAGS_ALL, .level = X86_LEVELS,                   \
 	.new_absent = x86_new_absent, .new_page = x86_new_page,             \
 	.new_pt = x86_new_pt, .classify = x86_classify, .paddr = x86_paddr, \
-	.prop = x86_prop, .prop_ok = x86_prop_ok
+	.prop = x86_prop, .prop_ok = x86_prop_ok, X86_TABLE_DATA
 
 extern const struct pt_config x86_64_kernel_config;
 

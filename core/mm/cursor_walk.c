@@ -73,16 +73,21 @@ struct pos cursor_walk(struct pt_cursor *cur, uint64_t va, pt_level_t stop)
 	}
 	p = (struct pos){ .node = cur->guard, .level = cur->guard_level };
 	for (;;) {
+		paddr_t child;
+
 		p.idx = pt_index(cfg, va, p.level);
 		p.pte = pt_read(p.node, p.idx);
-		p.type = pt_cfg_classify(cfg, p.pte, p.level);
+		if (p.level == 1) {
+			/* Only leaves in a level-1 node, as above. */
+			p.type = p.pte != 0 ? PT_ENTRY_LEAF : PT_ENTRY_ABSENT;
+			remember_leaf(cur, p.node, va);
+			return p;
+		}
+		p.type = pt_cfg_table_child(cfg, p.pte, p.level, &child);
 		if (p.level > stop && p.type == PT_ENTRY_TABLE) {
-			p.node = pt_cfg_paddr(cfg, p.pte, p.level);
+			p.node = child;
 			p.level--;
 			continue;
-		}
-		if (p.level == 1) {
-			remember_leaf(cur, p.node, va);
 		}
 		return p;
 	}

@@ -110,6 +110,8 @@ void page_table_destroy(struct page_table *pt)
 	const struct pt_config *cfg = pt->cfg;
 
 	CHECK(atomic_load(&pt->active_cpus.bits) == 0);
+	/* A table made later at the same address must not find our nodes. */
+	pt_guard_hints_forget();
 	/* Only this table's own half: shared kernel entries stay. */
 	for (unsigned int i = cfg->top_index_first; i <= cfg->top_index_last;
 	     i++) {

@@ -90,6 +90,81 @@ static bool leaf_pa_bits_ok(const struct pt_config *cfg, pt_level_t level)
 	return !first;
 }
 
+/* True if @p pte passes the format's table test (table_kind_mask). */
+static bool looks_like_table(const struct pt_config *cfg, pte_t pte)
+{
+	return (pte & cfg->table_kind_mask) == cfg->table_kind_match;
+}
+
+/*
+ * True if no leaf new_page() makes at @p level, with any legal property,
+ * at address @p pa (aligned to the level) passes the table test.
+ */
+static bool no_leaf_looks_like_table(const struct pt_config *cfg,
+				     pt_level_t level, paddr_t pa)
+{
+	for (uint32_t flags = 0; flags <= PT_FLAGS_ALL; flags++) {
+		for (unsigned int c = 0; c < PT_CACHE_COUNT; c++) {
+			struct pt_prop prop = { .flags = flags,
+						.cache = (enum pt_cache)c };
+
+			if ((flags & ~cfg->legal_flags) == 0 &&
+			    cfg->prop_ok(cfg, prop) &&
+			    looks_like_table(
+				    cfg, cfg->new_page(cfg, pa, level, prop))) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/*
+ * Checks the table-entry data (table_kind_mask, table_pa_bits): at every
+ * level above 1, what new_pt() makes at the lowest, an uneven and the
+ * highest address passes the table test and decodes to its address, as
+ * classify() and paddr() say; and no leaf at the lowest or highest
+ * address, with any legal property, passes the test. A format that
+ * declares nothing passes.
+ */
+static bool table_bits_ok(const struct pt_config *cfg)
+{
+	uint64_t top = cfg->pa_bits >= 64 ? ~0ULL : (1ULL << cfg->pa_bits) - 1;
+	uint64_t pages = top & ~(PAGE_SIZE - 1);
+	const uint64_t pas[] = { 0, 0x5a3c96e1b4d2f087ULL & pages, pages };
+
+	if (cfg->table_kind_match == 0) {
+		return true;
+	}
+	for (pt_level_t l = 2; l <= cfg->nr_levels; l++) {
+		for (unsigned int i = 0; i < ARRAY_SIZE(pas); i++) {
+			pte_t pte = cfg->new_pt(cfg, pa_init(pas[i]), l);
+			paddr_t child = pa_init(0);
+
+			if (!looks_like_table(cfg, pte) ||
+			    pt_cfg_table_child(cfg, pte, l, &child) !=
+				    PT_ENTRY_TABLE ||
+			    cfg->classify(cfg, pte, l) != PT_ENTRY_TABLE ||
+			    pa_addr(child) != pas[i] ||
+			    pa_addr(cfg->paddr(cfg, pte, l)) != pas[i]) {
+				return false;
+			}
+		}
+	}
+	/* At level 1 a leaf may look like a table (Arm's page descriptor). */
+	for (pt_level_t l = 2; l <= cfg->highest_translation_level; l++) {
+		uint64_t size = pt_page_size(l);
+
+		if (cfg->level[l].leaf_ok &&
+		    (!no_leaf_looks_like_table(cfg, l, pa_init(0)) ||
+		     !no_leaf_looks_like_table(cfg, l,
+					       pa_init(pages & ~(size - 1))))) {
+			return false;
+		}
+	}
+	return true;
+}
+
 ostd_err_t pt_config_check(const struct pt_config *cfg)
 {
 	CHECKIF (cfg == NULL) {
@@ -150,6 +225,10 @@ ostd_err_t pt_config_check(const struct pt_config *cfg)
 			return reject(cfg, "leaf_pa_bits does not split the "
 					   "leaves new_page() makes");
 		}
+	}
+	if (!table_bits_ok(cfg)) {
+		return reject(cfg, "table_kind_mask or table_pa_bits disagree "
+				   "with new_pt(), classify() or paddr()");
 	}
 	/* DESIGN.md §2: an all-zero PTE means absent, at every level. */
 	for (pt_level_t l = 1; l <= cfg->nr_levels; l++) {

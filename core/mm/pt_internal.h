@@ -90,6 +90,12 @@ void pt_dfs(const struct pt_config *cfg, paddr_t node, pt_level_t level,
 void pt_subtree_free(const struct pt_config *cfg, paddr_t node,
 		     pt_level_t level);
 
+/*
+ * Makes every CPU's guard hint (cursor_lock.c) stale: called before any
+ * node that a cursor may have locked as its guard can be freed.
+ */
+void pt_guard_hints_forget(void);
+
 /* Hands a detached sub-tree to RCU, which frees it after a grace period. */
 void pt_rcu_retire(const struct pt_config *cfg, paddr_t node, pt_level_t level);
 

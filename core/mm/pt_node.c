@@ -421,6 +421,8 @@ void pt_rcu_retire(const struct pt_config *cfg, paddr_t node, pt_level_t level)
 	CHECK(m->level == level && atomic_load(&m->stray));
 	/* The unlinking PTE store (release) is ordered before the stamp. */
 	atomic_thread_fence(memory_order_seq_cst);
+	/* Before the stamp: a grace period for it also covers the hints. */
+	pt_guard_hints_forget();
 	spin_lock(&rcu_lock);
 	m->rcu_cfg = cfg_index(cfg);
 	m->rcu_gen = atomic_fetch_add(&rcu_gen, 1);

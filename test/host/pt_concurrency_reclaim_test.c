@@ -40,6 +40,12 @@
  * reused as data frames filled with crafted entries (an untracked leaf to
  * the root node), so a walker on a stale node reports a foreign leaf or
  * trips the node-type check, and ASan/TSan see the rest.
+ *
+ * Every map is a fresh one-page cursor, and half the reads are fresh
+ * one-page cursors in the region the reader read last: both find their
+ * guard through the CPU's guard hint (core/mm/cursor_lock.c) whenever the
+ * node is still there, and must walk when an unmap freed it in between,
+ * perhaps reused as one of the crafted data frames.
  * --------------------------------------------------------------------- */
 
 #define C4_MAPPERS 2
@@ -53,6 +59,8 @@ struct c4_ctx {
 	struct page_table *pt;
 	pte_t crafted; /* What freed-and-reused frames are filled with. */
 	atomic_uint mappers_left;
+	/* The region each reader read last (indexed by thread). */
+	uint64_t last_region[C4_MAPPERS + C4_READERS];
 	_Atomic uint64_t reads;
 	_Atomic uint64_t found;
 };
@@ -166,7 +174,13 @@ static void c4_read_once(struct conc_thread *t, struct c4_ctx *ctx)
 	struct pt_cursor c;
 	struct pt_query q;
 
-	if (rng_pct(&t->rng, 15) && region + 1 < C4_REGIONS) {
+	if (rng_pct(&t->rng, 50)) {
+		/* One page where this reader was: its guard hint's node. */
+		region = ctx->last_region[t->index];
+		start = C4_BASE + region * SIZE_2M +
+			rng_below(&t->rng, PAGES_2M) * PAGE_SIZE;
+		len = PAGE_SIZE;
+	} else if (rng_pct(&t->rng, 15) && region + 1 < C4_REGIONS) {
 		/* Two regions: the guard is the level-2 node. */
 		start = C4_BASE + region * SIZE_2M;
 		len = 2 * SIZE_2M;
@@ -178,6 +192,7 @@ static void c4_read_once(struct conc_thread *t, struct c4_ctx *ctx)
 		start = C4_BASE + region * SIZE_2M + off * PAGE_SIZE;
 		len = (1 + rng_below(&t->rng, max)) * PAGE_SIZE;
 	}
+	ctx->last_region[t->index] = region;
 	if (!open_read(t, ctx->pt, start, len, &c)) {
 		return;
 	}

@@ -374,8 +374,14 @@ void gen_cursor(const struct run *r, uint64_t *s, struct op *o)
 	if (start < w->start || start >= wend) {
 		start = w->start;
 	}
-	uint64_t len = pt_test_rng_pct(s, 40)
-			       ? wend - start
+	/*
+	 * One page, now and then: a fault handler's cursor, which finds its
+	 * guard through the CPU's guard hint when the last cursor was in
+	 * the same 2 MiB, and must not when an unmap freed that node.
+	 */
+	uint64_t len = pt_test_rng_pct(s, 40) ? wend - start
+		       : pt_test_rng_pct(s, 25)
+			       ? PAGE_SIZE
 			       : geometric_pages(s) << (PAGE_SHIFT + 4);
 
 	o->a = start;

@@ -3,7 +3,7 @@
  * Page-table cursors (DESIGN.md §4), run once per format, user and kernel
  * halves: Asterinas OSTD's own page-table tests
  * (ostd/src/mm/page_table/test.rs) adapted: tables and ranges, navigation
- * and unmap.
+ * and unmap; and the per-CPU guard hint of cursor creation.
  *
  * The helpers are in test/lib/pt_cursor_helpers.h.
  */
@@ -12,6 +12,7 @@
 #include "ostd/arch/tlb.h"
 
 #include "ostd/frame.h"
+#include "ostd/internal/cpu_local.h"
 #include "ostd/internal/page_table.h"
 #include "ostd/page_table.h"
 #include "ostd/pt_config.h"
@@ -494,5 +495,176 @@ TEST_FORMAT(pt_cursor, unmap_whole_1g_of_4k_pages)
 	ASSERT_EQ(st.nodes, st0.nodes);
 	ASSERT_EQ(st.leaves, st0.leaves);
 	ASSERT_EQ(frame_stats_in_use(), in_use);
+	table_destroy(&pt);
+}
+
+/* ---------------------------------------------------------------------
+ * The guard hint (core/mm/cursor_lock.c): a fresh cursor in the slot of
+ * the last one locks that guard without a walk, and never a stale one.
+ * --------------------------------------------------------------------- */
+
+TEST_FORMAT(pt_cursor, guard_hint_skips_the_walk)
+{
+	struct page_table pt;
+	struct page_table other;
+	uint64_t v;
+
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
+	ASSERT_EQ(pt_test_new_table(cfg, &other), OSTD_OK);
+	v = pt.va_start + 2 * SZ_1G;
+	ASSERT_EQ(map_one(&pt, v, pt_item_untracked(pa_init(0), 1), prop_rw),
+		  OSTD_OK);
+	ASSERT_EQ(map_one(&other, v, pt_item_untracked(pa_init(P), 1), prop_rw),
+		  OSTD_OK);
+	/* One page per cursor, as a fault handler maps: the same guard. */
+	ASSERT_EQ(pt_cursor_new_mut(&pt, v + P, v + 2 * P, &cur), OSTD_OK);
+	paddr_t guard = cur.guard;
+
+	ASSERT_EQ(cur.guard_level, 1);
+	ASSERT_EQ(
+		pt_cursor_map(&cur, pt_item_untracked(pa_init(P), 1), prop_rw),
+		OSTD_OK);
+	pt_cursor_drop(&cur);
+	for (uint64_t i = 2; i < 16; i++) {
+		ASSERT_EQ(pt_cursor_new_mut(&pt, v + i * P, v + (i + 1) * P,
+					    &cur),
+			  OSTD_OK);
+		ASSERT_EQ(pa_addr(cur.guard), pa_addr(guard));
+		ASSERT_EQ(pt_cursor_map(&cur,
+					pt_item_untracked(pa_init(i * P), 1),
+					prop_rw),
+			  OSTD_OK);
+		pt_cursor_drop(&cur);
+	}
+	for (uint64_t i = 0; i < 16; i++) {
+		ASSERT_TRUE(query_is(&pt, v + i * P, v + i * P, P,
+				     PT_ITEM_UNTRACKED, i * P, prop_rw));
+	}
+	/* The same slot of another table has its own node. */
+	ASSERT_EQ(pt_cursor_new(&other, v, v + P, &cur), OSTD_OK);
+	ASSERT_NE(pa_addr(cur.guard), pa_addr(guard));
+	pt_cursor_drop(&cur);
+	ASSERT_TRUE(query_none(&other, v + P));
+	ASSERT_NE(check_nodes(&pt), UINT64_MAX);
+	table_destroy(&other);
+	table_destroy(&pt);
+}
+
+/*
+ * Maps @p pa at @p va with a fresh cursor on this CPU while its hint is
+ * @p hint (another CPU's, say, from before @p stale was freed), and
+ * checks that the cursor did not lock @p stale unless @p stale_ok.
+ */
+static bool map_with_hint(struct page_table *pt,
+			  const struct pt_guard_hint *hint, paddr_t stale,
+			  bool stale_ok, uint64_t va, uint64_t pa)
+{
+	struct cpu_local *cl = cpu_local();
+	ostd_err_t err;
+
+	preempt_disable_on(cl);
+	cl->guard_hint = *hint;
+	err = pt_cursor_new_mut(pt, va, va + P, &cur);
+	(void)preempt_enable_on(cl);
+	if (err != OSTD_OK) {
+		return false;
+	}
+	bool ok = stale_ok || pa_addr(cur.guard) != pa_addr(stale);
+
+	err = pt_cursor_map(&cur, pt_item_untracked(pa_init(pa), 1), prop_rw);
+	pt_cursor_drop(&cur);
+	return ok && err == OSTD_OK;
+}
+
+TEST_FORMAT(pt_cursor, stale_guard_hint_is_not_used)
+{
+	struct page_table pt;
+	struct pt_guard_hint stale;
+	uint64_t count = 0;
+	uint64_t r;
+	uint64_t a;
+	uint64_t b;
+
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
+	r = pt.va_start + 2 * SZ_1G;
+	/* a and b: index 0 of two level-1 nodes, so a misused node shows. */
+	a = r;
+	b = r + 2 * SZ_2M;
+	ASSERT_EQ(map_one(&pt, r + SZ_1G, pt_item_untracked(pa_init(0), 1),
+			  prop_rw),
+		  OSTD_OK);
+	ASSERT_EQ(
+		map_one(&pt, a, pt_item_untracked(pa_init(7 * P), 1), prop_rw),
+		OSTD_OK);
+	stale = cpu_local()->guard_hint;
+	ASSERT_TRUE(stale.pt == &pt);
+	ASSERT_EQ(stale.level, 1);
+	paddr_t old = stale.node;
+
+	/* Freed by unmap and RCU, then reused as b's level-1 node. */
+	ASSERT_EQ(unmap_range(&pt, r, SZ_1G, &count), OSTD_OK);
+	ASSERT_EQ(count, 1);
+	pt_rcu_barrier();
+	ASSERT_EQ(
+		map_one(&pt, b, pt_item_untracked(pa_init(9 * P), 1), prop_rw),
+		OSTD_OK);
+	bool reused = pa_addr(cpu_local()->guard_hint.node) == pa_addr(old);
+
+	ASSERT_TRUE(map_with_hint(&pt, &stale, old, !reused, a, 7 * P));
+	ASSERT_TRUE(query_is(&pt, a, a, P, PT_ITEM_UNTRACKED, 7 * P, prop_rw));
+	ASSERT_TRUE(query_is(&pt, b, b, P, PT_ITEM_UNTRACKED, 9 * P, prop_rw));
+	ASSERT_TRUE(query_none(&pt, b + P));
+
+	/* Freed with its table, reused by a table at the same address. */
+	ASSERT_TRUE(query_is(&pt, a, a, P, PT_ITEM_UNTRACKED, 7 * P, prop_rw));
+	stale = cpu_local()->guard_hint;
+	old = stale.node;
+	table_destroy(&pt);
+	ASSERT_EQ(pt_test_new_table(cfg, &pt), OSTD_OK);
+	/* Level-1 nodes until one is the old node (index 0 in each). */
+	uint64_t slots = 0;
+
+	reused = false;
+	while (slots < 8 && !reused) {
+		uint64_t v = b + slots * SZ_2M;
+
+		ASSERT_EQ(map_one(&pt, v, pt_item_untracked(pa_init(9 * P), 1),
+				  prop_rw),
+			  OSTD_OK);
+		reused = pa_addr(cpu_local()->guard_hint.node) == pa_addr(old);
+		slots++;
+	}
+	ASSERT_TRUE(map_with_hint(&pt, &stale, old, !reused, a, 7 * P));
+	ASSERT_TRUE(query_is(&pt, a, a, P, PT_ITEM_UNTRACKED, 7 * P, prop_rw));
+	for (uint64_t i = 0; i < slots; i++) {
+		uint64_t v = b + i * SZ_2M;
+
+		ASSERT_TRUE(query_is(&pt, v, v, P, PT_ITEM_UNTRACKED, 9 * P,
+				     prop_rw));
+		ASSERT_TRUE(query_none(&pt, v + P));
+	}
+
+	/* Freed, then reused as a data frame: a cursor must not lock it. */
+	ASSERT_TRUE(query_is(&pt, b, b, P, PT_ITEM_UNTRACKED, 9 * P, prop_rw));
+	stale = cpu_local()->guard_hint;
+	old = stale.node;
+	ASSERT_EQ(unmap_range(&pt, r, SZ_1G, &count), OSTD_OK);
+	pt_rcu_barrier();
+	struct frame f[16];
+	unsigned int nf = 0;
+
+	reused = false;
+	while (nf < ARRAY_SIZE(f) && !reused) {
+		ASSERT_EQ(frame_alloc(&frame_type_untyped, &f[nf]), OSTD_OK);
+		reused = pa_addr(f[nf].pa) == pa_addr(old);
+		nf++;
+	}
+	ASSERT_TRUE(map_with_hint(&pt, &stale, old, !reused, b, 9 * P));
+	while (nf > 0) {
+		frame_drop(&f[--nf]);
+	}
+	ASSERT_TRUE(query_is(&pt, b, b, P, PT_ITEM_UNTRACKED, 9 * P, prop_rw));
+	ASSERT_TRUE(query_none(&pt, a));
+	ASSERT_NE(check_nodes(&pt), UINT64_MAX);
 	table_destroy(&pt);
 }

@@ -186,6 +186,29 @@ struct pt_config {
 			       pt_level_t level);
 	/** True if the format can represent @p prop exactly. */
 	bool (*prop_ok)(const struct pt_config *cfg, struct pt_prop prop);
+
+	/* --- Table entries as data (pt_cfg_table_child()). --- */
+
+	/**
+	 * A test for table entries at every level above 1: an entry with
+	 * (pte & table_kind_mask) == table_kind_match is one classify()
+	 * calls PT_ENTRY_TABLE, and new_pt() makes only such entries. The
+	 * test need not catch every table (x86 ignores PS in a PML4E; the
+	 * core asks classify() about whatever fails it), but no leaf and no
+	 * absent entry may pass it. A table_kind_match of 0 declares
+	 * nothing: the core then calls classify() and paddr() on every
+	 * table entry (arch/host/pt_hostile.c, whose entries are scrambled).
+	 */
+	pte_t table_kind_mask;
+	pte_t table_kind_match;
+	/**
+	 * The bits of a table entry that hold the child's address, and how:
+	 * paddr() of a table entry is (pte & table_pa_bits) rotated right by
+	 * table_pa_rot bits, as leaf_pa_rot does for leaves (PT_PA_ROT_NONE:
+	 * the core calls paddr()). Read only when table_kind_match is set.
+	 */
+	pte_t table_pa_bits;
+	uint8_t table_pa_rot;
 };
 
 /* ---------------------------------------------------------------------
@@ -270,6 +293,46 @@ static inline bool pt_cfg_needs_bbm(const struct pt_config *cfg, pte_t old,
 	}
 	return pa_addr(pt_cfg_paddr(cfg, old, level)) !=
 	       pa_addr(pt_cfg_paddr(cfg, pte, level));
+}
+
+/* ---------------------------------------------------------------------
+ * Table entries without the codec. A walk from the root reads one table
+ * entry per level; declared as data (table_kind_mask and table_pa_bits),
+ * each costs a mask and a compare instead of two indirect calls.
+ * --------------------------------------------------------------------- */
+
+/** The rotation of leaf_pa_rot and table_pa_rot (@p rot below 64). */
+static inline uint64_t pt_pa_rotate(pte_t field, unsigned int rot)
+{
+	return rot == 0 ? field : (field >> rot) | (field << (64 - rot));
+}
+
+/**
+ * What the entry @p pte at @p level (above 1) is, as classify() says;
+ * for a table, its child's address in @p child. A table entry of a format
+ * that declares table_kind_match, and an absent entry (all zeros) of any,
+ * cost no codec call.
+ */
+static inline enum pt_entry_type pt_cfg_table_child(const struct pt_config *cfg,
+						    pte_t pte, pt_level_t level,
+						    paddr_t *child)
+{
+	if (cfg->table_kind_match != 0 &&
+	    (pte & cfg->table_kind_mask) == cfg->table_kind_match &&
+	    cfg->table_pa_rot < 64) {
+		*child = pa_init(pt_pa_rotate(pte & cfg->table_pa_bits,
+					      cfg->table_pa_rot));
+		return PT_ENTRY_TABLE;
+	}
+	if (pte == 0) {
+		return PT_ENTRY_ABSENT;
+	}
+	enum pt_entry_type type = pt_cfg_classify(cfg, pte, level);
+
+	if (type == PT_ENTRY_TABLE) {
+		*child = pt_cfg_paddr(cfg, pte, level);
+	}
+	return type;
 }
 
 /* ---------------------------------------------------------------------

@@ -21,6 +21,7 @@
 #include "ostd/sync.h"
 
 struct task;
+struct pt_node_meta;
 
 /* One cross-CPU call slot per sender, in the target's area. */
 struct smp_call_slot {
@@ -53,6 +54,25 @@ struct frame_cache {
 	_Atomic uint64_t attempts;
 	/* count entries, the most recently freed last. */
 	uint64_t pfn[FRAME_CACHE_CAP];
+};
+
+/*
+ * The guard the last cursor on this CPU locked after a walk from the root
+ * (core/mm/cursor_lock.c): a hint that lets the next cursor whose guard is
+ * in the same slot of the same table lock it without the walk. Read and
+ * written only by its CPU, with preemption off.
+ */
+struct pt_guard_hint {
+	const struct page_table *pt;
+	paddr_t node;
+	/* Its metadata: the node stays allocated while the hint is trusted. */
+	struct pt_node_meta *meta;
+	/* An address the node covers (the walk's). */
+	uint64_t va;
+	/* pt_guard_epoch when the walk that found the node began. */
+	uint64_t epoch;
+	/* The node's level; 0: no hint. */
+	pt_level_t level;
 };
 
 struct cpu_local {
@@ -112,6 +132,9 @@ struct cpu_local {
 	uint64_t asid_reserved;
 	bool asid_flush_pending;
 	bool asid_hw_on;
+
+	/* The last guard a walk from the root locked (cursor_lock.c). */
+	struct pt_guard_hint guard_hint;
 } __attribute__((aligned(64)));
 
 /* The arch's assembly relies on these. */
