@@ -37,9 +37,22 @@ static void emit(const char *fn, uint64_t ops)
 	       bench_fmt(0)->name, (unsigned long long)ops);
 }
 
-/* H2: n pages with one cursor. */
+/* H2: n pages with one cursor, in one pt_cursor_map_pages() call. */
 CG void cg_h2_ostd(struct page_table *pt, uint64_t n);
 CG void cg_h2_ostd(struct page_table *pt, uint64_t n)
+{
+	struct pt_cursor cur;
+
+	must_ok(pt_cursor_new_mut(pt, BASE_VA, BASE_VA + n * PAGE_SIZE, &cur));
+	must_ok(pt_cursor_map_pages(
+		&cur, pt_item_untracked(pa_init(BENCH_UNTRACKED_PA), 1), n,
+		bench_prop_rw()));
+	pt_cursor_drop(&cur);
+}
+
+/* H2 through one pt_cursor_map() per page. */
+CG void cg_h2_ostd_each(struct page_table *pt, uint64_t n);
+CG void cg_h2_ostd_each(struct page_table *pt, uint64_t n)
 {
 	bench_map_untracked(pt, BASE_VA, n);
 }
@@ -281,6 +294,10 @@ void bench_callgrind(void)
 	emit("cg_h5_ostd_rand", m);
 	cg_h1_ostd(&pt, m);
 	emit("cg_h1_ostd", m);
+	bench_table_destroy(&pt);
+	bench_table_new(f, &pt);
+	cg_h2_ostd_each(&pt, n);
+	emit("cg_h2_ostd_each", n);
 	bench_table_destroy(&pt);
 	toy_pt_new(&toy);
 	cg_h2_toy_cursor(&toy, n);

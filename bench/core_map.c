@@ -74,7 +74,13 @@ static void ostd_map_batch(void *p)
 
 	must_ok(pt_cursor_new_mut(&c->pt, BASE_VA, BASE_VA + c->n * size,
 				  &cur));
-	for (uint64_t i = 0; i < c->n; i++) {
+	if (c->level == 1) {
+		/* 4 KiB pages: one batch (pt_cursor_map_pages()). */
+		must_ok(pt_cursor_map_pages(
+			&cur, pt_item_untracked(pa_init(BENCH_UNTRACKED_PA), 1),
+			c->n, prop));
+	}
+	for (uint64_t i = 0; c->level != 1 && i < c->n; i++) {
 		paddr_t pa = pa_init(BENCH_UNTRACKED_PA + i * size);
 
 		must_ok(pt_cursor_map(&cur, pt_item_untracked(pa, c->level),
@@ -98,13 +104,12 @@ static void ostd_map_chunks(void *p)
 		uint64_t va = BASE_VA + c->order[k] * (2ULL << 20);
 
 		must_ok(pt_cursor_jump(&cur, va));
-		for (uint64_t i = 0; i < 512; i++) {
-			paddr_t pa = pa_init(BENCH_UNTRACKED_PA +
-					     (k * 512 + i) * PAGE_SIZE);
-
-			must_ok(pt_cursor_map(&cur, pt_item_untracked(pa, 1),
-					      prop));
-		}
+		must_ok(pt_cursor_map_pages(
+			&cur,
+			pt_item_untracked(pa_init(BENCH_UNTRACKED_PA +
+						  k * 512 * PAGE_SIZE),
+					  1),
+			512, prop));
 	}
 	pt_cursor_drop(&cur);
 }

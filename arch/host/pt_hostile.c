@@ -88,8 +88,12 @@ static bool hostile_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
  * level, wrapping past bit 63 at level 3. A constant expression, so not
  * hostile_rotl(); HOSTILE_ROT_C(l) is hostile_rot(l) for l = 1..3.
  * The frame number sits at bit 16 of the base, the address at bit 12, so
- * the address is the field rotated right by the level's rotation plus 4
- * (leaf_pa_rot).
+ * the address is the field rotated right by the level's rotation plus 4.
+ * Levels 2 and 3 declare that (leaf_pa_rot); level 1 declares
+ * PT_PA_ROT_NONE, as a format with a scattered address field would, so
+ * that the core's paths without a leaf template (paddr() per leaf,
+ * new_page() per entry of a batched map) run on every test of this
+ * format.
  */
 #define HOSTILE_ROT_C(l) ((7 * (l) + 3) % 64)
 #define HOSTILE_LEAF_PA_BITS(l)                   \
@@ -104,7 +108,7 @@ static bool hostile_prop_ok(const struct pt_config *cfg, struct pt_prop prop)
 			.leaf_ok = true,                               \
 			.name = "H1",                                  \
 			.leaf_pa_bits = HOSTILE_LEAF_PA_BITS(1),       \
-			.leaf_pa_rot = HOSTILE_LEAF_PA_ROT(1) },       \
+			.leaf_pa_rot = PT_PA_ROT_NONE },               \
 		[2] = { .shift = 21,                                   \
 			.leaf_ok = true,                               \
 			.name = "H2",                                  \

@@ -10,7 +10,7 @@
  *                     node reserves
  *   cursor_edit.c     the edits every mutation commits with: break-
  *                     before-make, detaching a sub-tree, splitting a leaf
- *   cursor_map.c      map, with its fast path
+ *   cursor_map.c      map, with its fast path; batches of 4 KiB pages
  *   cursor_unmap.c    unmap
  *   cursor_protect.c  protect_next, protect_mask
  *

@@ -16,10 +16,15 @@
  * --------------------------------------------------------------------- */
 
 const char *const op_names[] = {
-	[OP_CURSOR] = "cursor",   [OP_TABLE] = "table",
-	[OP_MAP] = "map",         [OP_UNMAP] = "unmap",
-	[OP_PROTECT] = "protect", [OP_QUERY] = "query",
-	[OP_FIND] = "find_next",  [OP_PROTECT_MASK] = "protect_mask",
+	[OP_CURSOR] = "cursor",
+	[OP_TABLE] = "table",
+	[OP_MAP] = "map",
+	[OP_UNMAP] = "unmap",
+	[OP_PROTECT] = "protect",
+	[OP_QUERY] = "query",
+	[OP_FIND] = "find_next",
+	[OP_PROTECT_MASK] = "protect_mask",
+	[OP_MAP_PAGES] = "map_pages",
 	[OP_JUMP] = "jump",
 };
 void print_op(unsigned int i, const struct op *o)
@@ -37,6 +42,14 @@ void print_op(unsigned int i, const struct op *o)
 			    (unsigned long long)o->b, o->prop.flags,
 			    (unsigned int)o->prop.cache,
 			    o->align_jump ? " (jump to alignment first)" : "");
+		break;
+	case OP_MAP_PAGES:
+		ostd_printf("  #%u map_pages %llu %s pa %#llx flags %#x cache "
+			    "%u\n",
+			    i, (unsigned long long)o->a,
+			    o->tracked ? "frames" : "untracked",
+			    (unsigned long long)o->b, o->prop.flags,
+			    (unsigned int)o->prop.cache);
 		break;
 	case OP_PROTECT:
 		ostd_printf("  #%u protect_next %#llx (preference %u)\n", i,
@@ -228,6 +241,36 @@ void gen_map(const struct run *r, uint64_t *s, struct op *o)
 	if (level > 1 && pt_test_rng_pct(s, 2)) {
 		o->b += PAGE_SIZE; /* Misaligned pa. */
 	}
+}
+
+/*
+ * The model maps a batch page by page, each an insertion into its sorted
+ * array: batches are kept short and rare, enough to cross a node's end.
+ */
+#ifdef UNIT_TESTING
+#define BATCH_MAX 576U
+#else
+#define BATCH_MAX 160U
+#endif
+
+void gen_map_pages(const struct run *r, uint64_t *s, struct op *o)
+{
+	uint64_t n;
+
+	o->kind = OP_MAP_PAGES;
+	o->level = 1;
+	o->prop = gen_prop(r, s);
+	o->tracked = pt_test_rng_pct(s, 25) &&
+		     pt_model_tracked(&model) + BATCH_MAX < TRACKED_BUDGET;
+	if (pt_test_rng_pct(s, 70)) {
+		/* Across the end of the level-1 node the cursor is in. */
+		n = to_boundary(model.cur, SZ_2M) / PAGE_SIZE + 1 +
+		    pt_test_rng_below(s, 64);
+	} else {
+		n = 1 + pt_test_rng_below(s, BATCH_MAX);
+	}
+	o->a = n < BATCH_MAX ? n : BATCH_MAX;
+	o->b = (1ULL << 40) + pt_test_rng_below(s, 4096) * PAGE_SIZE;
 }
 
 const struct pt_model_map *pick_mapping(uint64_t *s, uint64_t lo, uint64_t hi)
@@ -426,8 +469,10 @@ void gen_op(const struct run *r, uint64_t *s, struct op *o)
 		if (o->a >= model.end || o->a < model.start) {
 			o->a = model.start;
 		}
-	} else if (p < 35) {
+	} else if (p < 33) {
 		gen_map(r, s, o);
+	} else if (p < 35) {
+		gen_map_pages(r, s, o);
 	} else if (p < 60) {
 		o->kind = OP_UNMAP;
 		o->a = gen_len(s);

@@ -45,6 +45,7 @@ enum op_kind {
 	OP_QUERY,
 	OP_FIND,         /* len a */
 	OP_PROTECT_MASK, /* len a, masks set and clear */
+	OP_MAP_PAGES,    /* a 4 KiB pages from pa b (tracked: frames) */
 	OP_JUMP,         /* va a */
 };
 
@@ -104,6 +105,12 @@ uint64_t gen_len(uint64_t *s);
 struct pt_prop gen_prop(const struct run *r, uint64_t *s);
 
 void gen_map(const struct run *r, uint64_t *s, struct op *o);
+
+/*
+ * A batch (pt_cursor_map_pages()): mostly one that crosses a level-1
+ * node's end, some that run past the cursor's end or into a mapping.
+ */
+void gen_map_pages(const struct run *r, uint64_t *s, struct op *o);
 
 /* A random mapping of the model inside [lo, hi), or NULL. */
 const struct pt_model_map *pick_mapping(uint64_t *s, uint64_t lo, uint64_t hi);

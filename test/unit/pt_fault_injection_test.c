@@ -347,6 +347,43 @@ static ostd_err_t op_map_past_l4(struct fi_env *e, struct pt_cursor *cur)
 	return map_past(e, cur, 4);
 }
 
+/*
+ * A batch (pt_cursor_map_pages()) across a level-3 boundary: the tail of
+ * one level-1 node, a whole one, then a level-2 and two level-1 nodes on
+ * the far side, allocated one by one before the first leaf is written.
+ * Any of those allocations failing must leave the table as it was.
+ */
+static void range_batch(const struct fi_env *e, uint64_t *start, uint64_t *end)
+{
+	uint64_t x = boundary(e, 3);
+
+	*start = x - SZ_2M - 8 * PAGE_SIZE;
+	*end = x + SZ_2M + 2 * PAGE_SIZE;
+}
+
+/* A leaf just below the batch, so that its first node already exists. */
+static ostd_err_t setup_batch(struct fi_env *e)
+{
+	uint64_t start;
+	uint64_t end;
+
+	range_batch(e, &start, &end);
+	return map_at(e, start - PAGE_SIZE, 1);
+}
+
+static ostd_err_t op_map_batch(struct fi_env *e, struct pt_cursor *cur)
+{
+	uint64_t va = pt_cursor_va(cur);
+	uint64_t start;
+	uint64_t end;
+
+	range_batch(e, &start, &end);
+	return stayed(
+		cur, va,
+		pt_cursor_map_pages(cur, pt_item_untracked(pa_init(FI_PA), 1),
+				    (end - start) / PAGE_SIZE, rw_prop(e)));
+}
+
 static ostd_err_t setup_1g(struct fi_env *e)
 {
 	return map_at(e, e->b, 3);
@@ -540,6 +577,20 @@ static const struct scenario sc_cross_l4 = {
 	NULL,
 	range_cross_l4,
 	op_map_past_l4,
+};
+static const struct scenario sc_batch_cross_l3 = {
+	"map a batch of 4K pages across a level-3 boundary",
+	crosses_l3,
+	NULL,
+	range_batch,
+	op_map_batch,
+};
+static const struct scenario sc_batch_after_leaf = {
+	"map a batch of 4K pages after a leaf in its first node",
+	crosses_l3,
+	setup_batch,
+	range_batch,
+	op_map_batch,
 };
 static const struct scenario sc_protect_1g = {
 	"protect splitting a 1G page",
@@ -832,6 +883,13 @@ TEST_FORMAT(pt_fault_injection, map_across_level_boundaries)
 	ASSERT_TRUE(fi_run(cfg, &sc_cross_l2));
 	ASSERT_TRUE(fi_run(cfg, &sc_cross_l3));
 	ASSERT_TRUE(fi_run(cfg, &sc_cross_l4));
+}
+
+/* Allocation failure in the middle of a batch leaves the table as it was. */
+TEST_FORMAT(pt_fault_injection, map_batch_across_nodes)
+{
+	ASSERT_TRUE(fi_run(cfg, &sc_batch_cross_l3));
+	ASSERT_TRUE(fi_run(cfg, &sc_batch_after_leaf));
 }
 
 TEST_FORMAT(pt_fault_injection, protect_splitting_huge_pages)

@@ -352,6 +352,71 @@ static bool do_map(struct run *r, unsigned int i, const struct op *o)
 	return span == 0 || expect_range(r, i, cur0, cur0 + (span - 1));
 }
 
+/*
+ * pt_cursor_map_pages() in the model: @p n maps of one page each, all
+ * undone if one fails, whose error is the batch's.
+ */
+static struct pt_model_res model_map_pages(struct pt_item first, uint64_t n,
+					   struct pt_prop prop)
+{
+	uint64_t cur0 = model.cur;
+	uint64_t done = 0;
+	struct pt_model_res want;
+
+	do {
+		struct pt_item item = first;
+
+		item.pa = pa_init(pa_addr(first.pa) + done * PAGE_SIZE);
+		want = pt_model_map(&model, item, prop);
+	} while (want.err == OSTD_OK && ++done < n);
+	if (want.err != OSTD_OK && done > 0) {
+		model.cur = cur0;
+		(void)pt_model_unmap(&model, done * PAGE_SIZE);
+		model.cur = cur0;
+	}
+	return want;
+}
+
+/* A batch of 4 KiB pages across node ends (OP_MAP_PAGES). */
+static bool do_map_pages(struct run *r, unsigned int i, const struct op *o)
+{
+	struct segment seg = { .pa = pa_init(0) };
+	struct pt_item first = pt_item_untracked(pa_init(o->b), 1);
+
+	if (o->tracked) {
+		if (segment_alloc(o->a, &frame_type_untyped, 0, &seg) !=
+		    OSTD_OK) {
+			r->infra = true;
+			return diverge(r, i, "segment_alloc for a batch");
+		}
+		first = pt_item_frame(seg.pa);
+	}
+	uint64_t cur0 = model.cur;
+	struct pt_model_res want = model_map_pages(first, o->a, o->prop);
+	ostd_err_t err = pt_cursor_map_pages(&r->cur, first, o->a, o->prop);
+
+	if (o->tracked) {
+		/* The table's references are now the only ones. */
+		segment_drop(&seg);
+	}
+	if (!expect(r, i, "map_pages", err, &want) || !expect_va(r, i) ||
+	    !model_ok(r, i)) {
+		return false;
+	}
+	tally_op(OP_MAP_PAGES, err);
+	if (err == OSTD_OK) {
+		tally.maps[1] += o->a;
+	}
+	if (pt_model_count(&model) > tally.max_mappings) {
+		tally.max_mappings = pt_model_count(&model);
+	}
+	uint64_t rem = (model.end - cur0) / PAGE_SIZE;
+	uint64_t span = o->a < rem ? o->a : rem;
+
+	return span == 0 ||
+	       expect_range(r, i, cur0, cur0 + (span * PAGE_SIZE - 1));
+}
+
 static bool do_unmap(struct run *r, unsigned int i, const struct op *o)
 {
 	struct pt_model_res want = pt_model_unmap(&model, o->a);
@@ -592,6 +657,9 @@ static bool exec_op_body(struct run *r, unsigned int i, const struct op *o)
 	switch (o->kind) {
 	case OP_MAP:
 		ok = do_map(r, i, o);
+		break;
+	case OP_MAP_PAGES:
+		ok = do_map_pages(r, i, o);
 		break;
 	case OP_UNMAP:
 		ok = do_unmap(r, i, o);

@@ -371,6 +371,24 @@ WARN_UNUSED ostd_err_t pt_cursor_map(struct pt_cursor *cur, struct pt_item item,
 				     struct pt_prop prop);
 
 /**
+ * Maps @p n 4 KiB pages with @p prop at the cursor and moves past them:
+ * page i is @p first's kind at first.pa + i * 4 KiB (untracked memory, or
+ * tracked frames, each of which gains one reference). All of it or
+ * nothing: every page is checked and every node allocated before anything
+ * is written, so on any error the mapping set is unchanged, nothing
+ * leaks and the cursor does not move. The result is that of @p n calls of
+ * pt_cursor_map() with those items, except that on error none of them
+ * happened; the error is the one the first failing page would get.
+ *
+ * @retval OSTD_EINVAL @p n is 0, first.level is not 1, or the last page
+ *         does not fit in the address space.
+ * Otherwise as pt_cursor_map().
+ */
+WARN_UNUSED ostd_err_t pt_cursor_map_pages(struct pt_cursor *cur,
+					   struct pt_item first, uint64_t n,
+					   struct pt_prop prop);
+
+/**
  * Removes every mapping in [va, va + len), splitting huge pages that
  * straddle the ends and detaching whole sub-trees in one step, and moves
  * to va + len. Removed frames and nodes go to the flusher. Sub-trees are

@@ -104,7 +104,8 @@ struct pt_level_info {
 	 * of a leaf at this level is (pte & leaf_pa_bits) rotated right by
 	 * this many bits (0 when the field is the address in place). A format
 	 * whose address is scattered otherwise sets PT_PA_ROT_NONE, and the
-	 * core calls paddr(). pt_config_check() compares the two.
+	 * core calls paddr() (and new_page() per leaf where it would use a
+	 * leaf template, below). pt_config_check() compares the two.
 	 */
 	uint8_t leaf_pa_rot;
 };
@@ -423,6 +424,73 @@ static inline bool pt_cfg_leaf_rewrite(const struct pt_config *cfg,
 	}
 	*out = (old & cfg->level[level].leaf_pa_bits) | memo->attrs;
 	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Leaf templates: encoding a run of leaves once. (Leaf side only; the
+ * table-entry side has its own block.)
+ *
+ * Where a format declares leaf_pa_rot (not PT_PA_ROT_NONE), the address
+ * bits of a leaf are exactly the address rotated left by it: paddr() is
+ * the field rotated right (which pt_config_check() tests), and rotation
+ * is a bijection. With the attribute bits a function of the properties
+ * and the level alone (leaf_pa_bits), every leaf at a level is
+ *
+ *     template(prop, level) | rotl(pa, leaf_pa_rot)
+ *
+ * so a run of leaves costs one new_page() for the template and, per
+ * entry, a rotate and an OR. A format that scatters its address field
+ * declares PT_PA_ROT_NONE and gets one new_page() per entry.
+ * --------------------------------------------------------------------- */
+
+/** True if leaves at @p level can be made from a template. */
+static inline bool pt_cfg_leaf_tmpl_ok(const struct pt_config *cfg,
+				       pt_level_t level)
+{
+	return cfg->level[level].leaf_pa_rot != PT_PA_ROT_NONE;
+}
+
+/**
+ * The address bits of a leaf mapping @p pa at @p level, after
+ * pt_cfg_leaf_tmpl_ok(): @p pa rotated left by leaf_pa_rot. (With a
+ * rotation of 0 both shifts leave @p pa whole: no branch.)
+ */
+static inline pte_t pt_cfg_leaf_place(const struct pt_config *cfg, uint64_t pa,
+				      pt_level_t level)
+{
+	unsigned int rot = cfg->level[level].leaf_pa_rot & 63U;
+
+	return (pa << rot) | (pa >> ((64U - rot) & 63U));
+}
+
+/**
+ * The attribute bits new_page() makes for @p prop at @p level (the
+ * template), through @p memo: one codec call per change of @p prop.
+ * @p pa is any address the caller has checked with pt_config_leaf_ok().
+ */
+static inline pte_t pt_cfg_leaf_tmpl(const struct pt_config *cfg,
+				     struct pt_attr_memo *memo, paddr_t pa,
+				     pt_level_t level, struct pt_prop prop)
+{
+	if (memo->level != level || !pt_prop_eq(memo->prop, prop)) {
+		(void)pt_cfg_new_page_memo(cfg, memo, pa, level, prop);
+	}
+	return memo->attrs;
+}
+
+/**
+ * new_page() of @p pa at @p level with @p prop, from the template in
+ * @p memo where the format allows it.
+ */
+static inline pte_t pt_cfg_new_page_tmpl(const struct pt_config *cfg,
+					 struct pt_attr_memo *memo, paddr_t pa,
+					 pt_level_t level, struct pt_prop prop)
+{
+	if (!pt_cfg_leaf_tmpl_ok(cfg, level)) {
+		return pt_cfg_new_page(cfg, pa, level, prop);
+	}
+	return pt_cfg_leaf_tmpl(cfg, memo, pa, level, prop) |
+	       pt_cfg_leaf_place(cfg, pa_addr(pa), level);
 }
 
 /* ---------------------------------------------------------------------
