@@ -140,6 +140,31 @@ ostd_err_t vm_space_map_frame(struct vm_space_cursor *c, paddr_t frame,
 			     prop);
 }
 
+ostd_err_t vm_space_map_segment(struct vm_space_cursor *c,
+				const struct segment *seg, struct pt_prop prop)
+{
+	CHECKIF (c == NULL || seg == NULL || seg->nr_frames == 0) {
+		return OSTD_EINVAL;
+	}
+	/* S1 as in vm_space_map_frame(); the batch checks every frame's type
+	 * again under the table's user rules. */
+	CHECKIF (!pt_is_vm_space_table(vm_space_cursor_raw(c)->pt)) {
+		return OSTD_EPERM;
+	}
+	ostd_err_t err = user_prop(&prop);
+
+	if (err != OSTD_OK) {
+		return err;
+	}
+	/* nr_frames * PAGE_SIZE cannot wrap: the segment is real memory. */
+	if ((prop.flags & PROT_X) != 0) {
+		arch_sync_icache(seg->pa, seg->nr_frames * PAGE_SIZE);
+	}
+	return pt_cursor_map_pages(vm_space_cursor_raw(c),
+				   pt_item_frame(seg->pa), seg->nr_frames,
+				   prop);
+}
+
 ostd_err_t vm_space_map_io(struct vm_space_cursor *c, const struct io_mem *io,
 			   uint64_t offset, pt_level_t level,
 			   struct pt_prop prop)

@@ -718,3 +718,54 @@ TEST_FORMAT(vm_space, probe_pt_node_or_kernel_frame_to_user)
 	frame_drop(&kobj);
 	pt_rcu_barrier();
 }
+
+/*
+ * vm_space_map_segment(): a segment's frames map in order as one batch
+ * with the user rules; a refused batch (a kernel frame in the segment,
+ * a privileged bit, an occupied page) maps nothing and leaves the cursor
+ * where it was.
+ */
+TEST_FORMAT(vm_space, map_segment_all_or_nothing)
+{
+	struct segment seg;
+	struct segment kseg;
+	struct pt_query q;
+	struct pt_prop bad = prop_rw;
+
+	if (!user_format(cfg)) {
+		return;
+	}
+	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
+	ASSERT_EQ(segment_alloc(4, &frame_type_untyped, 0, &seg), OSTD_OK);
+	ASSERT_EQ(segment_alloc(2, &frame_type_kernel, 0, &kseg), OSTD_OK);
+	ASSERT_EQ(vm_space_cursor_mut(fx.vs, UBASE, UBASE + 8 * P, &hcur),
+		  OSTD_OK);
+	bad.flags |= PROT_USER;
+	EXPECT_EQ(vm_space_map_segment(&hcur, &seg, bad), OSTD_EINVAL);
+	EXPECT_EQ(vm_space_map_segment(&hcur, &kseg, prop_rw), OSTD_EPERM);
+	EXPECT_EQ(vm_space_map_segment(&hcur, NULL, prop_rw), OSTD_EINVAL);
+	EXPECT_EQ(vm_space_cursor_va(&hcur), UBASE);
+	EXPECT_EQ(vm_space_map_segment(&hcur, &seg, prop_rw), OSTD_OK);
+	EXPECT_EQ(vm_space_cursor_va(&hcur), UBASE + 4 * P);
+	/* Pages 4..7 over a page already mapped at 6: nothing of it. */
+	EXPECT_EQ(vm_space_cursor_jump(&hcur, UBASE + 6 * P), OSTD_OK);
+	EXPECT_EQ(vm_space_map_frame(&hcur, seg.pa, prop_ro), OSTD_OK);
+	EXPECT_EQ(vm_space_cursor_jump(&hcur, UBASE + 4 * P), OSTD_OK);
+	EXPECT_EQ(vm_space_map_segment(&hcur, &seg, prop_rw), OSTD_EEXIST);
+	EXPECT_EQ(vm_space_cursor_va(&hcur), UBASE + 4 * P);
+	vm_space_cursor_drop(&hcur);
+	EXPECT_TRUE(nothing_mapped_at(fx.vs, UBASE + 4 * P));
+	EXPECT_TRUE(nothing_mapped_at(fx.vs, UBASE + 5 * P));
+	for (unsigned int i = 0; i < 4; i++) {
+		if (EXPECT_EQ(query_at(fx.vs, UBASE + i * P, &q), OSTD_OK)) {
+			EXPECT_EQ(q.item.kind, PT_ITEM_FRAME);
+			EXPECT_EQ(pa_addr(q.item.pa), pa_addr(seg.pa) + i * P);
+			EXPECT_TRUE((q.prop.flags & PROT_USER) != 0);
+		}
+	}
+	/* The mappings hold their own references. */
+	segment_drop(&seg);
+	segment_drop(&kseg);
+	fx_teardown();
+	pt_rcu_barrier();
+}

@@ -287,6 +287,22 @@ struct tlb_flusher *vm_space_cursor_flusher(struct vm_space_cursor *c);
 WARN_UNUSED ostd_err_t vm_space_map_frame(struct vm_space_cursor *c,
 					  paddr_t frame, struct pt_prop prop);
 
+/**
+ * Maps every frame of @p seg (untyped frames, user data) at the cursor,
+ * in order, with the rules of vm_space_map_frame(); each mapping takes its
+ * own reference, @p seg keeps its own. One batch (pt_cursor_map_pages()):
+ * all or nothing, and the cursor moves past the last page.
+ *
+ * @retval OSTD_EINVAL @p c or @p seg is NULL, @p seg is empty, or @p prop
+ *         has PROT_USER, PT_GLOBAL, PT_AVAIL1 or PT_AVAIL2.
+ * @retval OSTD_EPERM A frame of @p seg is typed or free, or the cursor is
+ *         not a VmSpace's mutable cursor.
+ * Otherwise as pt_cursor_map_pages().
+ */
+WARN_UNUSED ostd_err_t vm_space_map_segment(struct vm_space_cursor *c,
+					    const struct segment *seg,
+					    struct pt_prop prop);
+
 /* A range of device memory a driver may hand to user space. */
 struct io_mem {
 	paddr_t pa;
