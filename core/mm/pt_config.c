@@ -26,6 +26,20 @@ static ostd_err_t reject(const struct pt_config *cfg, const char *why)
  * what lets the core skip prop() and new_page() by attribute bits, so a
  * port that gets the mask wrong fails here, at boot, not in a protect.
  */
+/*
+ * pt_cfg_leaf_paddr() with the format's own paddr() as the fallback: the
+ * check runs on every config of a port, also in a build whose codec calls
+ * are bound to one other format (OSTD_PT_FIXED_CONFIG).
+ */
+static paddr_t leaf_paddr(const struct pt_config *cfg, pte_t pte,
+			  pt_level_t level)
+{
+	if (cfg->level[level].leaf_pa_rot == PT_PA_ROT_NONE) {
+		return cfg->paddr(cfg, pte, level);
+	}
+	return pt_cfg_leaf_paddr(cfg, pte, level);
+}
+
 static bool leaf_pa_bits_ok(const struct pt_config *cfg, pt_level_t level)
 {
 	pte_t mask = cfg->level[level].leaf_pa_bits;
@@ -69,11 +83,9 @@ static bool leaf_pa_bits_ok(const struct pt_config *cfg, pt_level_t level)
 			    (m & mask) != mid_addr ||
 			    (a & ~mask) != (b & ~mask) ||
 			    (a & ~mask) != (m & ~mask) ||
-			    pa_addr(pt_cfg_leaf_paddr(cfg, a, level)) !=
-				    pa_addr(lo) ||
-			    pa_addr(pt_cfg_leaf_paddr(cfg, b, level)) !=
-				    pa_addr(hi) ||
-			    pa_addr(pt_cfg_leaf_paddr(cfg, m, level)) !=
+			    pa_addr(leaf_paddr(cfg, a, level)) != pa_addr(lo) ||
+			    pa_addr(leaf_paddr(cfg, b, level)) != pa_addr(hi) ||
+			    pa_addr(leaf_paddr(cfg, m, level)) !=
 				    pa_addr(mid) ||
 			    pa_addr(cfg->paddr(cfg, m, level)) !=
 				    pa_addr(mid) ||
