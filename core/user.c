@@ -110,6 +110,9 @@ bool user_mode_should_leave(void)
 
 enum user_return_reason user_mode_execute(struct user_context *ctx)
 {
+	/* The last fault answered as spurious: never twice in a row. */
+	uint64_t spurious_va = UINT64_MAX;
+
 	CHECK(ctx != NULL);
 	for (;;) {
 		uint64_t pc = user_context_pc(ctx);
@@ -148,6 +151,13 @@ enum user_return_reason user_mode_execute(struct user_context *ctx)
 		}
 		struct vm_space *vs = vm_space_current();
 
+		if (vs != NULL && ctx->exc.addr != spurious_va &&
+		    vm_space_fault_is_spurious(vs, ctx->exc.addr,
+					       ctx->exc.access)) {
+			spurious_va = ctx->exc.addr;
+			continue;
+		}
+		spurious_va = UINT64_MAX;
 		if (vs == NULL ||
 		    vm_space_handle_fault(vs, ctx->exc.addr,
 					  ctx->exc.access == PROT_W) !=

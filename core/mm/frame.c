@@ -255,8 +255,11 @@ ostd_err_t frame_release_boot_memory(paddr_t pa, uint64_t len)
 	return OSTD_OK;
 }
 
-/* The sum of one per-CPU counter over every CPU (modulo 2^64). */
-static uint64_t sum_per_cpu(size_t offset)
+/*
+ * The sum of one per-CPU counter over every CPU (modulo 2^64: one CPU's
+ * in_use goes "negative" when it frees frames another allocated).
+ */
+static OSTD_WRAPS uint64_t sum_per_cpu(size_t offset)
 {
 	uint64_t sum = 0;
 
@@ -410,11 +413,22 @@ static struct frame_cache *this_cache(void)
 	return &cpu_local()->frame_cache;
 }
 
-/* Adds @p d to a counter of a cache whose lock is held (see cpu_local.h). */
-static void counter_add(_Atomic uint64_t *v, uint64_t d)
+/*
+ * Adds @p d to, or takes it from, a counter of a cache whose lock is held
+ * (see cpu_local.h). Modulo 2^64 on purpose: only the sum over every CPU
+ * is meaningful.
+ */
+static OSTD_WRAPS void counter_add(_Atomic uint64_t *v, uint64_t d)
 {
 	atomic_store_explicit(v,
 			      atomic_load_explicit(v, memory_order_relaxed) + d,
+			      memory_order_relaxed);
+}
+
+static OSTD_WRAPS void counter_sub(_Atomic uint64_t *v, uint64_t d)
+{
+	atomic_store_explicit(v,
+			      atomic_load_explicit(v, memory_order_relaxed) - d,
 			      memory_order_relaxed);
 }
 
@@ -564,7 +578,7 @@ static void free_pfns(uint64_t pfn, uint64_t nr)
 	struct frame_cache *c = this_cache();
 
 	spin_lock(&c->lock);
-	counter_add(&c->in_use, (uint64_t)0 - nr);
+	counter_sub(&c->in_use, nr);
 	if (nr <= FRAME_CACHE_BATCH) {
 		cache_push(c, pfn, nr);
 	} else {

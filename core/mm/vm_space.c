@@ -23,6 +23,7 @@
 #include "ostd/config.h"
 #include "ostd/internal/asid.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/math.h"
 #include "ostd/printf.h"
 #include "ostd/smp.h"
 #include "ostd/task.h"
@@ -428,6 +429,40 @@ void vm_space_set_fault_handler(struct vm_space *vs, vm_fault_handler fn,
 	vs->fault_handler = fn;
 	vs->fault_ctx = ctx;
 	spin_unlock(&vs->lock);
+}
+
+bool vm_space_fault_is_spurious(struct vm_space *vs, uint64_t va,
+				uint32_t access)
+{
+	struct vm_space_cursor c;
+	uint64_t page = align_down(va, PAGE_SIZE);
+	struct pt_query q;
+	bool mapped = false;
+
+	vs = vm_space_checked(vs);
+	if (vs == NULL ||
+	    (access != PROT_R && access != PROT_W && access != PROT_X)) {
+		return false;
+	}
+	if (page >= MAX_USER_VADDR ||
+	    vm_space_cursor(vm_space_handle(vs), page, page + PAGE_SIZE, &c) !=
+		    OSTD_OK) {
+		return false;
+	}
+	if (vm_space_cursor_query(&c, &q) == OSTD_OK &&
+	    q.item.kind != PT_ITEM_NONE) {
+		uint32_t need = PROT_USER | access;
+
+		mapped = (q.prop.flags & need) == need;
+	}
+	vm_space_cursor_drop(&c);
+	if (mapped) {
+		arch_tlb_flush_local(&vs->pt,
+				     (struct tlb_op){ .kind = TLB_OP_PAGE,
+						      .va = page,
+						      .len = PAGE_SIZE });
+	}
+	return mapped;
 }
 
 ostd_err_t vm_space_handle_fault(struct vm_space *vs, uint64_t va, bool write)

@@ -769,3 +769,35 @@ TEST_FORMAT(vm_space, map_segment_all_or_nothing)
 	fx_teardown();
 	pt_rcu_barrier();
 }
+
+/*
+ * vm_space_fault_is_spurious(): true only for a page mapped with the
+ * faulting access's permission (the TLB was stale; user_mode_execute()
+ * retries once), false for a missing permission, an unmapped page, a
+ * kernel address, a bad access kind and a dead space.
+ */
+TEST_FORMAT(vm_space, fault_on_mapped_page_is_spurious)
+{
+	if (!user_format(cfg)) {
+		return;
+	}
+	ASSERT_EQ(fx_setup(cfg, false), OSTD_OK);
+	ASSERT_EQ(map_new(fx.vs, UBASE, prop_rw, NULL), OSTD_OK);
+	ASSERT_EQ(map_new(fx.vs, UBASE + P, prop_ro, NULL), OSTD_OK);
+	EXPECT_TRUE(vm_space_fault_is_spurious(fx.vs, UBASE + 8, PROT_W));
+	EXPECT_TRUE(vm_space_fault_is_spurious(fx.vs, UBASE, PROT_R));
+	EXPECT_TRUE(vm_space_fault_is_spurious(fx.vs, UBASE + P, PROT_R));
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, UBASE + P, PROT_W));
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, UBASE, PROT_X));
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, UBASE + 2 * P, PROT_R));
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, MAX_USER_VADDR, PROT_R));
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, UINT64_MAX, PROT_R));
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, UBASE, 0));
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, UBASE, PROT_R | PROT_W));
+	EXPECT_FALSE(vm_space_fault_is_spurious(NULL, UBASE, PROT_R));
+	ASSERT_EQ(unmap_at(fx.vs, UBASE, 2 * P), OSTD_OK);
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, UBASE, PROT_R));
+	ASSERT_EQ(vm_space_destroy(fx.vs), OSTD_OK);
+	EXPECT_FALSE(vm_space_fault_is_spurious(fx.vs, UBASE, PROT_R));
+	fx_teardown();
+}

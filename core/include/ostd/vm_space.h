@@ -159,6 +159,23 @@ WARN_UNUSED ostd_err_t vm_space_destroy(struct vm_space *vs);
  */
 WARN_UNUSED ostd_err_t vm_space_activate(struct vm_space *vs);
 
+/**
+ * True if the page at @p va is mapped in @p vs for a user access of kind
+ * @p access (PROT_R, PROT_W or PROT_X): a fault there was spurious, this
+ * CPU used an older translation. RISC-V may cache an invalid entry and
+ * orders its walker after page-table stores only at SFENCE.VMA
+ * (Privileged spec §4.2.1), which the core does not issue when it fills
+ * an empty slot; with ASIDs a CPU also comes back to a space without a
+ * full flush. When true, this CPU's TLB entry for the page is dropped and
+ * the caller retries the access once (user_mode_execute() does); a second
+ * fault at the same address is a real one. False for anything else,
+ * a bad handle or @p access included.
+ *
+ * Context: preemption allowed; takes a read cursor over the page.
+ */
+bool vm_space_fault_is_spurious(struct vm_space *vs, uint64_t va,
+				uint32_t access);
+
 /** The space vm_space_activate() last installed on this CPU, or NULL. */
 struct vm_space *vm_space_current(void);
 
