@@ -52,9 +52,11 @@ void arch_vm_activate_asid(struct page_table *pt, uint16_t asid,
 	 * write drops them before anything runs on the new root (4.2.1):
 	 * rs1 = x0 and rs2 = the ASID, that ASID's non-global entries; rs2 =
 	 * x0, every ASID's (a rollover). Without a fence the walker is not
-	 * ordered after this hart's newest PTE stores of the space (4.2.1):
-	 * the same as for a mapping added to the loaded space, which also
-	 * gets no fence (a map flushes nothing, core/mm/tlb.c).
+	 * ordered after this hart's newest PTE stores of the space (4.2.1),
+	 * as for a mapping added to the loaded space (a map flushes
+	 * nothing, core/mm/tlb.c): an access may then fault on a page that
+	 * is mapped. user_mode_execute() answers such a fault with
+	 * vm_space_fault_is_spurious(), which fences that page and retries.
 	 */
 	riscv_csr_write(satp, satp);
 	if (flush == ASID_FLUSH_ONE) {
