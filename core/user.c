@@ -151,19 +151,24 @@ enum user_return_reason user_mode_execute(struct user_context *ctx)
 		}
 		struct vm_space *vs = vm_space_current();
 
-		if (vs != NULL && ctx->exc.addr != spurious_va &&
-		    vm_space_fault_is_spurious(vs, ctx->exc.addr,
-					       ctx->exc.access)) {
-			spurious_va = ctx->exc.addr;
-			continue;
-		}
-		spurious_va = UINT64_MAX;
-		if (vs == NULL ||
-		    vm_space_handle_fault(vs, ctx->exc.addr,
-					  ctx->exc.access == PROT_W) !=
-			    OSTD_OK) {
+		if (vs == NULL) {
 			return why;
 		}
-		/* Resolved: retry the access. */
+		if (vm_space_handle_fault(vs, ctx->exc.addr,
+					  ctx->exc.access == PROT_W) ==
+		    OSTD_OK) {
+			spurious_va = UINT64_MAX;
+			continue; /* Resolved: retry the access. */
+		}
+		/*
+		 * Refused: was the translation only stale? Asked after the
+		 * handler, so that a real fault pays nothing for it.
+		 */
+		if (ctx->exc.addr == spurious_va ||
+		    !vm_space_fault_is_spurious(vs, ctx->exc.addr,
+						ctx->exc.access)) {
+			return why;
+		}
+		spurious_va = ctx->exc.addr;
 	}
 }
